@@ -1,0 +1,133 @@
+"""The `edgec` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from edgec import __version__
+from edgec.diagnostics import Diagnostic, Severity
+from edgec.spec.docs import render_markdown
+from edgec.spec.schema import fragment_schema, spec_schema, to_text
+from edgec.spec.validate import Validation, validate
+
+EXIT_OK, EXIT_ERRORS = 0, 1
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow"}
+
+
+def _console() -> Console:
+    # soft_wrap: one diagnostic per line whatever the width, so grep and CI annotations work.
+    return Console(soft_wrap=True, highlight=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", "-V", prog_name="edgec")
+def main() -> None:
+    """edgec: one spec for your edge, compiled to Cloudflare, AWS and Envoy.
+
+    \b
+    Examples:
+      edgec validate examples/public-api/edge.yaml
+      edgec validate examples/multi-team/            # a directory: every *.yaml in it
+      edgec validate --format json spec.yaml > diagnostics.json
+      edgec schema > schemas/edge.schema.json
+    """
+
+
+@main.command("validate")
+@click.argument("specs", nargs=-1, required=True, metavar="SPEC...")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people, json for tools.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1 on any warning).")
+def validate_command(specs: tuple[str, ...], fmt: str, strict: bool) -> None:
+    """Check each SPEC (a file, or a directory of team files) and report every problem at once.
+
+    Each problem is printed as FILE:LINE:COL: SEVERITY: FIELD.PATH: MESSAGE. Nothing is contacted:
+    validation works offline.
+
+    \b
+    Exit codes: 0 valid (warnings allowed), 1 errors found (or warnings with --strict).
+
+    \b
+    Examples:
+      edgec validate examples/public-api/edge.yaml
+      edgec validate examples/*/ --strict
+      edgec validate --format json edge.yaml | jq '.results[].diagnostics[]'
+    """
+    results = [validate(spec) for spec in specs]
+    if fmt == "json":
+        click.echo(json.dumps(_json_report(results), indent=2))
+    else:
+        _print_text(results)
+    failed = any(not r.ok or (strict and r.diagnostics) for r in results)
+    sys.exit(EXIT_ERRORS if failed else EXIT_OK)
+
+
+def _counts(result: Validation) -> tuple[int, int]:
+    errors = sum(d.severity is Severity.ERROR for d in result.diagnostics)
+    return errors, len(result.diagnostics) - errors
+
+
+def _json_report(results: list[Validation]) -> dict:
+    report = []
+    for r in results:
+        errors, warnings = _counts(r)
+        report.append({"target": r.target, "files": r.files, "valid": r.ok, "errors": errors,
+                       "warnings": warnings, "diagnostics": [d.to_json() for d in r.diagnostics]})
+    return {"schema_version": 1, "results": report}
+
+
+def _diagnostic_line(d: Diagnostic) -> Text:
+    line = Text(f"{d.location}: ")
+    line.append(d.severity.value, style=_STYLE[d.severity])
+    line.append(f": {d.field_path}: ", style="bold")
+    line.append(d.message)
+    return line
+
+
+def _print_text(results: list[Validation]) -> None:
+    console = _console()
+    for r in results:
+        for d in r.diagnostics:
+            console.print(_diagnostic_line(d))
+        errors, warnings = _counts(r)
+        files = f"{len(r.files)} file{'s' * (len(r.files) != 1)}"
+        if r.ok:
+            summary = Text(f"✓ {r.target}: valid ({files}", style="green")
+            summary.append(f", {warnings} warning{'s' * (warnings != 1)})" if warnings else ")")
+        else:
+            summary = Text(f"✗ {r.target}: {errors} error{'s' * (errors != 1)}, "
+                           f"{warnings} warning{'s' * (warnings != 1)} ({files})", style="bold red")
+        console.print(summary)
+
+
+@main.command("schema")
+@click.option("--fragment", is_flag=True, help="Schema of one team file of a split estate (nothing required).")
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
+              help="json: JSON Schema; markdown: the field reference in docs/spec.md.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here, not stdout.")
+def schema_command(fragment: bool, fmt: str, output: str | None) -> None:
+    """Print the JSON Schema of the spec, generated from edgec's own models.
+
+    Point your editor at it with a modeline as the first line of a spec:
+
+    \b
+      # yaml-language-server: $schema=../../schemas/edge.schema.json
+
+    \b
+    Examples:
+      edgec schema -o schemas/edge.schema.json
+      edgec schema --fragment -o schemas/edge-fragment.schema.json
+      edgec schema --format markdown -o docs/spec-reference.md
+    """
+    schema = fragment_schema() if fragment else spec_schema()
+    text = render_markdown(schema) if fmt == "markdown" else to_text(schema)
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        click.echo(text, nl=False)

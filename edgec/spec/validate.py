@@ -1,0 +1,36 @@
+"""The validation pipeline: load files -> structural model -> semantic checks -> sorted diagnostics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edgec.diagnostics import Diagnostic, has_errors, sort_key
+from edgec.spec.checks import run_checks
+from edgec.spec.loader import load_spec
+from edgec.spec.model import Spec
+from edgec.spec.structure import validate_structure
+
+
+@dataclass
+class Validation:
+    target: str
+    files: list[str]
+    diagnostics: list[Diagnostic]
+    spec: Spec | None  # set only when there is no error
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+def validate(target: str) -> Validation:
+    """Validate the spec at `target` (a file or a directory). Never raises on bad input."""
+    loaded = load_spec(target)
+    diagnostics = list(loaded.diagnostics)
+    spec = None
+    if loaded.complete:
+        structured = validate_structure(loaded.data, loaded.source)
+        diagnostics += structured.diagnostics + run_checks(structured, loaded.source)
+        spec = structured.spec
+    diagnostics.sort(key=sort_key)
+    return Validation(target, loaded.files, diagnostics, spec if not has_errors(diagnostics) else None)

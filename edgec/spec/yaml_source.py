@@ -1,0 +1,348 @@
+"""Parse one YAML file into plain Python data plus a map from data paths to source positions.
+
+edgec builds the data from PyYAML's event stream (libyaml's C parser when present) instead of
+`yaml.safe_load` because it needs to:
+- remember where every key and value came from, so diagnostics can say FILE:LINE:COL;
+- refuse duplicate keys (PyYAML silently keeps the last one);
+- survive hostile input: alias bombs, recursive aliases, absurd nesting, binary garbage;
+- resolve plain scalars with YAML 1.2's core schema, so `on`, `yes`, `off` and `NO` stay strings
+  (YAML 1.1 would turn `retries: {on: [5xx]}` into `{True: [...]}`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from edgec.diagnostics import Diagnostic, Location, Path
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_DEPTH = 64
+MAX_FILE_BYTES = 64 * 1024 * 1024
+# Aliases may repeat content, but not blow it up: a document may expand to at most this many
+# nodes beyond its own size (billion-laughs protection).
+ALIAS_EXPANSION_ALLOWANCE = 100_000
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_STANDARD_TAGS = {
+    _STR_TAG,
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+_NULL = re.compile(r"^(~|null|Null|NULL|)$")
+_TRUE = re.compile(r"^(true|True|TRUE)$")
+_FALSE = re.compile(r"^(false|False|FALSE)$")
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_OCT = re.compile(r"^0o[0-7]+$")
+_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(nan|NaN|NAN)$")
+
+
+@dataclass
+class ScalarSpan:
+    """Where a string scalar's text starts, so a column inside it can be mapped to the file."""
+
+    location: Location
+    style: str  # '' plain, '"' or "'" quoted, '|' literal, '>' folded
+    block_indent: int = 0  # for block scalars: the column (0-based) of the content
+
+
+@dataclass
+class SourceMap:
+    """Data path -> where it is written. Paths are tuples of mapping keys and list indexes."""
+
+    values: dict[Path, Location] = field(default_factory=dict)
+    keys: dict[Path, Location] = field(default_factory=dict)
+    scalars: dict[Path, ScalarSpan] = field(default_factory=dict)
+
+    def value(self, path: Path) -> Location:
+        """The position of the value at `path`, or of its nearest written ancestor."""
+        for cut in range(len(path), -1, -1):
+            found = self.values.get(path[:cut])
+            if found:
+                return found
+        return Location("<unknown>", 1, 1)
+
+    def key(self, path: Path) -> Location:
+        return self.keys.get(path) or self.value(path)
+
+    def inside(self, path: Path, line: int, column: int) -> Location:
+        """Map a 1-based line/column inside a string value to a position in the file."""
+        span = self.scalars.get(path)
+        if span is None:
+            return self.value(path)
+        start = span.location
+        if span.style == "|":
+            return Location(start.file, start.line + line, span.block_indent + column)
+        if line == 1 and span.style in ("", '"', "'"):
+            quote = 0 if span.style == "" else 1
+            return Location(start.file, start.line, start.column + quote + column - 1)
+        return start
+
+    def graft(self, other: SourceMap, src: Path, dst: Path) -> None:
+        """Copy `other`'s entries under `src` to live under `dst` (used when merging files)."""
+        for mine, theirs in ((self.values, other.values), (self.keys, other.keys), (self.scalars, other.scalars)):
+            n = len(src)
+            for path, loc in theirs.items():
+                if path[:n] == src:
+                    mine[dst + path[n:]] = loc
+
+
+@dataclass
+class ParsedFile:
+    data: Any
+    source: SourceMap
+    diagnostics: list[Diagnostic]
+
+
+class _Abort(Exception):
+    """Stop parsing this file; the diagnostic has been recorded."""
+
+
+def resolve_plain(text: str) -> Any:
+    """YAML 1.2 core schema resolution of a plain (unquoted) scalar."""
+    if _NULL.match(text):
+        return None
+    if _TRUE.match(text):
+        return True
+    if _FALSE.match(text):
+        return False
+    if _INT.match(text):
+        return int(text)
+    if _OCT.match(text):
+        return int(text[2:], 8)
+    if _HEX.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text):
+        return float(text)
+    if _INF.match(text):
+        return -math.inf if text.startswith("-") else math.inf
+    if _NAN.match(text):
+        return math.nan
+    return text
+
+
+def decode(raw: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
+    """UTF-8 (with or without BOM) text, or a located diagnostic at the first bad byte."""
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        good = raw[: exc.start].decode("utf-8", errors="replace")
+        line = good.count("\n") + 1
+        column = len(good) - (good.rfind("\n") + 1) + 1
+        msg = f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); a spec must be a UTF-8 YAML file"
+        return None, Diagnostic(Location(file, line, column), (), msg)
+
+
+class _Container:
+    __slots__ = ("value", "path", "anchor", "pending_key", "key_loc", "size", "merges")
+
+    def __init__(self, value: Any, path: Path, anchor: str | None):
+        self.value = value
+        self.path = path
+        self.anchor = anchor
+        self.pending_key: str | None = None
+        self.key_loc: Location | None = None
+        self.size = 1
+        self.merges: list[tuple[Any, Location]] = []
+
+
+class _Builder:
+    """Turns the event stream of one document into data, tracking positions and expansion."""
+
+    def __init__(self, file: str, lines: list[str]):
+        self.file = file
+        self.lines = lines
+        self.source = SourceMap()
+        self.diagnostics: list[Diagnostic] = []
+        self.anchors: dict[str, tuple[Any, int]] = {}  # name -> (value, expanded size)
+        self.open_anchors: set[str] = set()
+        self.stack: list[_Container] = []
+        self.distinct_nodes = 0
+        self.root: Any = None
+        self.root_size = 0
+
+    def loc(self, mark) -> Location:
+        return Location(self.file, mark.line + 1, mark.column + 1)
+
+    def error(self, loc: Location, path: Path, message: str) -> None:
+        self.diagnostics.append(Diagnostic(loc, path, message))
+
+    def child_path(self) -> Path | None:
+        """Path of the next value, or None when the next scalar is a mapping key."""
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        if isinstance(top.value, list):
+            return top.path + (len(top.value),)
+        if top.pending_key is None:
+            return None
+        return top.path + (top.pending_key,)
+
+    def handle(self, event) -> None:
+        if isinstance(event, yaml.ScalarEvent):
+            self.scalar(event)
+        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            self.start(event)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            self.end()
+        elif isinstance(event, yaml.AliasEvent):
+            self.alias(event)
+
+    def check_tag(self, event, path: Path) -> None:
+        if event.tag and event.tag not in _STANDARD_TAGS and event.tag not in ("!", "?"):
+            self.error(self.loc(event.start_mark), path, f"unsupported YAML tag {event.tag!r}; remove it")
+
+    def scalar(self, event) -> None:
+        path = self.child_path()
+        loc = self.loc(event.start_mark)
+        if path is None:  # a mapping key
+            self.key(event.value, loc)
+            return
+        self.check_tag(event, path)
+        plain = event.style in (None, "") and event.tag != _STR_TAG
+        value = resolve_plain(event.value) if plain else event.value
+        if isinstance(value, str):
+            indent = self.block_indent(event) if event.style in ("|", ">") else 0
+            self.source.scalars[path] = ScalarSpan(loc, event.style or "", indent)
+        if event.anchor:
+            self.anchors[event.anchor] = (value, 1)
+        self.distinct_nodes += 1
+        self.add(value, path, loc, 1)
+
+    def block_indent(self, event) -> int:
+        """Column of a block scalar's first content line (the line after its `|` or `>` header)."""
+        index = event.start_mark.line + 1
+        if index < len(self.lines):
+            text = self.lines[index]
+            return len(text) - len(text.lstrip(" "))
+        return 0
+
+    def key(self, text: str, loc: Location) -> None:
+        top = self.stack[-1]
+        top.key_loc = loc
+        if text in top.value and text != "<<":
+            first = self.source.keys.get(top.path + (text,))
+            where = f" (first defined at {first.line}:{first.column})" if first else ""
+            self.error(loc, top.path + (text,), f"duplicate key '{text}'{where}; keep only one")
+        top.pending_key = text
+        if text != "<<":
+            self.source.keys[top.path + (text,)] = loc
+
+    def start(self, event) -> None:
+        path = self.child_path()
+        loc = self.loc(event.start_mark)
+        if path is None:
+            self.error(loc, self.stack[-1].path, "mapping keys must be plain strings, not mappings or lists")
+            raise _Abort
+        if len(self.stack) >= MAX_DEPTH:
+            self.error(loc, path, f"nesting is deeper than {MAX_DEPTH} levels; a spec never needs that")
+            raise _Abort
+        self.check_tag(event, path)
+        value: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+        self.source.values[path] = loc
+        if event.anchor:
+            self.open_anchors.add(event.anchor)
+        self.distinct_nodes += 1
+        self.stack.append(_Container(value, path, event.anchor))
+
+    def end(self) -> None:
+        done = self.stack.pop()
+        if done.merges:
+            self.apply_merges(done)
+        if done.anchor:
+            self.open_anchors.discard(done.anchor)
+            self.anchors[done.anchor] = (done.value, done.size)
+        self.add(done.value, done.path, None, done.size)
+
+    def apply_merges(self, mapping: _Container) -> None:
+        """YAML merge keys (`<<: *defaults`): explicit keys win, earlier merges win over later."""
+        for value, loc in mapping.merges:
+            sources = value if isinstance(value, list) else [value]
+            for source in sources:
+                if not isinstance(source, dict):
+                    self.error(loc, mapping.path, "a merge key (<<) takes a mapping or a list of mappings")
+                    continue
+                for k, v in source.items():
+                    if k not in mapping.value:
+                        mapping.value[k] = v
+                        self.source.keys.setdefault(mapping.path + (k,), loc)
+                        self.source.values.setdefault(mapping.path + (k,), loc)
+
+    def alias(self, event) -> None:
+        path = self.child_path()
+        loc = self.loc(event.start_mark)
+        if path is None:
+            self.error(loc, self.stack[-1].path, "an alias cannot be a mapping key")
+            raise _Abort
+        if event.anchor in self.open_anchors:
+            self.error(loc, path, f"alias *{event.anchor} refers to itself (recursive structure)")
+            raise _Abort
+        if event.anchor not in self.anchors:
+            self.error(loc, path, f"alias *{event.anchor} has no anchor &{event.anchor} before it")
+            raise _Abort
+        value, size = self.anchors[event.anchor]
+        self.source.values.setdefault(path, loc)
+        self.add(value, path, loc, size)
+
+    def add(self, value: Any, path: Path, loc: Location | None, size: int) -> None:
+        if loc is not None:
+            self.source.values.setdefault(path, loc)
+        if not self.stack:
+            self.root, self.root_size = value, size
+            return
+        top = self.stack[-1]
+        top.size += size
+        if top.size > self.distinct_nodes + ALIAS_EXPANSION_ALLOWANCE:
+            self.error(loc or self.source.value(path), path,
+                       "aliases expand this document beyond "
+                       f"{ALIAS_EXPANSION_ALLOWANCE:,} extra nodes (a YAML alias bomb?); write it out instead")
+            raise _Abort
+        if isinstance(top.value, list):
+            top.value.append(value)
+        elif top.pending_key == "<<":
+            top.merges.append((value, top.key_loc))
+            top.pending_key = None
+        else:
+            top.value[top.pending_key] = value
+            top.pending_key = None
+
+
+def parse_yaml(text: str, file: str) -> ParsedFile:
+    """Parse one YAML document. Problems come back as diagnostics; data is None if unusable."""
+    builder = _Builder(file, text.splitlines())
+    documents = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    builder.error(builder.loc(event.start_mark), (),
+                                  "more than one YAML document (---) in a file; split it into files")
+                    raise _Abort
+            else:
+                builder.handle(event)
+    except _Abort:
+        return ParsedFile(None, builder.source, builder.diagnostics)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = builder.loc(mark) if mark else Location(file, 1, 1)
+        problem = " ".join(filter(None, [exc.context, exc.problem]))
+        builder.error(loc, (), f"invalid YAML: {problem}")
+        return ParsedFile(None, builder.source, builder.diagnostics)
+    except yaml.YAMLError as exc:
+        builder.error(Location(file, 1, 1), (), f"invalid YAML: {exc}")
+        return ParsedFile(None, builder.source, builder.diagnostics)
+    builder.source.values.setdefault((), Location(file, 1, 1))
+    return ParsedFile(builder.root, builder.source, builder.diagnostics)
