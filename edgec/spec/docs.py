@@ -75,12 +75,15 @@ def _example(prop: dict, defs: dict) -> str:
 
 
 def _made_up(prop: dict, defs: dict, depth: int = 0) -> Any:
+    if prop.get("examples"):
+        return prop["examples"][0]
     if "$ref" in prop:
         target = defs[prop["$ref"].rsplit("/", 1)[-1]]
-        required = target.get("required", [])
-        if depth > 2:
+        props = target.get("properties", {})
+        wanted = target.get("required") or [k for k, v in props.items() if "examples" in v][:1]
+        if depth > 3:
             return {}
-        return {k: _made_up(target["properties"][k], defs, depth + 1) for k in required}
+        return {k: _made_up(props[k], defs, depth + 1) for k in wanted}
     if "const" in prop:
         return prop["const"]
     if "enum" in prop:
@@ -91,5 +94,9 @@ def _made_up(prop: dict, defs: dict, depth: int = 0) -> Any:
     for source in ("examples", "default"):
         if source in prop and prop[source] not in (None, {}, []):
             return prop[source][0] if source == "examples" else prop[source]
+    if prop.get("type") == "array" and "items" in prop:
+        return [_made_up(prop["items"], defs, depth + 1)]
+    if prop.get("type") == "object" and isinstance(prop.get("additionalProperties"), dict):
+        return {"name": _made_up(prop["additionalProperties"], defs, depth + 1)}
     return {"boolean": True, "integer": 1, "number": 1, "string": "x", "array": [], "object": {}}.get(
         prop.get("type"), None)

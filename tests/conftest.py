@@ -1,0 +1,56 @@
+"""Shared test helpers, and the report of which real-tool suites ran (printed at the end of a run)."""
+
+from __future__ import annotations
+
+import collections
+import pathlib
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from edgec.cli import main
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())
+
+_tool_outcomes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+
+
+def pytest_runtest_logreport(report):
+    tool = getattr(report, "real_tool", None)
+    if tool and (report.when == "call" or report.skipped):
+        _tool_outcomes[tool][report.outcome] += 1
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    marker = item.get_closest_marker("real_tool")
+    if marker:
+        outcome.get_result().real_tool = marker.args[0]
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.section("real-tool suites")
+    if not _tool_outcomes:
+        terminalreporter.write_line("no real-tool tests were collected")
+    for tool, counts in sorted(_tool_outcomes.items()):
+        ran = "RAN" if counts["passed"] or counts["failed"] else "DID NOT RUN"
+        detail = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        terminalreporter.write_line(f"{tool}: {ran} ({detail})")
+
+
+def write(tmp_path: pathlib.Path, text: str, name: str = "edge.yaml") -> pathlib.Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return path
+
+
+def run_cli(*args: str):
+    """Run the CLI in-process; any exception other than a normal exit fails the test."""
+    result = CliRunner().invoke(main, list(args), catch_exceptions=True)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result

@@ -1,0 +1,149 @@
+"""Semantic checks: each mistake a user can make across fields is reported at the right place."""
+
+import copy
+
+import pytest
+import yaml
+
+from edgec.diagnostics import Severity
+from edgec.spec.validate import validate
+
+BASE = {
+    "apiVersion": "edgec/v1",
+    "name": "acme",
+    "aws": {"region": "eu-west-1", "vpc_id": "vpc-0abc",
+            "subnets": {"public": ["subnet-0a"], "private": ["subnet-0c"]}},
+    "zones": {"acme.com": {"provider": "cloudflare", "tls": {"mode": "strict"}},
+              "corp.internal": {"provider": "route53", "private": True}},
+    "certificates": {
+        "origin": {"source": "cloudflare-origin-ca", "domains": ["acme.com", "*.acme.com"]},
+        "internal": {"source": "files", "domains": ["*.corp.internal"], "cert_file": "/c", "key_file": "/k"},
+        "nlb": {"source": "acm", "domains": ["*.acme.com"]},
+    },
+    "gateways": {
+        "public": {"exposure": "public", "tls": {"certificate": "origin"}},
+        "internal": {"exposure": "private", "tls": {"certificate": "internal"}, "allow": ["10.0.0.0/8"]},
+    },
+    "services": {"app": {"endpoints": ["app:80"]}, "app2": {"endpoints": ["10.1.2.3:80"]}},
+    "ingresses": [
+        {"host": "api.acme.com", "gateway": "public", "routes": [{"path": "/", "service": "app"}]},
+        {"host": "ledger.corp.internal", "gateway": "internal", "routes": [{"path": "/", "service": "app"}]},
+    ],
+    "waf": {"acme.com": {"managed": ["cloudflare-managed"],
+                         "custom": [{"name": "a", "expression": 'http.host eq "x"', "action": "block"}],
+                         "rate_limits": [{"name": "r", "expression": 'http.host eq "x"', "requests": 5,
+                                          "period": 60}]}},
+    "dns": {"acme.com": [{"name": "www", "type": "CNAME", "content": "api.acme.com", "proxied": True}]},
+}
+
+
+def run(tmp_path, mutate):
+    data = copy.deepcopy(BASE)
+    mutate(data)
+    path = tmp_path / "edge.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return validate(str(path))
+
+
+def test_base_spec_is_valid(tmp_path):
+    result = run(tmp_path, lambda d: None)
+    assert result.ok and not result.diagnostics, result.diagnostics
+
+
+def _set(path, value):
+    def mutate(data):
+        node = data
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+    return mutate
+
+
+CASES = [
+    # (id, mutation, expected path, message fragment, severity)
+    ("unknown gateway", _set(("ingresses", 0, "gateway"), "publik"),
+     ("ingresses", 0, "gateway"), "did you mean 'public'", Severity.ERROR),
+    ("unknown certificate", _set(("gateways", "public", "tls", "certificate"), "orign"),
+     ("gateways", "public", "tls", "certificate"), "did you mean 'origin'", Severity.ERROR),
+    ("unknown split service", _set(("ingresses", 0, "routes", 0),
+                                   {"split": [{"service": "app", "weight": 1}, {"service": "ap3", "weight": 1}]}),
+     ("ingresses", 0, "routes", 0, "split", 1, "service"), "unknown service 'ap3'", Severity.ERROR),
+    ("public host in private zone", _set(("ingresses", 1, "gateway"), "public"),
+     ("ingresses", 1, "gateway"), "private zone", Severity.ERROR),
+    ("private host in public zone", _set(("ingresses", 0, "gateway"), "internal"),
+     ("ingresses", 0, "gateway"), "public zone", Severity.ERROR),
+    ("duplicate route", _set(("ingresses", 0, "routes"), [{"path": "/", "service": "app"},
+                                                          {"path": "/", "service": "app2"}]),
+     ("ingresses", 0, "routes", 1), "never matches", Severity.ERROR),
+    ("port clash", _set(("gateways", "public", "ports"), {"https": 443, "http": 443}),
+     ("gateways", "public", "ports", "http"), "already used by ports.https", Severity.ERROR),
+    ("duplicate CIDR", _set(("gateways", "internal", "allow"), ["10.0.0.0/8", "10.0.0.0/8"]),
+     ("gateways", "internal", "allow", 1), "listed twice", Severity.ERROR),
+    ("nested CIDR", _set(("gateways", "internal", "allow"), ["10.1.0.0/16", "10.0.0.0/8"]),
+     ("gateways", "internal", "allow", 0), "already inside '10.0.0.0/8'", Severity.WARNING),
+    ("private gateway without allow", _set(("gateways", "internal", "allow"), []),
+     ("gateways", "internal", "allow"), "needs 'allow'", Severity.ERROR),
+    ("certificate does not cover host", _set(("certificates", "origin", "domains"), ["acme.com"]),
+     ("ingresses", 0, "host"), "does not cover 'api.acme.com'", Severity.ERROR),
+    ("strict mode with flexible", _set(("zones", "acme.com", "tls"), {"mode": "flexible"}),
+     ("ingresses", 0, "host"), "SSL mode flexible", Severity.ERROR),
+    ("TLS 1.0 is a warning", _set(("zones", "acme.com", "tls"), {"min_version": "1.0"}),
+     ("zones", "acme.com", "tls", "min_version"), "deprecated", Severity.WARNING),
+    ("gateway TLS 1.1 is a warning", _set(("gateways", "public", "tls", "min_version"), 1.1),
+     ("gateways", "public", "tls", "min_version"), "deprecated", Severity.WARNING),
+    ("NLB termination needs ACM", _set(("gateways", "public", "tls", "terminate"), "nlb"),
+     ("gateways", "public", "tls", "certificate"), "only with an ACM certificate", Severity.ERROR),
+    ("Envoy cannot serve ACM", _set(("gateways", "public", "tls", "certificate"), "nlb"),
+     ("gateways", "public", "tls", "certificate"), "cannot be exported", Severity.ERROR),
+    ("origin pulls on private gateway", _set(("gateways", "internal", "tls", "client_auth"),
+                                             "cloudflare-origin-pull"),
+     ("gateways", "internal", "tls", "client_auth"), "public gateway", Severity.ERROR),
+    ("WAF on a Route 53 zone", _set(("waf", "corp.internal"), {}),
+     ("waf", "corp.internal"), "Cloudflare zones only", Severity.ERROR),
+    ("WAF on an undeclared zone", _set(("waf", "acme.co"), {}),
+     ("waf", "acme.co"), "did you mean 'acme.com'", Severity.ERROR),
+    ("duplicate WAF rule names", lambda d: d["waf"]["acme.com"]["custom"].append(
+        {"name": "a", "expression": 'http.host eq "y"', "action": "log"}),
+     ("waf", "acme.com", "custom", 1, "name"), "must be unique", Severity.ERROR),
+    ("expression over 4096 characters", _set(("waf", "acme.com", "custom", 0, "expression"),
+                                             " or ".join(['http.host eq "x"'] * 300)),
+     ("waf", "acme.com", "custom", 0, "expression"), "at most 4,096", Severity.ERROR),
+    ("rate limit without colo", _set(("waf", "acme.com", "rate_limits", 0, "characteristics"), ["ip.src"]),
+     ("waf", "acme.com", "rate_limits", 0, "characteristics"), "cf.colo.id", Severity.ERROR),
+    ("proxied MX", _set(("dns", "acme.com", 0), {"name": "@", "type": "MX", "content": "mx.acme.com",
+                                                 "priority": 10, "proxied": True}),
+     ("dns", "acme.com", 0, "proxied"), "cannot be proxied", Severity.ERROR),
+    ("bad A record", _set(("dns", "acme.com", 0), {"name": "x", "type": "A", "content": "1.2.3"}),
+     ("dns", "acme.com", 0, "content"), "not an IPv4 address", Severity.ERROR),
+    ("record on an ingress host", _set(("dns", "acme.com", 0), {"name": "api", "type": "A",
+                                                                "content": "192.0.2.1"}),
+     ("dns", "acme.com", 0, "name"), "ingress host", Severity.ERROR),
+    ("RE2-incompatible regex", _set(("ingresses", 0, "routes", 0), {"regex": "^/(?!admin).*", "service": "app"}),
+     ("ingresses", 0, "routes", 0, "regex"), "RE2", Severity.ERROR),
+    ("gateway without aws", lambda d: d.pop("aws"),
+     ("gateways", "public"), "needs the 'aws' section", Severity.ERROR),
+    ("route with two actions", _set(("ingresses", 0, "routes", 0), {"service": "app", "redirect": {"path": "/x"}}),
+     ("ingresses", 0, "routes", 0), "exactly one of service, split or redirect", Severity.ERROR),
+    ("duration without unit", _set(("services", "app", "timeout"), 3),
+     ("services", "app", "timeout"), "needs a unit", Severity.ERROR),
+    ("upper-case host", _set(("ingresses", 0, "host"), "API.acme.com"),
+     ("ingresses", 0, "host"), "must be lower case", Severity.ERROR),
+    ("unknown field", _set(("services", "app", "timout"), "3s"),
+     ("services", "app", "timout"), "did you mean 'timeout'", Severity.ERROR),
+]
+
+
+@pytest.mark.parametrize("mutate, path, fragment, severity", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_check_reports_at_the_right_path(tmp_path, mutate, path, fragment, severity):
+    result = run(tmp_path, mutate)
+    found = [d for d in result.diagnostics if d.path == path and fragment in d.message]
+    assert found, [str(d) for d in result.diagnostics]
+    assert found[0].severity is severity
+    assert result.ok == (severity is Severity.WARNING and not any(
+        d.severity is Severity.ERROR for d in result.diagnostics))
+    assert found[0].location.line > 1 or path == ()
+
+
+def test_broken_entry_does_not_cascade_into_false_unknown_references(tmp_path):
+    result = run(tmp_path, _set(("gateways", "public", "allow"), ["not-a-cidr"]))
+    assert [d.path for d in result.diagnostics] == [("gateways", "public", "allow", 0)]

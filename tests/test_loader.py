@@ -1,0 +1,140 @@
+"""Loading YAML: positions, hostile input, and estates split across files."""
+
+import pytest
+
+from conftest import run_cli, write
+from edgec.spec.loader import load_spec
+from edgec.spec.validate import validate
+
+MINIMAL = """
+apiVersion: edgec/v1
+name: acme
+zones:
+  acme.com: {provider: cloudflare}
+"""
+
+
+def _messages(target):
+    return [(d.location.line, d.location.column, d.message) for d in validate(str(target)).diagnostics]
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"", "file is empty"),
+    (b"# just a comment\n", "file is empty"),
+    (b"\xff\xfe\x00garbage\x00", "not UTF-8"),
+    (b"- a\n- b\n", "must be a mapping"),
+    (b"a: [1, 2\n", "invalid YAML"),
+    (b"a: 1\n---\nb: 2\n", "more than one YAML document"),
+    (b"a: &x [*x]\n", "refers to itself"),
+    (b"a: *nowhere\n", "no anchor"),
+    (b"[" * 5000, "nesting is deeper"),
+    (b"x: !!python/object:os.system ls\n", "unsupported YAML tag"),
+    (b"a: 1\x07\n", "invalid YAML"),
+])
+def test_hostile_input_is_a_located_error(tmp_path, content, expected):
+    path = tmp_path / "edge.yaml"
+    path.write_bytes(content)
+    result = run_cli("validate", str(path))
+    assert result.exit_code == 1
+    assert expected in result.output
+    assert result.output.startswith(f"{path}:")
+
+
+def test_alias_bomb_is_refused_quickly(tmp_path):
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 10):
+        refs = ",".join([f"*a{i - 1}"] * 9)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    diagnostics = validate(str(path)).diagnostics
+    assert len(diagnostics) == 1 and "alias bomb" in diagnostics[0].message
+
+
+def test_duplicate_keys_are_errors_with_both_positions(tmp_path):
+    path = write(tmp_path, MINIMAL + "name: other\n")
+    assert (5, 1, "duplicate key 'name' (first defined at 2:1); keep only one") in _messages(path)
+
+
+def test_yaml_1_1_booleans_stay_strings(tmp_path):
+    path = write(tmp_path, MINIMAL + """
+services:
+  app:
+    endpoints: ["app:80"]
+    retries: {attempts: 1, on: [5xx], per_try_timeout: 1s}
+zones_tls_probe: off
+""")
+    loaded = load_spec(str(path))
+    assert loaded.data["services"]["app"]["retries"]["on"] == ["5xx"]
+    assert loaded.data["zones_tls_probe"] == "off"
+
+
+def test_merge_keys_and_anchors_work(tmp_path):
+    path = write(tmp_path, MINIMAL + """
+x-defaults: &defaults {timeout: 3s, connect_timeout: 1s}
+""")
+    assert any("unknown field 'x-defaults'" in m for *_, m in _messages(path))
+    path = write(tmp_path, MINIMAL + """
+services:
+  a: &svc {endpoints: ["a:80"], timeout: 3s}
+  b: {<<: *svc, endpoints: ["b:80"]}
+""")
+    result = validate(str(path))
+    assert result.ok, result.diagnostics
+    assert result.spec.services["b"].timeout.total_seconds() == 3
+    assert result.spec.services["b"].endpoints == ["b:80"]
+
+
+def test_errors_in_included_files_point_at_those_files(tmp_path):
+    write(tmp_path, MINIMAL + "include: [teams/*.yaml]\n")
+    team = write(tmp_path, """
+        services:
+          pay: {endpoints: ["pay:80"], timeout: 3}
+        """, "teams/payments.yaml")
+    diagnostics = validate(str(tmp_path / "edge.yaml")).diagnostics
+    assert [(d.location.file, d.location.line, d.location.column) for d in diagnostics] == [(str(team), 2, 41)]
+    assert "needs a unit" in diagnostics[0].message
+
+
+def test_the_same_entry_in_two_files_is_an_error_pointing_at_both(tmp_path):
+    write(tmp_path, MINIMAL + 'services:\n  pay: {endpoints: ["a:80"]}\n')
+    other = write(tmp_path, 'services:\n  pay: {endpoints: ["b:80"]}\n', "team.yaml")
+    diagnostics = validate(str(tmp_path)).diagnostics
+    assert len(diagnostics) == 1
+    d = diagnostics[0]
+    assert (d.location.file, d.location.line) == (str(other), 2)
+    assert f"{tmp_path / 'edge.yaml'}:6:3" in d.message
+
+
+def test_split_lists_keep_their_own_positions(tmp_path):
+    write(tmp_path, MINIMAL + """
+gateways:
+  gw: {exposure: public}
+ingresses:
+  - {host: a.acme.com, gateway: gw, routes: [{service: s}]}
+""")
+    team = write(tmp_path, """
+        ingresses:
+          - {host: b.acme.com, gateway: gw, routes: [{service: s}]}
+          - {host: c.acme.com, gateway: gww, routes: [{service: s}]}
+        """, "z-team.yaml")
+    diagnostics = [d for d in validate(str(tmp_path)).diagnostics if "gateway 'gww'" in d.message]
+    assert len(diagnostics) == 1
+    assert diagnostics[0].path == ("ingresses", 2, "gateway")
+    assert (diagnostics[0].location.file, diagnostics[0].location.line) == (str(team), 3)
+
+
+def test_dns_records_of_one_zone_concatenate_across_files(tmp_path):
+    write(tmp_path, MINIMAL + "dns:\n  acme.com: [{name: a, type: A, content: 192.0.2.1}]\n")
+    write(tmp_path, "dns:\n  acme.com: [{name: b, type: A, content: 192.0.2.2}]\n", "more.yaml")
+    result = validate(str(tmp_path))
+    assert result.ok, result.diagnostics
+    assert [r.name for r in result.spec.dns["acme.com"]] == ["a", "b"]
+
+
+def test_missing_include_and_missing_spec(tmp_path):
+    path = write(tmp_path, MINIMAL + "include: [nope.yaml, 'teams/*.yaml']\n")
+    messages = [m for *_, m in _messages(path)]
+    assert any("cannot read" in m and "nope.yaml" in m for m in messages)
+    assert any("matches no file" in m for m in messages)
+    result = run_cli("validate", str(tmp_path / "absent.yaml"))
+    assert result.exit_code == 1 and "cannot read" in result.output
