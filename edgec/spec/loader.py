@@ -118,41 +118,43 @@ class _Merger:
                     self.load(target, (loc, path))
 
     def merge(self, data: dict, source: SourceMap, file: str) -> None:
-        merged, into = self.spec.data, self.spec.source
-        into.values.setdefault((), Location(file, 1, 1))
+        merged = self.spec.data
+        self.spec.source.values.setdefault((), Location(file, 1, 1))
+        moves: dict[Path, Path] = {}  # where each part of this file lands in the merged document
         for key, value in data.items():
             path: Path = (key,)
             if key not in merged:
                 merged[key] = value
-                into.graft(source, path, path)
+                moves[path] = path
             elif key in LIST_SECTIONS and isinstance(value, list) and isinstance(merged[key], list):
-                self.append_items(merged[key], value, source, path, path)
+                self.append_items(merged[key], value, path, path, moves)
             elif key in KEYED_SECTIONS and isinstance(value, dict) and isinstance(merged[key], dict):
-                self.merge_entries(key, merged[key], value, source)
+                self.merge_entries(key, merged[key], value, source, moves)
             elif key == "apiVersion" and value == merged[key]:
                 continue
             else:
-                first = into.key(path)
+                first = self.spec.source.key(path)
                 self.error(source.key(path), path,
                            f"'{key}' is already set in {first.file}:{first.line}; only one file may set it")
+        self.spec.source.absorb(source, moves)
 
-    def append_items(self, target: list, items: list, source: SourceMap, src: Path, dst: Path) -> None:
-        into = self.spec.source
+    @staticmethod
+    def append_items(target: list, items: list, src: Path, dst: Path, moves: dict[Path, Path]) -> None:
         for i, item in enumerate(items):
-            into.graft(source, src + (i,), dst + (len(target),))
+            moves[src + (i,)] = dst + (len(target),)
             target.append(item)
 
-    def merge_entries(self, section: str, target: dict, entries: dict, source: SourceMap) -> None:
-        into = self.spec.source
+    def merge_entries(self, section: str, target: dict, entries: dict, source: SourceMap,
+                      moves: dict[Path, Path]) -> None:
         for name, value in entries.items():
             path: Path = (section, name)
             if name not in target:
                 target[name] = value
-                into.graft(source, path, path)
+                moves[path] = path
             elif section in CONCAT_WITHIN and isinstance(value, list) and isinstance(target[name], list):
-                self.append_items(target[name], value, source, path, path)
+                self.append_items(target[name], value, path, path, moves)
             else:
-                first = into.key(path)
+                first = self.spec.source.key(path)
                 self.error(source.key(path), path,
                            f"{section} entry '{name}' is already defined at {first}; "
                            "each entry is owned by one file")

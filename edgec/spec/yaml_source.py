@@ -90,13 +90,18 @@ class SourceMap:
             return Location(start.file, start.line, start.column + quote + column - 1)
         return start
 
-    def graft(self, other: SourceMap, src: Path, dst: Path) -> None:
-        """Copy `other`'s entries under `src` to live under `dst` (used when merging files)."""
+    def absorb(self, other: SourceMap, moves: dict[Path, Path]) -> None:
+        """Take `other`'s entries, re-rooted: an entry under a key of `moves` moves under its value.
+
+        One pass over `other`, so merging many files (or many list items) stays linear."""
+        depths = sorted({len(prefix) for prefix in moves}, reverse=True)
         for mine, theirs in ((self.values, other.values), (self.keys, other.keys), (self.scalars, other.scalars)):
-            n = len(src)
             for path, loc in theirs.items():
-                if path[:n] == src:
-                    mine[dst + path[n:]] = loc
+                for n in depths:
+                    dst = moves.get(path[:n]) if len(path) >= n else None
+                    if dst is not None:
+                        mine[dst + path[n:]] = loc
+                        break
 
 
 @dataclass
