@@ -75,6 +75,10 @@ CASES = [
     ("duplicate route", _set(("ingresses", 0, "routes"), [{"path": "/", "service": "app"},
                                                           {"path": "/", "service": "app2"}]),
      ("ingresses", 0, "routes", 1), "never matches", Severity.ERROR),
+    ("shadowed route", _set(("ingresses", 0, "routes"), [{"path": "/v1", "service": "app"},
+                                                         {"exact": "/v1/users", "methods": ["GET"],
+                                                          "service": "app2"}]),
+     ("ingresses", 0, "routes", 1), "takes every request", Severity.WARNING),
     ("port clash", _set(("gateways", "public", "ports"), {"https": 443, "http": 443}),
      ("gateways", "public", "ports", "http"), "already used by ports.https", Severity.ERROR),
     ("duplicate CIDR", _set(("gateways", "internal", "allow"), ["10.0.0.0/8", "10.0.0.0/8"]),
@@ -142,6 +146,16 @@ def test_check_reports_at_the_right_path(tmp_path, mutate, path, fragment, sever
     assert result.ok == (severity is Severity.WARNING and not any(
         d.severity is Severity.ERROR for d in result.diagnostics))
     assert found[0].location.line > 1 or path == ()
+
+
+def test_more_specific_routes_first_are_not_shadowed(tmp_path):
+    routes = [{"path": "/v1/users", "methods": ["GET"], "service": "app2"},
+              {"path": "/v1/users", "headers": [{"name": "x-canary", "present": True}], "service": "app2"},
+              {"path": "/v1", "service": "app"},
+              {"path": "/v10", "service": "app2"},
+              {"regex": "^/v1/.*$", "service": "app2"}]
+    result = run(tmp_path, _set(("ingresses", 0, "routes"), routes))
+    assert not result.diagnostics, result.diagnostics  # /v10 is not under /v1; regexes are never judged
 
 
 def test_broken_entry_does_not_cascade_into_false_unknown_references(tmp_path):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from edgec.diagnostics import Diagnostic, Location, Path, Severity, did_you_mean
 from edgec.spec.expressions import check_expression
-from edgec.spec.model import FileCertificate, Gateway, Ingress, Spec
+from edgec.spec.model import Gateway, Ingress, Route, Spec
 from edgec.spec.structure import ALL, Structured
 from edgec.spec.yaml_source import SourceMap
 
@@ -267,6 +267,8 @@ def check_routes(c: Checker) -> None:
             if key in seen:
                 c.error(rpath, f"routes[{seen[key]}] already matches the same requests "
                                f"({route.match[0]} {route.match[1]}); this route never matches")
+            else:
+                _check_shadowed(c, rpath, ingress.routes[:i], route)
             seen.setdefault(key, i)
             if route.service:
                 c.reference(rpath + ("service",), "services", route.service, "service")
@@ -280,6 +282,33 @@ def check_routes(c: Checker) -> None:
                     _check_regex(c, rpath + ("headers", j, "regex"), header.regex)
             if route.redirect is not None and not route.redirect.model_fields_set - {"code", "strip_query"}:
                 c.error(rpath + ("redirect",), "the redirect changes nothing; set scheme, host or path")
+
+
+def _covers_path(earlier: tuple[str, str], later: tuple[str, str]) -> bool:
+    """Does a match on `earlier` take every request that `later` would match? (regexes: unknown)"""
+    kind, value = earlier
+    if kind == "exact":
+        return later == earlier
+    if kind != "path" or later[0] == "regex":
+        return False
+    return value == "/" or later[1] == value or later[1].startswith(value.rstrip("/") + "/")
+
+
+def _check_shadowed(c: Checker, path: Path, earlier: list[Route], route: Route) -> None:
+    """Warn when an earlier route takes all of this route's requests (first match wins).
+
+    Quadratic in the routes of one host, which stay in the tens; never across hosts."""
+    headers = {h.model_dump_json() for h in route.headers}
+    for i, other in enumerate(earlier):
+        if not _covers_path(other.match, route.match):
+            continue
+        if other.methods and not (route.methods and set(route.methods) <= set(other.methods)):
+            continue
+        if not {h.model_dump_json() for h in other.headers} <= headers:
+            continue
+        c.warn(path, f"routes[{i}] ({other.match[0]} {other.match[1]}) comes first and takes every request "
+                     "this route matches, so it never matches; move it above")
+        return
 
 
 def _check_split(c: Checker, path: Path, split) -> None:

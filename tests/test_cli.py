@@ -1,0 +1,70 @@
+"""The command line a user sees: help with examples, version, formats, exit codes."""
+
+import json
+
+import pytest
+
+from conftest import ROOT, run_cli, write
+from edgec import __version__
+
+
+@pytest.mark.parametrize("command", [[], ["validate"], ["schema"]])
+def test_every_command_has_help_with_examples(command):
+    result = run_cli(*command, "--help")
+    assert result.exit_code == 0
+    assert "Examples:" in result.output and "edgec " in result.output
+
+
+def test_version():
+    result = run_cli("--version")
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_valid_spec_exits_zero_with_a_summary():
+    result = run_cli("validate", str(ROOT / "examples" / "public-api" / "edge.yaml"))
+    assert result.exit_code == 0
+    assert result.output.strip().endswith("valid (1 file)")
+
+
+def test_warnings_pass_unless_strict(tmp_path):
+    spec = write(tmp_path, """
+        apiVersion: edgec/v1
+        name: acme
+        zones:
+          acme.com: {provider: cloudflare, tls: {min_version: "1.0"}}
+        """)
+    relaxed = run_cli("validate", str(spec))
+    assert relaxed.exit_code == 0
+    assert f"{spec}:4:55: warning: zones[\"acme.com\"].tls.min_version: TLS 1.0 is deprecated" in relaxed.output
+    assert run_cli("validate", "--strict", str(spec)).exit_code == 1
+
+
+def test_json_format_is_machine_readable(tmp_path):
+    good = str(ROOT / "examples" / "public-api" / "edge.yaml")
+    bad = write(tmp_path, "apiVersion: edgec/v1\nname: x\nzones: {acme.com: {provider: godaddy}}\n")
+    result = run_cli("validate", "--format", "json", good, str(bad))
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["schema_version"] == 1
+    assert [r["valid"] for r in report["results"]] == [True, False]
+    (diagnostic,) = report["results"][1]["diagnostics"]
+    assert diagnostic["path"] == 'zones["acme.com"].provider'
+    assert (diagnostic["line"], diagnostic["column"], diagnostic["severity"]) == (3, 30, "error")
+
+
+def test_plain_output_when_not_a_terminal():
+    result = run_cli("validate", str(ROOT / "tests" / "fixtures" / "five-mistakes.yaml"))
+    assert "\x1b[" not in result.output  # no colour codes in pipes and CI logs
+
+
+def test_schema_command_prints_the_committed_schema(tmp_path):
+    assert run_cli("schema").output == (ROOT / "schemas" / "edge.schema.json").read_text()
+    out = tmp_path / "fragment.json"
+    assert run_cli("schema", "--fragment", "-o", str(out)).exit_code == 0
+    assert "required" not in json.loads(out.read_text())
+
+
+def test_secrets_are_not_accepted_in_the_spec(tmp_path):
+    spec = write(tmp_path, "apiVersion: edgec/v1\nname: x\ncloudflare: {api_token: abc}\n")
+    result = run_cli("validate", str(spec))
+    assert result.exit_code == 1 and "unknown field 'api_token'" in result.output
