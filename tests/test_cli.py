@@ -68,3 +68,13 @@ def test_secrets_are_not_accepted_in_the_spec(tmp_path):
     spec = write(tmp_path, "apiVersion: edgec/v1\nname: x\ncloudflare: {api_token: abc}\n")
     result = run_cli("validate", str(spec))
     assert result.exit_code == 1 and "unknown field 'api_token'" in result.output
+
+
+def test_readme_tour_shows_real_output(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    readme = (ROOT / "README.md").read_text()
+    shown = [line for line in readme.splitlines() if line.startswith("tests/fixtures/five-mistakes.yaml:")]
+    actual = run_cli("validate", "tests/fixtures/five-mistakes.yaml").output.splitlines()
+    assert shown and shown == [line for line in actual if line.startswith("tests/fixtures/")]
+    assert "✓ examples/multi-team/: valid (9 files)" in readme
+    assert run_cli("validate", "examples/multi-team/").output.strip() == "✓ examples/multi-team/: valid (9 files)"

@@ -62,3 +62,12 @@ def test_directory_and_include_load_the_same_estate():
     assert by_include.ok and by_directory.ok
     assert sorted(by_include.files) == sorted(by_directory.files)
     assert {i.host for i in by_include.spec.ingresses} == {i.host for i in by_directory.spec.ingresses}
+
+
+def test_the_spec_guide_opens_with_a_valid_spec(tmp_path):
+    guide = (ROOT / "docs" / "spec.md").read_text()
+    first_block = guide.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "edge.yaml"
+    path.write_text(first_block)
+    result = validate(str(path))
+    assert result.ok and not result.diagnostics, result.diagnostics

@@ -30,6 +30,8 @@ def _messages(target):
     (b"[" * 5000, "nesting is deeper"),
     (b"x: !!python/object:os.system ls\n", "unsupported YAML tag"),
     (b"a: 1\x07\n", "invalid YAML"),
+    (b"? [a]\n: 1\n", "cannot be a mapping key"),
+    (b"a: &k x\n*k : 1\n", "cannot be a mapping key"),
 ])
 def test_hostile_input_is_a_located_error(tmp_path, content, expected):
     path = tmp_path / "edge.yaml"

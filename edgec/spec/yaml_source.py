@@ -245,12 +245,17 @@ class _Builder:
         if text != "<<":
             self.source.keys[top.path + (text,)] = loc
 
-    def start(self, event) -> None:
+    def value_slot(self, event, what: str) -> tuple[Path, Location]:
+        """Path and position of a collection or alias; those cannot be mapping keys."""
         path = self.child_path()
         loc = self.loc(event.start_mark)
         if path is None:
-            self.error(loc, self.stack[-1].path, "mapping keys must be plain strings, not mappings or lists")
+            self.error(loc, self.stack[-1].path, f"{what} cannot be a mapping key; keys are plain strings")
             raise _Abort
+        return path, loc
+
+    def start(self, event) -> None:
+        path, loc = self.value_slot(event, "a mapping or list")
         if len(self.stack) >= MAX_DEPTH:
             self.error(loc, path, f"nesting is deeper than {MAX_DEPTH} levels; a spec never needs that")
             raise _Abort
@@ -286,11 +291,7 @@ class _Builder:
                         self.source.values.setdefault(mapping.path + (k,), loc)
 
     def alias(self, event) -> None:
-        path = self.child_path()
-        loc = self.loc(event.start_mark)
-        if path is None:
-            self.error(loc, self.stack[-1].path, "an alias cannot be a mapping key")
-            raise _Abort
+        path, loc = self.value_slot(event, "an alias")
         if event.anchor in self.open_anchors:
             self.error(loc, path, f"alias *{event.anchor} refers to itself (recursive structure)")
             raise _Abort
