@@ -5,9 +5,10 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 EDGEC := $(VENV)/bin/edgec
-EXAMPLES := examples/public-api/edge.yaml examples/private-internal/edge.yaml examples/multi-team/edge.yaml
+EXAMPLE_NAMES := public-api private-internal multi-team
+EXAMPLES := $(foreach name,$(EXAMPLE_NAMES),examples/$(name)/edge.yaml)
 
-.PHONY: install test demo golden clean
+.PHONY: install test demo golden clean refresh-cloudflare-ips
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +22,18 @@ test: install
 
 demo: install
 	$(EDGEC) validate $(EXAMPLES)
+	$(EDGEC) compile examples/public-api/edge.yaml -o generated/public-api
 
-# Regenerate every committed generated file (schemas, the field reference; later: generated/).
+# Regenerate every committed generated file: schemas, the field reference, generated/<example>/.
 golden: install
 	$(EDGEC) schema -o schemas/edge.schema.json
 	$(EDGEC) schema --fragment -o schemas/edge-fragment.schema.json
 	$(EDGEC) schema --format markdown -o docs/spec-reference.md
+	$(foreach name,$(EXAMPLE_NAMES),$(EDGEC) compile examples/$(name)/edge.yaml -o generated/$(name) &&) true
+
+# Cloudflare's published IP ranges (needs network access to api.cloudflare.com); review and commit.
+refresh-cloudflare-ips: install
+	$(PY) -m edgec.cloudflare_ips --refresh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 import click
 from rich.console import Console
@@ -11,6 +12,7 @@ from rich.text import Text
 
 from edgec import __version__
 from edgec.diagnostics import Diagnostic, Severity
+from edgec.emit.compile import compile_spec
 from edgec.spec.docs import render_markdown
 from edgec.spec.schema import fragment_schema, spec_schema, to_text
 from edgec.spec.validate import Validation, validate
@@ -34,6 +36,7 @@ def main() -> None:
       edgec validate examples/public-api/edge.yaml
       edgec validate examples/multi-team/            # a directory: every *.yaml in it
       edgec validate --format json spec.yaml > diagnostics.json
+      edgec compile examples/public-api/edge.yaml -o generated/public-api
       edgec schema > schemas/edge.schema.json
     """
 
@@ -89,11 +92,15 @@ def _diagnostic_line(d: Diagnostic) -> Text:
     return line
 
 
+def _print_diagnostics(console: Console, result: Validation) -> None:
+    for d in result.diagnostics:
+        console.print(_diagnostic_line(d))
+
+
 def _print_text(results: list[Validation]) -> None:
     console = _console()
     for r in results:
-        for d in r.diagnostics:
-            console.print(_diagnostic_line(d))
+        _print_diagnostics(console, r)
         errors, warnings = _counts(r)
         files = f"{len(r.files)} file{'s' * (len(r.files) != 1)}"
         if r.ok:
@@ -103,6 +110,48 @@ def _print_text(results: list[Validation]) -> None:
             summary = Text(f"✗ {r.target}: {errors} error{'s' * (errors != 1)}, "
                            f"{warnings} warning{'s' * (warnings != 1)} ({files})", style="bold red")
         console.print(summary)
+
+
+@main.command("compile")
+@click.argument("spec", metavar="SPEC")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
+              help="Folder to write into (default: generated/<spec name>).")
+def compile_command(spec: str, out_dir: str | None) -> None:
+    """Compile SPEC into Terraform for AWS and Cloudflare (v5), after validating it.
+
+    \b
+    Writes, under the output folder:
+      terraform/aws/         NLBs, listeners, target groups, security groups, Route 53, ACM
+      terraform/cloudflare/  DNS records, WAF rulesets, zone settings, origin certificates
+    Apply the AWS layer first: the Cloudflare layer finds each NLB by name. Output is
+    deterministic; only changed files are rewritten, and files edgec no longer produces
+    are removed (other files in the folder are left alone).
+
+    \b
+    Exit codes: 0 compiled, 1 the spec has errors (nothing is written).
+
+    \b
+    Examples:
+      edgec compile examples/public-api/edge.yaml
+      edgec compile examples/multi-team/ -o generated/multi-team
+    """
+    console = _console()
+    started = time.perf_counter()
+    result = validate(spec)
+    if not result.ok:
+        _print_diagnostics(console, result)
+        console.print(Text(f"✗ {spec}: not compiled, fix the errors above", style="bold red"))
+        sys.exit(EXIT_ERRORS)
+    compiled = compile_spec(result.spec, out_dir or f"generated/{result.spec.name}")
+    counts = ", ".join(f"{provider} {n}" for provider, n in sorted(compiled.resources.items())) or "none"
+    elapsed = time.perf_counter() - started
+    console.print(Text(f"✓ compiled {result.spec.name} into {compiled.out_dir} in {elapsed:.2f}s",
+                       style="green"))
+    console.print(f"  resources: {counts}")
+    console.print(f"  files: {len(compiled.files)} ({len(compiled.written)} written, "
+                  f"{len(compiled.unchanged)} unchanged, {len(compiled.removed)} removed)")
+    for path in compiled.written + compiled.removed:
+        console.print(f"  {'removed' if path in compiled.removed else 'wrote'} {path}")
 
 
 @main.command("schema")

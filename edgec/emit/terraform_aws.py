@@ -1,0 +1,180 @@
+"""The AWS layer: NLBs, target groups, listeners, security groups, Route 53 and ACM, as Terraform."""
+
+from __future__ import annotations
+
+from edgec.emit.hcl import Block, Expr
+from edgec.emit.terraform_common import Files, by_type, data_ref, ref, terraform_block
+from edgec.ir.model import (
+    IR,
+    AwsAcmCertificate,
+    AwsListener,
+    AwsLoadBalancer,
+    AwsRoute53Record,
+    AwsRoute53Zone,
+    AwsSecurityGroup,
+    AwsSecurityGroupRule,
+    AwsTargetGroup,
+)
+from edgec.ir.names import slug
+from edgec.spec.model import Spec
+
+AWS_PROVIDER = {"source": "hashicorp/aws", "version": "5.100.0"}
+VPC = data_ref("aws_vpc", "gateways")
+ACM_VALIDATION_TTL = 60
+
+
+def ownership_tags(spec: Spec) -> dict[str, str]:
+    """Tags on every AWS resource (through the provider's default_tags): who owns it."""
+    tags = dict(sorted({**spec.metadata.labels, **(spec.aws.tags if spec.aws else {})}.items()))
+    return {**tags, "managed-by": "edgec", "edgec:spec": spec.name}
+
+
+def emit_aws(spec: Spec, ir: IR) -> Files:
+    resources = by_type(ir, "aws")
+    if not resources or spec.aws is None:
+        return {}
+    files: Files = {"versions.tf": _versions(spec, bool(resources.get(AwsSecurityGroupRule)))}
+    files["security_groups.tf"] = ([_security_group(spec, r) for r in resources.get(AwsSecurityGroup, [])]
+                                   + [_rule(r) for r in resources.get(AwsSecurityGroupRule, [])])
+    files["load_balancers.tf"] = ([_load_balancer(r) for r in resources.get(AwsLoadBalancer, [])]
+                                  + [_target_group(spec, r) for r in resources.get(AwsTargetGroup, [])]
+                                  + [_listener(r) for r in resources.get(AwsListener, [])])
+    files["route53.tf"] = ([_zone(spec, r) for r in resources.get(AwsRoute53Zone, [])]
+                           + [_record(r) for r in resources.get(AwsRoute53Record, [])])
+    files["acm.tf"] = [b for r in resources.get(AwsAcmCertificate, []) for b in _acm(r, ir)]
+    files["outputs.tf"] = _outputs(resources)
+    return {name: blocks for name, blocks in files.items() if blocks}
+
+
+def _versions(spec: Spec, needs_vpc: bool) -> list[Block]:
+    tags = Block("default_tags").attr("tags", ownership_tags(spec))
+    blocks = [terraform_block({"aws": AWS_PROVIDER}),
+              Block("provider", ("aws",)).attr("region", spec.aws.region).block(tags)]
+    if needs_vpc:  # egress rules reach the targets anywhere in the VPC
+        blocks.append(Block("data", ("aws_vpc", "gateways")).attr("id", spec.aws.vpc_id))
+    return blocks
+
+
+def _security_group(spec: Spec, r: AwsSecurityGroup) -> Block:
+    return (Block("resource", ("aws_security_group", r.name))
+            .attr("name", r.group_name).attr("description", r.description).attr("vpc_id", spec.aws.vpc_id)
+            .attr("tags", {"Name": r.group_name}))
+
+
+def _rule(r: AwsSecurityGroupRule) -> Block:
+    kind = f"aws_vpc_security_group_{r.direction}_rule"
+    block = (Block("resource", (kind, r.name))
+             .attr("security_group_id", ref("aws_security_group", slug(r.gateway), "id"))
+             .attr("description", r.description)
+             .attr("ip_protocol", r.protocol).attr("from_port", r.port).attr("to_port", r.port))
+    if r.cidr == "vpc":
+        return block.attr("cidr_ipv4", VPC.attr("cidr_block"))
+    return block.attr("cidr_ipv6" if ":" in r.cidr else "cidr_ipv4", r.cidr)
+
+
+def _load_balancer(r: AwsLoadBalancer) -> Block:
+    return (Block("resource", ("aws_lb", r.name))
+            .attr("name", r.lb_name).attr("load_balancer_type", "network").attr("internal", r.internal)
+            .attr("subnets", list(r.subnets))
+            # Security groups can only be attached when an NLB is created: attach them always.
+            .attr("security_groups", [ref("aws_security_group", slug(r.gateway), "id")])
+            .attr("enable_cross_zone_load_balancing", r.cross_zone)
+            .attr("enable_deletion_protection", r.deletion_protection)
+            .attr("tags", {"Name": r.lb_name}))
+
+
+def _target_group(spec: Spec, r: AwsTargetGroup) -> Block:
+    health = (Block("health_check").attr("enabled", True).attr("protocol", "HTTP")
+              .attr("port", str(r.health_port)).attr("path", r.health_path)
+              .attr("healthy_threshold", 3).attr("unhealthy_threshold", 3).attr("interval", 10))
+    return (Block("resource", ("aws_lb_target_group", r.name))
+            .attr("name", r.group_name).attr("port", r.port).attr("protocol", r.protocol)
+            .attr("target_type", "ip").attr("vpc_id", spec.aws.vpc_id)
+            .attr("tags", {"Name": r.group_name}).block(health))
+
+
+def _listener(r: AwsListener) -> Block:
+    block = (Block("resource", ("aws_lb_listener", r.name))
+             .attr("load_balancer_arn", ref("aws_lb", slug(r.gateway), "arn"))
+             .attr("port", r.port).attr("protocol", r.protocol))
+    if r.certificate:  # the validated certificate, so the listener waits for validation
+        block.attr("certificate_arn", ref("aws_acm_certificate_validation", r.certificate, "certificate_arn"))
+        block.attr("ssl_policy", r.ssl_policy).attr("alpn_policy", r.alpn_policy)
+    action = (Block("default_action").attr("type", "forward")
+              .attr("target_group_arn", ref("aws_lb_target_group", r.target_group, "arn")))
+    return block.block(action)
+
+
+def _zone(spec: Spec, r: AwsRoute53Zone) -> Block:
+    block = (Block("resource", ("aws_route53_zone", r.name))
+             .attr("name", r.zone).attr("comment", f"edgec:{spec.name}"))
+    for vpc in r.vpc_ids:
+        block.block(Block("vpc").attr("vpc_id", vpc))
+    return block
+
+
+def _record(r: AwsRoute53Record) -> Block:
+    block = (Block("resource", ("aws_route53_record", r.name))
+             .attr("zone_id", ref("aws_route53_zone", slug(r.zone), "zone_id"))
+             .attr("name", r.fqdn).attr("type", r.type))
+    if r.alias_gateway:
+        lb = slug(r.alias_gateway)
+        return block.block(Block("alias").attr("name", ref("aws_lb", lb, "dns_name"))
+                           .attr("zone_id", ref("aws_lb", lb, "zone_id")).attr("evaluate_target_health", True))
+    return block.attr("ttl", r.ttl).attr("records", list(r.records))
+
+
+def _acm(r: AwsAcmCertificate, ir: IR) -> list[Block]:
+    """The certificate; its DNS validation records where the zone is in Route 53; the validation wait."""
+    cert = (Block("resource", ("aws_acm_certificate", r.name))
+            .attr("domain_name", r.domains[0]).attr("subject_alternative_names", list(r.domains[1:]) or None)
+            .attr("validation_method", "DNS").attr("tags", {"Name": r.certificate})
+            .block(Block("lifecycle").attr("create_before_destroy", True)))
+    route53 = {domain: zone for domain, zone, provider in r.validation_zones if provider == "route53"}
+    blocks = [cert]
+    validation = (Block("resource", ("aws_acm_certificate_validation", r.name))
+                  .attr("certificate_arn", ref("aws_acm_certificate", r.name, "arn")))
+    if route53:
+        zone_ids = {d: ref("aws_route53_zone", slug(z), "zone_id") for d, z in sorted(route53.items())}
+        domains = ", ".join(f'"{d}"' for d in sorted(route53))
+        records = (Block("resource", ("aws_route53_record", f"{r.name}_validation"))
+                   .attr("for_each", Expr(
+                       f"{{ for o in aws_acm_certificate.{r.name}.domain_validation_options : o.domain_name => o"
+                       f" if contains([{domains}], o.domain_name) }}"))
+                   .attr("zone_id", Expr(f"local.{r.name}_validation_zones[each.key]"))
+                   .attr("name", Expr("each.value.resource_record_name"))
+                   .attr("type", Expr("each.value.resource_record_type"))
+                   .attr("records", [Expr("each.value.resource_record_value")])
+                   .attr("ttl", ACM_VALIDATION_TTL).attr("allow_overwrite", True))
+        blocks += [Block("locals").attr(f"{r.name}_validation_zones", zone_ids), records]
+    if len(route53) == len(r.domains):
+        validation.attr("validation_record_fqdns", Expr(f"[for record in aws_route53_record.{r.name}_validation"
+                                                        " : record.fqdn]"))
+    return blocks + [validation]
+
+
+def _outputs(resources: dict) -> list[Block]:
+    blocks = []
+    for lb in resources.get(AwsLoadBalancer, []):
+        blocks.append(Block("output", (f"{lb.name}_nlb_dns_name",))
+                      .attr("description", f"DNS name of gateway {lb.gateway}'s NLB")
+                      .attr("value", ref("aws_lb", lb.name, "dns_name")))
+        blocks.append(Block("output", (f"{lb.name}_nlb_zone_id",))
+                      .attr("description", f"Route 53 zone ID of gateway {lb.gateway}'s NLB (for alias records)")
+                      .attr("value", ref("aws_lb", lb.name, "zone_id")))
+    for zone in resources.get(AwsRoute53Zone, []):
+        blocks.append(Block("output", (f"{zone.name}_zone_id",))
+                      .attr("description", f"Route 53 zone ID of {zone.zone}")
+                      .attr("value", ref("aws_route53_zone", zone.name, "zone_id")))
+    certs = resources.get(AwsAcmCertificate, [])
+    if certs:
+        records = {c.certificate: Expr(
+            f"[for o in aws_acm_certificate.{c.name}.domain_validation_options : "
+            "{ domain = o.domain_name, name = o.resource_record_name, type = o.resource_record_type,"
+            " value = o.resource_record_value }]")
+            for c in certs}
+        blocks.append(Block("output", ("acm_validation_records",))
+                      .attr("description", "DNS records that prove control of each ACM certificate's names; "
+                                           "the Cloudflare layer creates those in Cloudflare zones")
+                      .attr("value", records))
+    return blocks

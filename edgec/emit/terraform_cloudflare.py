@@ -1,0 +1,157 @@
+"""The Cloudflare layer (provider v5): DNS records, WAF rulesets, zone settings, origin certificates.
+
+v5 writes nested attributes as `name = { ... }` and `rules = [{ ... }]`, never as blocks; the HCL
+writer does exactly that for dicts and lists. Public hostnames point at their gateway's NLB, found by
+name through the AWS provider's `aws_lb` data source, so this layer needs only read access to AWS.
+"""
+
+from __future__ import annotations
+
+from edgec.emit.hcl import Block, Expr
+from edgec.emit.terraform_aws import AWS_PROVIDER
+from edgec.emit.terraform_common import Files, by_type, data_ref, ref, terraform_block
+from edgec.ir.model import (
+    IR,
+    AwsAcmCertificate,
+    AwsLoadBalancer,
+    CfDnsRecord,
+    CfOriginCaCertificate,
+    CfOriginPulls,
+    CfRuleset,
+    CfZoneSetting,
+    WafRule,
+)
+from edgec.ir.names import slug
+from edgec.spec.model import Spec
+
+CLOUDFLARE_PROVIDER = {"source": "cloudflare/cloudflare", "version": "5.22.0"}
+
+
+def zone_id(zone: str) -> Expr:
+    return Expr(f'var.zone_ids["{zone}"]')
+
+
+def emit_cloudflare(spec: Spec, ir: IR) -> Files:
+    resources = by_type(ir, "cloudflare")
+    acm = [c for c in by_type(ir, "aws").get(AwsAcmCertificate, [])
+           if any(provider == "cloudflare" for _, _, provider in c.validation_zones)]
+    if not resources and not acm:
+        return {}
+    records = resources.get(CfDnsRecord, [])
+    gateways = sorted({r.gateway for r in records if r.gateway})
+    lbs = {lb.gateway: lb for lb in by_type(ir, "aws").get(AwsLoadBalancer, [])}
+    files: Files = {
+        "versions.tf": _versions(spec, bool(gateways)),
+        "variables.tf": _variables(spec, resources, acm),
+        "gateways.tf": [Block("data", ("aws_lb", slug(g))).attr("name", lbs[g].lb_name) for g in gateways],
+        "dns.tf": [_record(r) for r in records] + _acm_records(acm),
+        "rulesets.tf": [_ruleset(r) for r in resources.get(CfRuleset, [])],
+        "zone_settings.tf": ([_setting(r) for r in resources.get(CfZoneSetting, [])]
+                             + [_origin_pulls(r) for r in resources.get(CfOriginPulls, [])]),
+        "certificates.tf": [_origin_ca(r) for r in resources.get(CfOriginCaCertificate, [])],
+        "outputs.tf": _outputs(resources),
+    }
+    return {name: blocks for name, blocks in files.items() if blocks}
+
+
+def _versions(spec: Spec, needs_aws: bool) -> list[Block]:
+    providers = {"cloudflare": CLOUDFLARE_PROVIDER} | ({"aws": AWS_PROVIDER} if needs_aws else {})
+    blocks = [terraform_block(providers),
+              Block("provider", ("cloudflare",))]  # the API token comes from CLOUDFLARE_API_TOKEN
+    if needs_aws:
+        blocks.append(Block("provider", ("aws",)).attr("region", spec.aws.region))
+    return blocks
+
+
+def _variables(spec: Spec, resources: dict, acm: list[AwsAcmCertificate]) -> list[Block]:
+    zones = sorted(name for name, zone in spec.zones.items() if zone.provider == "cloudflare")
+    listed = ", ".join(f'"{z}"' for z in zones)
+    zone_check = (Block("validation")
+                  .attr("condition", Expr(f"alltrue([for z in [{listed}] : contains(keys(var.zone_ids), z)])"))
+                  .attr("error_message", f"zone_ids needs the Cloudflare zone ID of each of: {', '.join(zones)}."))
+    blocks = [Block("variable", ("zone_ids",))
+              .attr("description", "Cloudflare zone ID of each zone in the spec, by zone name")
+              .attr("type", Expr("map(string)")).block(zone_check)]
+    if resources.get(CfOriginCaCertificate):
+        blocks.append(Block("variable", ("origin_ca_csrs",))
+                      .attr("description", "PEM certificate signing request of each Cloudflare Origin CA "
+                                           "certificate, by certificate name. The private key stays with you "
+                                           "and never enters Terraform state.")
+                      .attr("type", Expr("map(string)")))
+    if acm:
+        blocks.append(Block("variable", ("acm_validation_records",))
+                      .attr("description", "The AWS layer's output of the same name: ACM validation records, "
+                                           "by certificate name")
+                      .attr("type", Expr("map(list(object({ domain = string, name = string, type = string, value = string })))"))
+                      .attr("default", {}))
+    return blocks
+
+
+def _record(r: CfDnsRecord) -> Block:
+    content = data_ref("aws_lb", slug(r.gateway)).attr("dns_name") if r.gateway else r.content
+    return (Block("resource", ("cloudflare_dns_record", r.name))
+            .attr("zone_id", zone_id(r.zone)).attr("name", r.fqdn).attr("type", r.type)
+            .attr("content", content).attr("data", dict(r.data) if r.data else None)
+            .attr("priority", r.priority).attr("proxied", r.proxied).attr("ttl", r.ttl)
+            .attr("comment", r.comment))
+
+
+def _acm_records(certs: list[AwsAcmCertificate]) -> list[Block]:
+    """ACM validation records for names in Cloudflare zones, from the AWS layer's output.
+
+    A name and its wildcard share one validation record, so records are grouped by name."""
+    zones = {domain: zone for c in certs for domain, zone, provider in sorted(c.validation_zones)
+             if provider == "cloudflare"}
+    if not zones:
+        return []
+    first = "each.value[0]"
+    return [
+        Block("locals").attr("acm_validation_zones", zones),
+        Block("resource", ("cloudflare_dns_record", "acm_validation"))
+        .attr("for_each", Expr("{ for r in flatten(values(var.acm_validation_records)) : r.name => r..."
+                               " if contains(keys(local.acm_validation_zones), r.domain) }"))
+        .attr("zone_id", Expr(f"var.zone_ids[local.acm_validation_zones[{first}.domain]]"))
+        .attr("name", Expr(f'trimsuffix({first}.name, ".")')).attr("type", Expr(f"{first}.type"))
+        .attr("content", Expr(f'trimsuffix({first}.value, ".")')).attr("proxied", False).attr("ttl", 60)
+        .attr("comment", "edgec ACM validation"),
+    ]
+
+
+def _rule(rule: WafRule) -> dict:
+    return {"ref": rule.ref, "description": rule.description, "expression": rule.expression,
+            "action": rule.action, "action_parameters": rule.action_parameters, "ratelimit": rule.ratelimit,
+            "enabled": rule.enabled}
+
+
+def _ruleset(r: CfRuleset) -> Block:
+    return (Block("resource", ("cloudflare_ruleset", r.name))
+            .attr("zone_id", zone_id(r.zone)).attr("name", f"{r.phase} entry point ruleset")
+            .attr("description", r.description).attr("kind", "zone").attr("phase", r.phase)
+            .attr("rules", [_rule(rule) for rule in r.rules]))
+
+
+def _setting(r: CfZoneSetting) -> Block:
+    return (Block("resource", ("cloudflare_zone_setting", r.name))
+            .attr("zone_id", zone_id(r.zone)).attr("setting_id", r.setting_id).attr("value", r.value))
+
+
+def _origin_pulls(r: CfOriginPulls) -> Block:
+    return (Block("resource", ("cloudflare_authenticated_origin_pulls_settings", r.name))
+            .attr("zone_id", zone_id(r.zone)).attr("enabled", r.enabled))
+
+
+def _origin_ca(r: CfOriginCaCertificate) -> Block:
+    return (Block("resource", ("cloudflare_origin_ca_certificate", r.name))
+            .attr("csr", Expr(f'var.origin_ca_csrs["{r.certificate}"]'))
+            .attr("hostnames", list(r.hostnames)).attr("request_type", r.request_type)
+            .attr("requested_validity", r.validity_days))
+
+
+def _outputs(resources: dict) -> list[Block]:
+    certs = resources.get(CfOriginCaCertificate, [])
+    if not certs:
+        return []
+    value = {c.certificate: ref("cloudflare_origin_ca_certificate", c.name, "certificate") for c in certs}
+    return [Block("output", ("origin_ca_certificates",))
+            .attr("description", "PEM of each Cloudflare Origin CA certificate, for the gateways' cert_file")
+            .attr("value", value)]
