@@ -34,7 +34,8 @@ MANAGED_RULESET_IDS = {
 # The OWASP ruleset's last rule ("Inbound Anomaly Score Exceeded") carries its threshold and action.
 OWASP_ANOMALY_RULE_ID = "6179ae15870a4bb7b2d480d4843b323c"
 # NLB TLS policies by minimum version (TLS 1.3 is always offered).
-NLB_SSL_POLICIES = {"1.2": "ELBSecurityPolicy-TLS13-1-2-2021-06", "1.3": "ELBSecurityPolicy-TLS13-1-3-2021-06"}
+NLB_SSL_POLICIES = {version: f"ELBSecurityPolicy-TLS13-{version.replace('.', '-')}-2021-06"
+                    for version in ("1.0", "1.1", "1.2", "1.3")}
 ROUTE53_AUTOMATIC_TTL = 300  # what "ttl: 1" (automatic) becomes in Route 53, which has no automatic TTL
 READINESS_PATH = "/ready"  # Envoy's readiness endpoint on the health port
 
@@ -294,7 +295,7 @@ def _listener(spec: Spec, name: str, gateway: Gateway, purpose: str, port: int, 
         return [group, AwsListener(slug(name, purpose), origin, name, port, "TCP", group.name)]
     return [group, AwsListener(slug(name, purpose), origin, name, port, "TLS", group.name,
                                certificate=slug(gateway.tls.certificate),
-                               ssl_policy=NLB_SSL_POLICIES.get(gateway.tls.min_version, NLB_SSL_POLICIES["1.2"]),
+                               ssl_policy=NLB_SSL_POLICIES[gateway.tls.min_version],
                                alpn_policy="HTTP2Preferred")]
 
 
