@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -11,13 +12,13 @@ from rich.console import Console
 from rich.text import Text
 
 from edgec import __version__
-from edgec.diagnostics import Diagnostic, Severity
+from edgec.diagnostics import Diagnostic, Severity, one_line
 from edgec.emit.compile import compile_spec
 from edgec.spec.docs import render_markdown
 from edgec.spec.schema import fragment_schema, spec_schema, to_text
 from edgec.spec.validate import Validation, validate
 
-EXIT_OK, EXIT_ERRORS = 0, 1
+EXIT_OK, EXIT_ERRORS, EXIT_INTERNAL = 0, 1, 3
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow"}
 
 
@@ -26,7 +27,34 @@ def _console() -> Console:
     return Console(soft_wrap=True, highlight=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def _marks() -> tuple[str, str]:
+    """✓ and ✗ where the output encoding has them (not on an ASCII or cp1252 console)."""
+    try:
+        "✓✗".encode(sys.stdout.encoding or "ascii")
+        return "✓", "✗"
+    except (UnicodeEncodeError, LookupError):
+        return "OK", "FAIL"
+
+
+class _Group(click.Group):
+    """Turns an unexpected exception (a bug in edgec) into a short message and exit code 3, so CI can
+    tell it from a spec error (exit 1). EDGEC_DEBUG=1 shows the traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 (the last line of defence)
+            if os.environ.get("EDGEC_DEBUG"):
+                raise
+            click.echo(f"edgec: internal error: {type(exc).__name__}: {exc}\n"
+                       "This is a bug in edgec. Run again with EDGEC_DEBUG=1 for the traceback and report it "
+                       "with the input that caused it.", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", "-V", prog_name="edgec")
 def main() -> None:
     """edgec: one spec for your edge, compiled to Cloudflare, AWS and Envoy.
@@ -34,7 +62,7 @@ def main() -> None:
     \b
     Examples:
       edgec validate examples/public-api/edge.yaml
-      edgec validate examples/multi-team/            # a directory: every *.yaml in it
+      edgec validate examples/multi-team/            # a folder: every .yaml/.yml below it
       edgec validate --format json spec.yaml > diagnostics.json
       edgec compile examples/public-api/edge.yaml -o generated/public-api
       edgec schema > schemas/edge.schema.json
@@ -53,7 +81,8 @@ def validate_command(specs: tuple[str, ...], fmt: str, strict: bool) -> None:
     validation works offline.
 
     \b
-    Exit codes: 0 valid (warnings allowed), 1 errors found (or warnings with --strict).
+    Exit codes: 0 valid (warnings allowed), 1 errors found (or warnings with --strict),
+    2 wrong usage of the command, 3 internal error (a bug in edgec).
 
     \b
     Examples:
@@ -85,10 +114,10 @@ def _json_report(results: list[Validation]) -> dict:
 
 
 def _diagnostic_line(d: Diagnostic) -> Text:
-    line = Text(f"{d.location}: ")
+    line = Text(one_line(f"{d.location}: "))
     line.append(d.severity.value, style=_STYLE[d.severity])
-    line.append(f": {d.field_path}: ", style="bold")
-    line.append(d.message)
+    line.append(one_line(f": {d.field_path}: "), style="bold")
+    line.append(one_line(d.message))
     return line
 
 
@@ -104,10 +133,10 @@ def _print_text(results: list[Validation]) -> None:
         errors, warnings = _counts(r)
         files = f"{len(r.files)} file{'s' * (len(r.files) != 1)}"
         if r.ok:
-            summary = Text(f"✓ {r.target}: valid ({files}", style="green")
+            summary = Text(f"{_marks()[0]} {r.target}: valid ({files}", style="green")
             summary.append(f", {warnings} warning{'s' * (warnings != 1)})" if warnings else ")")
         else:
-            summary = Text(f"✗ {r.target}: {errors} error{'s' * (errors != 1)}, "
+            summary = Text(f"{_marks()[1]} {r.target}: {errors} error{'s' * (errors != 1)}, "
                            f"{warnings} warning{'s' * (warnings != 1)} ({files})", style="bold red")
         console.print(summary)
 
@@ -128,7 +157,8 @@ def compile_command(spec: str, out_dir: str | None) -> None:
     are removed (other files in the folder are left alone).
 
     \b
-    Exit codes: 0 compiled, 1 the spec has errors (nothing is written).
+    Exit codes: 0 compiled, 1 the spec has errors (nothing is written), 2 wrong usage,
+    3 internal error (a bug in edgec).
 
     \b
     Examples:
@@ -140,12 +170,12 @@ def compile_command(spec: str, out_dir: str | None) -> None:
     result = validate(spec)
     if not result.ok:
         _print_diagnostics(console, result)
-        console.print(Text(f"✗ {spec}: not compiled, fix the errors above", style="bold red"))
+        console.print(Text(f"{_marks()[1]} {spec}: not compiled, fix the errors above", style="bold red"))
         sys.exit(EXIT_ERRORS)
     compiled = compile_spec(result.spec, out_dir or f"generated/{result.spec.name}")
     counts = ", ".join(f"{provider} {n}" for provider, n in sorted(compiled.resources.items())) or "none"
     elapsed = time.perf_counter() - started
-    console.print(Text(f"✓ compiled {result.spec.name} into {compiled.out_dir} in {elapsed:.2f}s",
+    console.print(Text(f"{_marks()[0]} compiled {result.spec.name} into {compiled.out_dir} in {elapsed:.2f}s",
                        style="green"))
     console.print(f"  resources: {counts}")
     console.print(f"  files: {len(compiled.files)} ({len(compiled.written)} written, "
@@ -157,7 +187,7 @@ def compile_command(spec: str, out_dir: str | None) -> None:
 @main.command("schema")
 @click.option("--fragment", is_flag=True, help="Schema of one team file of a split estate (nothing required).")
 @click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
-              help="json: JSON Schema; markdown: the field reference in docs/spec.md.")
+              help="json: JSON Schema; markdown: the field reference (docs/spec-reference.md).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here, not stdout.")
 def schema_command(fragment: bool, fmt: str, output: str | None) -> None:
     """Print the JSON Schema of the spec, generated from edgec's own models.

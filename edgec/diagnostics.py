@@ -42,7 +42,7 @@ class Diagnostic:
         return format_path(self.path)
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.severity.value}: {self.field_path}: {self.message}"
+        return one_line(f"{self.location}: {self.severity.value}: {self.field_path}: {self.message}")
 
     def to_json(self) -> dict:
         return {
@@ -54,6 +54,11 @@ class Diagnostic:
             "code": self.code,
             "message": self.message,
         }
+
+
+def one_line(text: str) -> str:
+    """Escape line breaks and control characters a user's values may carry: one diagnostic, one line."""
+    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode() for ch in text)
 
 
 def format_path(path: Path) -> str:

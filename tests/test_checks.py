@@ -122,6 +122,26 @@ CASES = [
     ("record on an ingress host", _set(("dns", "acme.com", 0), {"name": "api", "type": "A",
                                                                 "content": "192.0.2.1"}),
      ("dns", "acme.com", 0, "name"), "ingress host", Severity.ERROR),
+    ("duplicate CIDR inside a wider one", _set(("gateways", "internal", "allow"),
+                                               ["10.0.0.0/8", "10.1.0.0/16", "10.1.0.0/16"]),
+     ("gateways", "internal", "allow", 2), "listed twice", Severity.ERROR),
+    ("two CNAMEs on one name", lambda d: d["dns"]["acme.com"].append(
+        {"name": "www", "type": "CNAME", "content": "other.example.net"}),
+     ("dns", "acme.com", 1, "name"), "cannot coexist", Severity.ERROR),
+    ("bad record name", lambda d: d["dns"]["acme.com"].append({"name": "Foo Bar", "type": "TXT", "content": "x"}),
+     ("dns", "acme.com", 1, "name"), "not a record name", Severity.ERROR),
+    ("Cloudflare TTL range", lambda d: d["dns"]["acme.com"].append(
+        {"name": "t", "type": "TXT", "content": "x", "ttl": 172800}),
+     ("dns", "acme.com", 1, "ttl"), "out of range for cloudflare", Severity.ERROR),
+    ("unknown rate-limit characteristic", _set(("waf", "acme.com", "rate_limits", 0, "characteristics"),
+                                               ["ip.srcc", "cf.colo.id"]),
+     ("waf", "acme.com", "rate_limits", 0, "characteristics", 0), "did you mean 'ip.src'", Severity.WARNING),
+    ("TLS version 1.25", _set(("gateways", "public", "tls", "min_version"), 1.25),
+     ("gateways", "public", "tls", "min_version"), "1.25", Severity.ERROR),
+    ("non-ASCII port digits", _set(("services", "app", "endpoints"), ["app:٨٠"]),
+     ("services", "app", "endpoints", 0), "must be 'host:port'", Severity.ERROR),
+    ("atomic group is not RE2", _set(("ingresses", 0, "routes", 0), {"regex": "^/a(?>b)c", "service": "app"}),
+     ("ingresses", 0, "routes", 0, "regex"), "invalid perl operator", Severity.ERROR),
     ("RE2-incompatible regex", _set(("ingresses", 0, "routes", 0), {"regex": "^/(?!admin).*", "service": "app"}),
      ("ingresses", 0, "routes", 0, "regex"), "RE2", Severity.ERROR),
     ("gateway without aws", lambda d: d.pop("aws"),
@@ -161,3 +181,34 @@ def test_more_specific_routes_first_are_not_shadowed(tmp_path):
 def test_broken_entry_does_not_cascade_into_false_unknown_references(tmp_path):
     result = run(tmp_path, _set(("gateways", "public", "allow"), ["not-a-cidr"]))
     assert [d.path for d in result.diagnostics] == [("gateways", "public", "allow", 0)]
+
+
+def test_valid_dns_and_re2_forms_pass(tmp_path):
+    def mutate(data):
+        data["dns"]["acme.com"] += [{"name": "@", "type": "MX", "content": ".", "priority": 0}]  # null MX
+        data["ingresses"][0]["routes"].insert(0, {"regex": r"^/\pL+/\z", "service": "app2"})  # RE2-only syntax
+        data["zones"]["corp.internal"] = {"provider": "route53", "private": True}
+        data["dns"]["corp.internal"] = [{"name": "@", "type": "TXT", "content": "x", "ttl": 172800}]
+        data["waf"]["acme.com"]["custom"].append({"name": "all", "expression": "true", "action": "log"})
+    result = run(tmp_path, mutate)
+    assert result.ok and not result.diagnostics, [str(d) for d in result.diagnostics]
+
+
+def test_messages_name_the_users_own_indexes(tmp_path):
+    def mutate(data):
+        data["waf"]["acme.com"]["custom"] = [
+            {"name": "a", "expression": 'http.host eq "a"'},  # broken: no action; set aside
+            {"name": "b", "expression": 'http.host eq "a"', "action": "block"},
+            {"name": "b", "expression": 'http.host eq "a"', "action": "block"}]
+    result = run(tmp_path, mutate)
+    duplicate = [d for d in result.diagnostics if "already used" in d.message]
+    assert duplicate[0].path == ("waf", "acme.com", "custom", 2, "name")
+    assert 'waf["acme.com"].custom[1]' in duplicate[0].message
+
+
+def test_a_broken_zone_hides_only_its_own_hosts(tmp_path):
+    def mutate(data):
+        data["zones"]["other.org"] = {"provider": "cloudfare"}
+        data["ingresses"][0]["host"] = "api.acme.co"
+    result = run(tmp_path, mutate)
+    assert any(d.path == ("ingresses", 0, "host") and "no declared zone" in d.message for d in result.diagnostics)

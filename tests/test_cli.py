@@ -78,3 +78,28 @@ def test_readme_tour_shows_real_output(monkeypatch):
     assert shown and shown == [line for line in actual if line.startswith("tests/fixtures/")]
     assert "✓ examples/multi-team/: valid (9 files)" in readme
     assert run_cli("validate", "examples/multi-team/").output.strip() == "✓ examples/multi-team/: valid (9 files)"
+
+
+def test_an_internal_error_is_short_and_exits_3(monkeypatch):
+    import edgec.cli
+
+    def broken(_):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(edgec.cli, "validate", broken)
+    monkeypatch.delenv("EDGEC_DEBUG", raising=False)
+    result = run_cli("validate", "x.yaml")
+    assert result.exit_code == 3
+    assert "internal error: RuntimeError: boom" in result.output and "Traceback" not in result.output
+
+
+def test_ascii_console_gets_ascii_marks(monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO(), encoding="ascii"))
+    from edgec.cli import _marks
+    assert _marks() == ("OK", "FAIL")
+
+
+def test_usage_errors_exit_2():
+    assert run_cli("validate").exit_code == 2

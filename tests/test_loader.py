@@ -29,7 +29,7 @@ def _messages(target):
     (b"a: *nowhere\n", "no anchor"),
     (b"[" * 5000, "nesting is deeper"),
     (b"x: !!python/object:os.system ls\n", "unsupported YAML tag"),
-    (b"a: 1\x07\n", "invalid YAML"),
+    (b"a: 1\x07\n", "control characters are not allowed"),
     (b"? [a]\n: 1\n", "cannot be a mapping key"),
     (b"a: &k x\n*k : 1\n", "cannot be a mapping key"),
 ])
@@ -73,17 +73,20 @@ zones_tls_probe: off
 def test_merge_keys_and_anchors_work(tmp_path):
     path = write(tmp_path, MINIMAL + """
 x-defaults: &defaults {timeout: 3s, connect_timeout: 1s}
-""")
-    assert any("unknown field 'x-defaults'" in m for *_, m in _messages(path))
-    path = write(tmp_path, MINIMAL + """
 services:
-  a: &svc {endpoints: ["a:80"], timeout: 3s}
-  b: {<<: *svc, endpoints: ["b:80"]}
+  a: {<<: *defaults, endpoints: ["a:80"]}
+  b: {<<: *defaults, endpoints: ["b:80"], timeout: 5s}
 """)
     result = validate(str(path))
     assert result.ok, result.diagnostics
-    assert result.spec.services["b"].timeout.total_seconds() == 3
+    assert result.spec.services["a"].timeout.total_seconds() == 3
+    assert result.spec.services["b"].timeout.total_seconds() == 5  # explicit keys win over merged ones
     assert result.spec.services["b"].endpoints == ["b:80"]
+
+
+def test_quoted_merge_key_is_an_ordinary_key(tmp_path):
+    path = write(tmp_path, MINIMAL + 'services:\n  a: {"<<": {timeout: 3s}, endpoints: ["a:80"]}\n')
+    assert any("unknown field '<<'" in m for *_, m in _messages(path))
 
 
 def test_errors_in_included_files_point_at_those_files(tmp_path):
@@ -140,3 +143,38 @@ def test_missing_include_and_missing_spec(tmp_path):
     assert any("matches no file" in m for m in messages)
     result = run_cli("validate", str(tmp_path / "absent.yaml"))
     assert result.exit_code == 1 and "cannot read" in result.output
+
+
+def test_control_character_is_located(tmp_path):
+    path = tmp_path / "edge.yaml"
+    path.write_bytes(b"apiVersion: edgec/v1\nname: x\nzones: {}\nmetadata: {owner: a\x1bb}\n")
+    (d,) = validate(str(path)).diagnostics
+    assert (d.location.line, d.location.column) == (4, 20)
+
+
+def test_fifo_in_a_spec_folder_is_refused_not_waited_on(tmp_path):
+    import os
+    write(tmp_path, MINIMAL)
+    os.mkfifo(tmp_path / "team.yaml")
+    messages = [m for *_, m in _messages(tmp_path)]
+    assert any("is not a regular file" in m for m in messages)
+
+
+def test_empty_sections_merge_like_empty_ones(tmp_path):
+    write(tmp_path, MINIMAL + "services:\n# none yet\ningresses:\n")
+    write(tmp_path, 'services:\n  a: {endpoints: ["a:80"]}\n', "team.yaml")
+    result = validate(str(tmp_path))
+    assert result.ok, result.diagnostics
+    assert list(result.spec.services) == ["a"]
+
+
+def test_symlinked_team_folders_are_followed_once(tmp_path):
+    import os
+    root = tmp_path / "estate"
+    write(root, MINIMAL)
+    write(tmp_path / "shared", 'services:\n  a: {endpoints: ["a:80"]}\n', "team.yaml")
+    os.symlink(tmp_path / "shared", root / "teams")
+    os.symlink(root, root / "loop")
+    result = validate(str(root))
+    assert result.ok, result.diagnostics
+    assert list(result.spec.services) == ["a"]

@@ -66,3 +66,40 @@ def test_error_on_second_line_of_block_scalar(tmp_path):
 def test_too_long_expression_is_refused_before_parsing():
     problem = check_expression('http.host eq "' + "x" * 5000 + '"')
     assert problem is not None and "4,096" in problem.message
+
+
+@pytest.mark.parametrize("written", [
+    r'"http.host eq \"a\" or http.host eqq \"x\""',  # escapes in a double-quoted scalar
+    r'"http.host eq \"\u00e9\" or http.host eqq 1"',  # a \u escape
+    "'http.host eq \"é日本\" or http.host eqq 1'",  # multi-byte characters (wirefilter counts bytes)
+    '"   http.host eqq 1"',  # leading spaces, which wirefilter trims before counting
+    'http.host eq "it\'s" or http.host eqq 1',  # plain scalar: nothing to unescape
+    "'http.host eq \"it''s\" or http.host eqq 1'",  # '' in a single-quoted scalar
+], ids=["double-quoted escapes", "unicode escape", "multi-byte", "leading spaces", "plain", "single-quoted"])
+def test_columns_inside_one_line_scalars(tmp_path, written):
+    line_text = f"        expression: {written}"
+    got = _error_location(tmp_path, f"      - name: a\n        action: block\n{line_text}\n")
+    # wirefilter flags the third character of "eqq"; find it in the line as written
+    assert got[:2] == (10, line_text.index("eqq") + 3)
+
+
+def test_block_scalars_with_indentation_indicator_and_blank_first_line(tmp_path):
+    got = _error_location(tmp_path, """\
+      - name: a
+        action: block
+        expression: |2
+
+            http.host eq "x" or http.host eqq 1
+""")
+    assert got[:2] == (12, 45)
+
+
+def test_folded_scalar_points_at_its_start(tmp_path):
+    got = _error_location(tmp_path, """\
+      - name: a
+        action: block
+        expression: >
+          http.host eq "x"
+          or http.host eqq 1
+""")
+    assert got[:2] == (10, 21)  # folding rewrites line breaks, so the scalar's start is the honest answer

@@ -10,14 +10,16 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
-from edgec.diagnostics import Diagnostic, Location, Path, Severity, did_you_mean
+import re2
+
+from edgec.diagnostics import Diagnostic, Location, Path, Severity, did_you_mean, format_path
 from edgec.spec.expressions import check_expression
 from edgec.spec.model import Gateway, Ingress, Route, Spec
 from edgec.spec.structure import ALL, Structured
 from edgec.spec.yaml_source import SourceMap
 
-# Python-only regex features that Envoy's RE2 engine rejects.
-_NOT_RE2 = re.compile(r"\(\?[=!<]|\\[1-9]|\(\?P=")
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # errors are reported as diagnostics, not logged to stderr
 
 
 @dataclass
@@ -33,8 +35,8 @@ class Checker:
     def key_loc(self, path: Path) -> Location:
         return self.source.key(self.structured.original(path))
 
-    def inside_loc(self, path: Path, line: int, column: int) -> Location:
-        return self.source.inside(self.structured.original(path), line, column)
+    def inside_loc(self, path: Path, value: str, offset: int) -> Location:
+        return self.source.inside(self.structured.original(path), value, offset)
 
     def report(self, severity: Severity, path: Path, message: str, at: Location | None, code: str) -> None:
         original = self.structured.original(path)
@@ -45,6 +47,10 @@ class Checker:
 
     def warn(self, path: Path, message: str, at: Location | None = None, code: str = "spec") -> None:
         self.report(Severity.WARNING, path, message, at, code)
+
+    def field(self, path: Path) -> str:
+        """How the user would write `path` (list indexes as in their file, not as set aside)."""
+        return format_path(self.structured.original(path))
 
     def where(self, path: Path) -> str:
         loc = self.loc(path)
@@ -186,28 +192,32 @@ def _check_gateway_tls(c: Checker, path: Path, gw: Gateway) -> None:
 
 
 def _check_allow_list(c: Checker, path: Path, cidrs: list[str]) -> None:
-    """Duplicates are errors (AWS rejects duplicate rules); a block inside another is a warning."""
-    networks = sorted(((ipaddress.ip_network(cidr), i) for i, cidr in enumerate(cidrs)),
-                      key=lambda item: (item[0].version, item[0].network_address, item[0].prefixlen))
-    cover: tuple | None = None
-    for net, i in networks:
-        if cover and cover[0].version == net.version and net.subnet_of(cover[0]):
-            first = cidrs[cover[1]]
-            if net == cover[0]:
-                c.error(path + (max(i, cover[1]),), f"'{net}' is listed twice; remove one")
-            else:
-                c.warn(path + (i,), f"'{net}' is already inside '{first}'; remove it")
-            continue
-        cover = (net, i)
+    """Duplicates are errors (AWS rejects duplicate rules); a block inside another is a warning.
+
+    Sorted by address then prefix, each block is inside the last block not inside another, or in none."""
+    first_at: dict[str, int] = {}
+    for i, cidr in enumerate(cidrs):
+        if cidr in first_at:
+            c.error(path + (i,), f"'{cidr}' is listed twice; remove one")
+        first_at.setdefault(cidr, i)
+    networks = sorted((ipaddress.ip_network(cidr) for cidr in first_at),
+                      key=lambda net: (net.version, net.network_address, net.prefixlen))
+    cover = None
+    for net in networks:
+        if cover is not None and cover.version == net.version and net.subnet_of(cover):
+            c.warn(path + (first_at[str(net)],), f"'{net}' is already inside '{cover}'; remove it")
+        else:
+            cover = net
 
 
 def _check_gateway_network(c: Checker, path: Path, gw: Gateway) -> None:
     if gw.exposure == "private" and not gw.allow:
         c.error(path + ("allow",), "a private gateway needs 'allow': the CIDRs that may reach it "
                                    "(e.g. your VPC's 10.0.0.0/8)")
-    if gw.exposure == "public" and any(ipaddress.ip_network(x).prefixlen == 0 for x in gw.allow):
-        c.warn(path + ("allow",), "0.0.0.0/0 lets clients bypass Cloudflare (and its WAF); leave 'allow' "
-                                  "out to admit only Cloudflare's ranges")
+    for i, cidr in enumerate(gw.allow):
+        if gw.exposure == "public" and ipaddress.ip_network(cidr).prefixlen == 0:
+            c.warn(path + ("allow", i), f"{cidr} lets clients bypass Cloudflare (and its WAF); leave 'allow' "
+                                        "out to admit only Cloudflare's ranges")
     if c.is_broken("aws", ALL):
         return
     if c.spec.aws is None:
@@ -238,7 +248,7 @@ def check_ingresses(c: Checker) -> None:
 def _check_host_zone(c: Checker, path: Path, ingress: Ingress, gateway: Gateway | None) -> None:
     zone_name = zone_of(c.spec, ingress.host)
     if zone_name is None:
-        if not c.structured.broken.get("zones"):
+        if not _under_broken_zone(c, ingress.host):
             declared = ", ".join(sorted(c.spec.zones)) or "none"
             c.error(path + ("host",), f"host '{ingress.host}' is in no declared zone (declared: {declared}); "
                                       "add its zone under 'zones' or fix the host")
@@ -255,6 +265,12 @@ def _check_host_zone(c: Checker, path: Path, ingress: Ingress, gateway: Gateway 
     elif gateway.exposure == "public" and zone.provider != "cloudflare":
         c.warn(path + ("host",), f"'{ingress.host}' is in Route 53 zone '{zone_name}', so it is not behind "
                                  "Cloudflare's proxy or WAF")
+
+
+def _under_broken_zone(c: Checker, host: str) -> bool:
+    """A host whose zone failed structural validation: its zone error is the one to report."""
+    broken = c.structured.broken.get("zones", set())
+    return ALL in broken or any(host == z or host.endswith("." + z) for z in broken)
 
 
 def check_routes(c: Checker) -> None:
@@ -322,13 +338,12 @@ def _check_split(c: Checker, path: Path, split) -> None:
 
 
 def _check_regex(c: Checker, path: Path, pattern: str) -> None:
+    """Compiled with RE2 itself, the engine Envoy runs (no look-arounds, no back-references)."""
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        c.error(path, f"invalid regular expression: {exc.msg} at position {exc.pos}")
-        return
-    if _NOT_RE2.search(pattern):
-        c.error(path, "look-arounds and back-references are not supported by Envoy's RE2 engine")
+        re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        c.error(path, f"invalid RE2 regular expression (Envoy uses RE2): {reason}")
 
 
 # --- TLS across layers -------------------------------------------------------------------------
@@ -343,9 +358,10 @@ def check_tls_coverage(c: Checker) -> None:
         zone = c.spec.zones.get(zone_name or "")
         mode = zone.tls.mode if zone and zone.tls else ("strict" if zone and zone.provider == "cloudflare" else None)
         if gateway.exposure == "public" and mode in ("off", "flexible"):
+            serves = "only redirects to HTTPS" if gateway.ports.http else "does not serve"
             c.error(path + ("host",), f"zone '{zone_name}' has SSL mode {mode}: Cloudflare would reach "
-                                      f"'{ingress.host}' over plain HTTP, which gateway '{ingress.gateway}' only "
-                                      "redirects to HTTPS; set the zone's tls.mode to strict")
+                                      f"'{ingress.host}' over plain HTTP, which gateway '{ingress.gateway}' "
+                                      f"{serves}; set the zone's tls.mode to strict")
         if cert is None or covers(cert.domains, ingress.host):
             continue
         message = (f"certificate '{gateway.tls.certificate}' of gateway '{ingress.gateway}' does not cover "
@@ -380,14 +396,28 @@ def check_waf(c: Checker) -> None:
             if "cf.colo.id" not in rule.characteristics:
                 c.error(path + ("rate_limits", i, "characteristics"),
                         "Cloudflare requires 'cf.colo.id' among the characteristics; add it")
+            for j, characteristic in enumerate(rule.characteristics):
+                if characteristic not in RATE_LIMIT_CHARACTERISTICS and not _KEYED_CHARACTERISTIC.match(characteristic):
+                    c.warn(path + ("rate_limits", i, "characteristics", j),
+                           f"'{characteristic}' is not a rate-limit characteristic edgec knows"
+                           f"{did_you_mean(characteristic, RATE_LIMIT_CHARACTERISTICS)}")
         _check_managed(c, path + ("managed",), waf.managed)
+
+
+# Cloudflare's rate-limiting characteristics (its documentation), besides the keyed forms below.
+RATE_LIMIT_CHARACTERISTICS = ("ip.src", "cf.colo.id", "ip.src.asnum", "ip.geoip.country", "ip.src.country",
+                              "http.host", "http.request.uri.path", "cf.unique_visitor_id", "ip.geoip.asnum",
+                              "cf.bot_management.ja3_hash", "cf.bot_management.ja4")
+_KEYED_CHARACTERISTIC = re.compile(
+    r'^(http\.request\.(headers|cookies|uri\.args|body\.json|body\.form)\["[^"]+"\]'
+    r'|lookup_json_string\(http\.request\.body\.raw, "[^"]+"\))$')
 
 
 def _check_unique_names(c: Checker, path: Path, names: list[str]) -> None:
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if name in seen:
-            c.error(path + (i, "name"), f"rule name '{name}' is already used by {path[-1]}[{seen[name]}]; "
+            c.error(path + (i, "name"), f"rule name '{name}' is already used by {c.field(path + (seen[name],))}; "
                                         "names identify rules and must be unique")
         seen.setdefault(name, i)
 
@@ -395,7 +425,7 @@ def _check_unique_names(c: Checker, path: Path, names: list[str]) -> None:
 def _check_expression(c: Checker, path: Path, expression: str) -> None:
     problem = check_expression(expression)
     if problem:
-        c.error(path, problem.message, at=c.inside_loc(path, problem.line, problem.column), code="spec.waf")
+        c.error(path, problem.message, at=c.inside_loc(path, expression, problem.offset), code="spec.waf")
 
 
 def _check_managed(c: Checker, path: Path, managed) -> None:
@@ -414,6 +444,8 @@ def _check_managed(c: Checker, path: Path, managed) -> None:
 # --- DNS ---------------------------------------------------------------------------------------
 
 _CAA = re.compile(r'^\d{1,3} (issue|issuewild|iodef) "[^"]*"$')
+_RECORD_NAME = re.compile(r"^(@|(\*|[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*)$")
+TTL_RANGES = {"cloudflare": (30, 86400), "route53": (0, 2147483647)}  # plus 1 = automatic
 _SRV_NAME = re.compile(r"^_[a-z0-9-]+\._(tcp|udp|tls)(\.|$)")
 _SRV_CONTENT = re.compile(r"^\d{1,5} \d{1,5} \S+$")
 
@@ -436,24 +468,28 @@ def check_dns(c: Checker) -> None:
                               f"{did_you_mean(zone_name, c.spec.zones)}", at=c.key_loc(path))
             continue
         seen: dict[tuple, int] = {}
-        types_at: dict[str, set[str]] = {}
+        types_at: dict[str, list[str]] = {}
         for i, record in enumerate(records):
             rpath = path + (i,)
             fqdn = record_fqdn(record.name, zone_name)
             _check_record(c, rpath, record, zone)
             key = (fqdn, record.type, record.content)
             if key in seen:
-                c.error(rpath, f"same record as dns[\"{zone_name}\"][{seen[key]}]; remove one")
+                c.error(rpath, f"same record as {c.field(path + (seen[key],))}; remove one")
             seen.setdefault(key, i)
-            types_at.setdefault(fqdn, set()).add(record.type)
+            types_at.setdefault(fqdn, []).append(record.type)
             if fqdn in hosts and record.type in ("A", "AAAA", "CNAME"):
                 c.error(rpath + ("name",), f"'{fqdn}' is an ingress host and already gets its record from its "
                                            "gateway; remove this record")
-            if "CNAME" in types_at[fqdn] and len(types_at[fqdn]) > 1:
-                c.error(rpath + ("name",), f"'{fqdn}' has a CNAME, which cannot coexist with other records")
+            elif "CNAME" in types_at[fqdn] and len(types_at[fqdn]) > 1:
+                c.error(rpath + ("name",), f"'{fqdn}' has a CNAME, which cannot coexist with any other record "
+                                           "(not even a second CNAME)")
 
 
 def _check_record(c: Checker, path: Path, record, zone) -> None:
+    if not _RECORD_NAME.match(record.name):
+        c.error(path + ("name",), f"'{record.name}' is not a record name: lower-case labels of a-z, 0-9, '-' "
+                                  "and '_', relative to the zone, or '@' for the apex")
     problem = _record_content_problem(record)
     if problem:
         c.error(path + ("content",), problem)
@@ -466,8 +502,10 @@ def _check_record(c: Checker, path: Path, record, zone) -> None:
             c.error(path + ("proxied",), "only records in Cloudflare zones can be proxied")
         elif record.ttl != 1:
             c.error(path + ("ttl",), "proxied records always have automatic TTL; remove 'ttl'")
-    if record.ttl != 1 and not 30 <= record.ttl <= 86400:
-        c.error(path + ("ttl",), f"TTL {record.ttl} is out of range: use 1 (automatic) or 30 to 86400 seconds")
+    low, high = TTL_RANGES[zone.provider]
+    if record.ttl != 1 and not low <= record.ttl <= high:
+        c.error(path + ("ttl",), f"TTL {record.ttl} is out of range for {zone.provider}: use 1 (automatic) "
+                                 f"or {low} to {high} seconds")
     if record.type == "SRV" and not _SRV_NAME.match(record.name):
         c.error(path + ("name",), "SRV names look like '_service._tcp' (or '_service._tcp.host')")
 
@@ -482,6 +520,8 @@ def _record_content_problem(record) -> str | None:
         except ValueError:
             pass
         return f"'{content}' is not an IPv{version} address"
+    if record.type == "MX" and content == ".":
+        return None  # a null MX (RFC 7505): this domain receives no mail
     if record.type in ("CNAME", "MX"):
         target = content.rstrip(".")
         if re.match(r"^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*$", target.lower()):

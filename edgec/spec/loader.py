@@ -6,7 +6,8 @@ map still points every value at the file and line it came from:
   an error (one team owns each entry);
 - `dns`: merged by zone, and the record lists of one zone are concatenated (teams add records);
 - `ingresses`: concatenated in file order;
-- `apiVersion` may repeat (it must agree); any other top-level field may be set by one file only.
+- `apiVersion` may repeat (it must agree); any other top-level field may be set by one file only;
+- top-level keys starting with `x-` are ignored: they hold YAML anchors to reuse (`x-defaults: &d`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ KEYED_SECTIONS = ("zones", "gateways", "services", "certificates", "waf", "dns")
 LIST_SECTIONS = ("ingresses",)
 CONCAT_WITHIN = ("dns",)  # sections whose entries are lists that concatenate across files
 YAML_SUFFIXES = (".yaml", ".yml")
+EXTENSION_PREFIX = "x-"  # top-level keys for the user's own anchors, as in Compose files
 
 
 @dataclass
@@ -35,9 +37,16 @@ class LoadedSpec:
 
 
 def spec_files_in(directory: str) -> list[str]:
-    """Every YAML file under `directory`, in a stable order, skipping hidden folders."""
-    found = []
-    for root, dirs, files in os.walk(directory):
+    """Every YAML file under `directory`, in a stable order, skipping hidden folders.
+
+    Symbolic links to folders are followed (each real folder once, so loops end)."""
+    found, visited = [], set()
+    for root, dirs, files in os.walk(directory, followlinks=True):
+        real = os.path.realpath(root)
+        if real in visited:
+            dirs[:] = []
+            continue
+        visited.add(real)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found += [os.path.join(root, f) for f in sorted(files) if f.endswith(YAML_SUFFIXES)]
     return found
@@ -68,6 +77,9 @@ class _Merger:
 
     def read(self, file: str, included_from) -> tuple[dict | None, SourceMap]:
         where, path = included_from or (Location(file, 1, 1), ())
+        if os.path.exists(file) and not os.path.isfile(file):  # a FIFO or device would block or never end
+            self.error(where, path, f"{file} is not a regular file")
+            return None, SourceMap()
         try:
             with open(file, "rb") as fh:
                 raw = fh.read(MAX_FILE_BYTES + 1)
@@ -114,6 +126,8 @@ class _Merger:
                 self.error(loc, path, f"include pattern '{pattern}' matches no file")
             for match in matches:
                 targets = spec_files_in(match) if os.path.isdir(match) else [match]
+                if not targets:
+                    self.error(loc, path, f"included folder '{pattern}' holds no .yaml or .yml files")
                 for target in targets:
                     self.load(target, (loc, path))
 
@@ -123,6 +137,10 @@ class _Merger:
         moves: dict[Path, Path] = {}  # where each part of this file lands in the merged document
         for key, value in data.items():
             path: Path = (key,)
+            if key.startswith(EXTENSION_PREFIX):
+                continue  # x-... keys hold YAML anchors for reuse; edgec ignores them
+            if value is None and key in KEYED_SECTIONS + LIST_SECTIONS:
+                value = {} if key in KEYED_SECTIONS else []  # `services:` with every entry commented out
             if key not in merged:
                 merged[key] = value
                 moves[path] = path
@@ -130,8 +148,11 @@ class _Merger:
                 self.append_items(merged[key], value, path, path, moves)
             elif key in KEYED_SECTIONS and isinstance(value, dict) and isinstance(merged[key], dict):
                 self.merge_entries(key, merged[key], value, source, moves)
-            elif key == "apiVersion" and value == merged[key]:
-                continue
+            elif key == "apiVersion":
+                if value != merged[key]:
+                    first = self.spec.source.value(path)
+                    self.error(source.value(path), path, f"apiVersion {value!r} disagrees with {merged[key]!r} "
+                                                         f"at {first.file}:{first.line}; all files must agree")
             else:
                 first = self.spec.source.key(path)
                 self.error(source.key(path), path,

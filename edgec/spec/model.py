@@ -515,6 +515,9 @@ class DnsRecord(SpecModel):
 class Spec(SpecModel):
     """An edge estate: zones, gateways, services, ingresses, WAF, DNS and certificates."""
 
+    # Top-level `x-...` keys hold the user's YAML anchors; the loader drops them before validation.
+    model_config = ConfigDict(json_schema_extra={"patternProperties": {"^x-": {}}})
+
     api_version: Literal["edgec/v1"] = Field(alias="apiVersion")
     """Spec format version; always `edgec/v1`."""
     name: Identifier = Field(examples=["acme-prod"])

@@ -15,6 +15,7 @@ _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _DURATION = re.compile(r"^(\d+(\.\d+)?(ms|s|m|h))+$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+MAX_DURATION_SECONDS = 86400
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
 
@@ -54,6 +55,8 @@ def parse_duration(value: Any) -> Any:
     seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION_PART.findall(value))
     if seconds <= 0:
         raise ValueError(f"'{value}' must be longer than zero")
+    if seconds > MAX_DURATION_SECONDS:
+        raise ValueError(f"'{value}' is longer than a day; no edge timeout or interval needs that")
     return timedelta(seconds=seconds)
 
 
@@ -77,8 +80,8 @@ def _cidr(value: Any) -> str:
 
 
 def _tls_version(value: Any) -> Any:
-    # `min_version: 1.2` is read as a number; accept it as the string it means.
-    if isinstance(value, float):
+    # `min_version: 1.2` is read as a number; accept it as the string it means (but not 1.25).
+    if isinstance(value, float) and value in (1.0, 1.1, 1.2, 1.3):
         return f"{value:.1f}"
     return value
 
@@ -97,7 +100,7 @@ def _header_name(value: str) -> str:
 
 def _endpoint(value: str) -> str:
     host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 1 <= int(port) <= 65535:
+    if not sep or not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
         raise ValueError(f"'{value}' must be 'host:port', e.g. 'payments.payments.svc.cluster.local:8080'")
     bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     try:

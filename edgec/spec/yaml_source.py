@@ -55,7 +55,6 @@ class ScalarSpan:
 
     location: Location
     style: str  # '' plain, '"' or "'" quoted, '|' literal, '>' folded
-    block_indent: int = 0  # for block scalars: the column (0-based) of the content
 
 
 @dataclass
@@ -65,6 +64,7 @@ class SourceMap:
     values: dict[Path, Location] = field(default_factory=dict)
     keys: dict[Path, Location] = field(default_factory=dict)
     scalars: dict[Path, ScalarSpan] = field(default_factory=dict)
+    lines: dict[str, list[str]] = field(default_factory=dict)  # file -> its lines, to map inside values
 
     def value(self, path: Path) -> Location:
         """The position of the value at `path`, or of its nearest written ancestor."""
@@ -77,18 +77,28 @@ class SourceMap:
     def key(self, path: Path) -> Location:
         return self.keys.get(path) or self.value(path)
 
-    def inside(self, path: Path, line: int, column: int) -> Location:
-        """Map a 1-based line/column inside a string value to a position in the file."""
+    def inside(self, path: Path, value: str, offset: int) -> Location:
+        """The file position of character `offset` of the string `value` written at `path`.
+
+        Exact for one-line plain and quoted scalars (escapes included) and for literal blocks (`|`);
+        for folded or multi-line flow scalars, whose line breaks YAML rewrites, the scalar's start."""
         span = self.scalars.get(path)
         if span is None:
             return self.value(path)
-        start = span.location
+        start, lines = span.location, self.lines.get(span.location.file, [])
+        line_index = value.count("\n", 0, offset)
+        column = offset - (value.rfind("\n", 0, offset) + 1)
         if span.style == "|":
-            return Location(start.file, start.line + line, span.block_indent + column)
-        if line == 1 and span.style in ("", '"', "'"):
-            quote = 0 if span.style == "" else 1
-            return Location(start.file, start.line, start.column + quote + column - 1)
-        return start
+            number = start.line + 1 + line_index
+            raw = lines[number - 1] if number <= len(lines) else None
+            decoded = value.split("\n")[line_index]
+            if raw is not None and raw.endswith(decoded):
+                return Location(start.file, number, len(raw) - len(decoded) + column + 1)
+            return start
+        if "\n" in value or span.style == ">" or start.line > len(lines):
+            return start
+        raw_column = _raw_column(lines[start.line - 1], start.column - 1, span.style, column)
+        return Location(start.file, start.line, raw_column + 1) if raw_column is not None else start
 
     def absorb(self, other: SourceMap, moves: dict[Path, Path]) -> None:
         """Take `other`'s entries, re-rooted: an entry under a key of `moves` moves under its value.
@@ -102,6 +112,32 @@ class SourceMap:
                     if dst is not None:
                         mine[dst + path[n:]] = loc
                         break
+        self.lines.update(other.lines)
+
+
+_ESCAPE_WIDTH = {"x": 2, "u": 4, "U": 8}
+
+
+def _raw_column(raw: str, start: int, style: str, offset: int) -> int | None:
+    """0-based column in `raw` of decoded character `offset` of a scalar starting at `start`."""
+    if style == "":
+        return start + offset if start + offset <= len(raw) else None
+    i, decoded = start + 1, 0  # skip the opening quote
+    while i < len(raw):
+        if decoded == offset:
+            return i
+        if style == "'" and raw.startswith("''", i):
+            i += 2
+        elif style == "'" and raw[i] == "'":
+            return None  # the closing quote before the offset: the scalar continues on later lines
+        elif style == '"' and raw[i] == "\\" and i + 1 < len(raw):
+            i += 2 + _ESCAPE_WIDTH.get(raw[i + 1], 0)
+        elif style == '"' and raw[i] == '"':
+            return i if decoded == offset else None
+        else:
+            i += 1
+        decoded += 1
+    return i if decoded == offset else None
 
 
 @dataclass
@@ -109,6 +145,9 @@ class ParsedFile:
     data: Any
     source: SourceMap
     diagnostics: list[Diagnostic]
+
+
+MERGE = object()  # the pending key of a plain `<<` merge key ("<<" quoted is an ordinary key)
 
 
 class _Abort(Exception):
@@ -166,9 +205,8 @@ class _Container:
 class _Builder:
     """Turns the event stream of one document into data, tracking positions and expansion."""
 
-    def __init__(self, file: str, lines: list[str]):
+    def __init__(self, file: str):
         self.file = file
-        self.lines = lines
         self.source = SourceMap()
         self.diagnostics: list[Diagnostic] = []
         self.anchors: dict[str, tuple[Any, int]] = {}  # name -> (value, expanded size)
@@ -193,7 +231,7 @@ class _Builder:
             return top.path + (len(top.value),)
         if top.pending_key is None:
             return None
-        return top.path + (top.pending_key,)
+        return top.path + ("<<" if top.pending_key is MERGE else top.pending_key,)
 
     def handle(self, event) -> None:
         if isinstance(event, yaml.ScalarEvent):
@@ -213,36 +251,29 @@ class _Builder:
         path = self.child_path()
         loc = self.loc(event.start_mark)
         if path is None:  # a mapping key
-            self.key(event.value, loc)
+            self.check_tag(event, self.stack[-1].path + (event.value,))
+            plain_merge = event.value == "<<" and event.style in (None, "")
+            self.key(MERGE if plain_merge else event.value, loc)
             return
         self.check_tag(event, path)
         plain = event.style in (None, "") and event.tag != _STR_TAG
         value = resolve_plain(event.value) if plain else event.value
         if isinstance(value, str):
-            indent = self.block_indent(event) if event.style in ("|", ">") else 0
-            self.source.scalars[path] = ScalarSpan(loc, event.style or "", indent)
+            self.source.scalars[path] = ScalarSpan(loc, event.style or "")
         if event.anchor:
             self.anchors[event.anchor] = (value, 1)
         self.distinct_nodes += 1
         self.add(value, path, loc, 1)
 
-    def block_indent(self, event) -> int:
-        """Column of a block scalar's first content line (the line after its `|` or `>` header)."""
-        index = event.start_mark.line + 1
-        if index < len(self.lines):
-            text = self.lines[index]
-            return len(text) - len(text.lstrip(" "))
-        return 0
-
-    def key(self, text: str, loc: Location) -> None:
+    def key(self, text, loc: Location) -> None:
         top = self.stack[-1]
         top.key_loc = loc
-        if text in top.value and text != "<<":
+        if text is not MERGE and text in top.value:
             first = self.source.keys.get(top.path + (text,))
             where = f" (first defined at {first.line}:{first.column})" if first else ""
             self.error(loc, top.path + (text,), f"duplicate key '{text}'{where}; keep only one")
         top.pending_key = text
-        if text != "<<":
+        if text is not MERGE:
             self.source.keys[top.path + (text,)] = loc
 
     def value_slot(self, event, what: str) -> tuple[Path, Location]:
@@ -317,7 +348,7 @@ class _Builder:
             raise _Abort
         if isinstance(top.value, list):
             top.value.append(value)
-        elif top.pending_key == "<<":
+        elif top.pending_key is MERGE:
             top.merges.append((value, top.key_loc))
             top.pending_key = None
         else:
@@ -327,7 +358,9 @@ class _Builder:
 
 def parse_yaml(text: str, file: str) -> ParsedFile:
     """Parse one YAML document. Problems come back as diagnostics; data is None if unusable."""
-    builder = _Builder(file, text.splitlines())
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    builder = _Builder(file)
+    builder.source.lines[file] = lines
     documents = 0
     try:
         for event in yaml.parse(text, Loader=_Loader):
@@ -340,6 +373,11 @@ def parse_yaml(text: str, file: str) -> ParsedFile:
             else:
                 builder.handle(event)
     except _Abort:
+        return ParsedFile(None, builder.source, builder.diagnostics)
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        loc = Location(file, before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+        builder.error(loc, (), f"invalid YAML: {exc.reason} (character 0x{exc.character:x}); remove it")
         return ParsedFile(None, builder.source, builder.diagnostics)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
