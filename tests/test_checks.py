@@ -96,7 +96,7 @@ CASES = [
     ("gateway TLS 1.1 is a warning", _set(("gateways", "public", "tls", "min_version"), 1.1),
      ("gateways", "public", "tls", "min_version"), "deprecated", Severity.WARNING),
     ("NLB termination needs ACM", _set(("gateways", "public", "tls", "terminate"), "nlb"),
-     ("gateways", "public", "tls", "certificate"), "only with an ACM certificate", Severity.ERROR),
+     ("gateways", "public", "tls", "certificate"), "only with ACM certificates", Severity.ERROR),
     ("Envoy cannot serve ACM", _set(("gateways", "public", "tls", "certificate"), "nlb"),
      ("gateways", "public", "tls", "certificate"), "cannot be exported", Severity.ERROR),
     ("origin pulls on private gateway", _set(("gateways", "internal", "tls", "client_auth"),

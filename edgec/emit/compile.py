@@ -10,6 +10,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 
+from edgec.emit.envoy import emit_envoy
 from edgec.emit.hcl import render, render_attributes
 from edgec.emit.terraform_aws import emit_aws
 from edgec.emit.terraform_cloudflare import emit_cloudflare
@@ -41,6 +42,7 @@ def render_files(spec: Spec, ir: IR) -> dict[str, str]:
     for layer, layer_files in layers.items():
         for name, blocks in layer_files.items():
             files[f"{layer}/{name}"] = render(blocks, header(spec))
+    files.update(emit_envoy(spec))
     zones = sorted(name for name, zone in spec.zones.items() if zone.provider == "cloudflare")
     if layers["terraform/cloudflare"]:
         example = [("zone_ids", {zone: "0123456789abcdef0123456789abcdef" for zone in zones})]

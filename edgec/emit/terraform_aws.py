@@ -38,7 +38,7 @@ def emit_aws(spec: Spec, ir: IR) -> Files:
                                    + [_rule(r) for r in resources.get(AwsSecurityGroupRule, [])])
     files["load_balancers.tf"] = ([_load_balancer(r) for r in resources.get(AwsLoadBalancer, [])]
                                   + [_target_group(spec, r) for r in resources.get(AwsTargetGroup, [])]
-                                  + [_listener(r) for r in resources.get(AwsListener, [])])
+                                  + [b for r in resources.get(AwsListener, []) for b in _listener(r)])
     files["route53.tf"] = ([_zone(spec, r) for r in resources.get(AwsRoute53Zone, [])]
                            + [_record(r) for r in resources.get(AwsRoute53Record, [])])
     files["acm.tf"] = [b for r in resources.get(AwsAcmCertificate, []) for b in _acm(r, ir)]
@@ -90,10 +90,12 @@ def _target_group(spec: Spec, r: AwsTargetGroup) -> Block:
     return (Block("resource", ("aws_lb_target_group", r.name))
             .attr("name", r.group_name).attr("port", r.port).attr("protocol", r.protocol)
             .attr("target_type", "ip").attr("vpc_id", spec.aws.vpc_id)
+            # Envoy sees the real peer (Cloudflare's edge, or the private client), not the NLB's address.
+            .attr("preserve_client_ip", "true")
             .attr("tags", {"Name": r.group_name}).block(health))
 
 
-def _listener(r: AwsListener) -> Block:
+def _listener(r: AwsListener) -> list[Block]:
     block = (Block("resource", ("aws_lb_listener", r.name))
              .attr("load_balancer_arn", ref("aws_lb", slug(r.gateway), "arn"))
              .attr("port", r.port).attr("protocol", r.protocol))
@@ -102,7 +104,11 @@ def _listener(r: AwsListener) -> Block:
         block.attr("ssl_policy", r.ssl_policy).attr("alpn_policy", r.alpn_policy)
     action = (Block("default_action").attr("type", "forward")
               .attr("target_group_arn", ref("aws_lb_target_group", r.target_group, "arn")))
-    return block.block(action)
+    extra = [Block("resource", ("aws_lb_listener_certificate", f"{r.name}_{cert}"))
+             .attr("listener_arn", ref("aws_lb_listener", r.name, "arn"))
+             .attr("certificate_arn", ref("aws_acm_certificate_validation", cert, "certificate_arn"))
+             for cert in r.sni_certificates]
+    return [block.block(action), *extra]
 
 
 def _zone(spec: Spec, r: AwsRoute53Zone) -> Block:

@@ -22,7 +22,7 @@ from edgec.ir.model import (
     WafRule,
 )
 from edgec.ir.names import aws_name, short_hash, slug
-from edgec.spec.checks import record_fqdn, zone_of
+from edgec.spec.lookup import gateway_certificates, record_fqdn, zone_of
 from edgec.spec.model import DnsRecord, Gateway, ManagedRuleset, Spec, ZoneTls, ZoneWaf
 
 # Cloudflare's managed rulesets (IDs are global constants, from Cloudflare's documentation).
@@ -293,8 +293,9 @@ def _listener(spec: Spec, name: str, gateway: Gateway, purpose: str, port: int, 
                            gateway.ports.health, READINESS_PATH)
     if not tls_at_nlb:
         return [group, AwsListener(slug(name, purpose), origin, name, port, "TCP", group.name)]
+    default, *more = [slug(c) for c in gateway_certificates(gateway)]
     return [group, AwsListener(slug(name, purpose), origin, name, port, "TLS", group.name,
-                               certificate=slug(gateway.tls.certificate),
+                               certificate=default, sni_certificates=tuple(more),
                                ssl_policy=NLB_SSL_POLICIES[gateway.tls.min_version],
                                alpn_policy="HTTP2Preferred")]
 

@@ -133,7 +133,8 @@ class AwsListener(Resource):
     port: int
     protocol: Literal["TCP", "TLS"]
     target_group: str  # name of the AwsTargetGroup
-    certificate: str | None = None  # name of the AwsAcmCertificate (TLS listeners)
+    certificate: str | None = None  # name of the AwsAcmCertificate (TLS listeners): the default
+    sni_certificates: tuple[str, ...] = ()  # more AwsAcmCertificates, chosen by SNI
     ssl_policy: str | None = None
     alpn_policy: str | None = None
 

@@ -14,6 +14,7 @@ import re2
 
 from edgec.diagnostics import Diagnostic, Location, Path, Severity, did_you_mean, format_path
 from edgec.spec.expressions import check_expression
+from edgec.spec.lookup import RE2_MAX_PROGRAM_SIZE, certificate_for, gateway_certificates, record_fqdn, zone_of
 from edgec.spec.model import Gateway, Ingress, Route, Spec
 from edgec.spec.structure import ALL, Structured
 from edgec.spec.yaml_source import SourceMap
@@ -86,16 +87,6 @@ def run_checks(structured: Structured, source: SourceMap) -> list[Diagnostic]:
 
 # --- zones -------------------------------------------------------------------------------------
 
-def zone_of(spec: Spec, host: str) -> str | None:
-    """The most specific declared zone containing `host` (a.b.acme.com -> b.acme.com -> acme.com)."""
-    labels = host.removeprefix("*.").split(".")
-    for i in range(len(labels) - 1):
-        candidate = ".".join(labels[i:])
-        if candidate in spec.zones:
-            return candidate
-    return None
-
-
 def check_zones(c: Checker) -> None:
     for name, zone in c.spec.zones.items():
         path: Path = ("zones", name)
@@ -131,14 +122,6 @@ def check_certificates(c: Checker) -> None:
             c.error(("certificates", name, "domains"), "a domain is listed twice; list each once")
 
 
-def covers(domains: list[str], host: str) -> bool:
-    """True when a certificate for `domains` is valid for `host` (a wildcard covers one label)."""
-    if host in domains:
-        return True
-    parent = host.split(".", 1)[1] if "." in host else ""
-    return f"*.{parent}" in domains and not host.startswith("*.")
-
-
 # --- gateways ----------------------------------------------------------------------------------
 
 def check_gateways(c: Checker) -> None:
@@ -170,17 +153,15 @@ def _check_gateway_tls(c: Checker, path: Path, gw: Gateway) -> None:
                        "of 'certificates'")
     elif c.reference(tpath + ("certificate",), "certificates", tls.certificate, "certificate"):
         cert = c.spec.certificates[tls.certificate]
+    for i, name in enumerate(tls.sni_certificates):
+        if c.reference(tpath + ("sni_certificates", i), "certificates", name, "certificate"):
+            _check_certificate_source(c, tpath + ("sni_certificates", i), tls, name)
+    if cert is not None:
+        _check_certificate_source(c, tpath + ("certificate",), tls, tls.certificate)
     if tls.terminate == "nlb":
-        if cert is not None and cert.source != "acm":
-            c.error(tpath + ("certificate",), f"the NLB terminates TLS only with an ACM certificate, and "
-                                              f"'{tls.certificate}' comes from {cert.source}; use terminate: "
-                                              "envoy or an ACM certificate")
         if tls.client_auth:
             c.error(tpath + ("client_auth",), "NLB TLS listeners cannot check client certificates; use "
                                               "terminate: envoy for authenticated origin pulls")
-    elif cert is not None and cert.source == "acm":
-        c.error(tpath + ("certificate",), "ACM certificates cannot be exported to Envoy; use terminate: nlb, "
-                                          "or a Cloudflare Origin CA or file certificate")
     if tls.client_auth == "cloudflare-origin-pull" and gw.exposure == "private":
         c.error(tpath + ("client_auth",), "authenticated origin pulls only make sense on a public gateway "
                                           "behind Cloudflare; remove client_auth")
@@ -189,6 +170,16 @@ def _check_gateway_tls(c: Checker, path: Path, gw: Gateway) -> None:
     if cert is not None and gw.exposure == "private" and cert.source == "cloudflare-origin-ca":
         c.warn(tpath + ("certificate",), "a Cloudflare Origin CA certificate is trusted only by Cloudflare; "
                                          "clients of a private gateway will reject it")
+
+
+def _check_certificate_source(c: Checker, path: Path, tls, name: str) -> None:
+    source = c.spec.certificates[name].source
+    if tls.terminate == "nlb" and source != "acm":
+        c.error(path, f"the NLB terminates TLS only with ACM certificates, and '{name}' comes from {source}; "
+                      "use terminate: envoy or an ACM certificate")
+    elif tls.terminate == "envoy" and source == "acm":
+        c.error(path, f"ACM certificates cannot be exported to Envoy, and '{name}' is one; use terminate: nlb, "
+                      "or a Cloudflare Origin CA or file certificate")
 
 
 def _check_allow_list(c: Checker, path: Path, cidrs: list[str]) -> None:
@@ -340,10 +331,14 @@ def _check_split(c: Checker, path: Path, split) -> None:
 def _check_regex(c: Checker, path: Path, pattern: str) -> None:
     """Compiled with RE2 itself, the engine Envoy runs (no look-arounds, no back-references)."""
     try:
-        re2.compile(pattern, _RE2_OPTIONS)
+        compiled = re2.compile(pattern, _RE2_OPTIONS)
     except re2.error as exc:
         reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         c.error(path, f"invalid RE2 regular expression (Envoy uses RE2): {reason}")
+        return
+    if compiled.programsize > RE2_MAX_PROGRAM_SIZE:
+        c.error(path, f"the regular expression is too complex for the gateway (RE2 program size "
+                      f"{compiled.programsize} > {RE2_MAX_PROGRAM_SIZE}); simplify it or use path/exact matches")
 
 
 # --- TLS across layers -------------------------------------------------------------------------
@@ -353,7 +348,7 @@ def check_tls_coverage(c: Checker) -> None:
         gateway = c.spec.gateways.get(ingress.gateway)
         if gateway is None:
             continue
-        cert = c.spec.certificates.get(gateway.tls.certificate or "")
+        names = [n for n in gateway_certificates(gateway) if n in c.spec.certificates]
         zone_name = zone_of(c.spec, ingress.host)
         zone = c.spec.zones.get(zone_name or "")
         mode = zone.tls.mode if zone and zone.tls else ("strict" if zone and zone.provider == "cloudflare" else None)
@@ -362,10 +357,15 @@ def check_tls_coverage(c: Checker) -> None:
             c.error(path + ("host",), f"zone '{zone_name}' has SSL mode {mode}: Cloudflare would reach "
                                       f"'{ingress.host}' over plain HTTP, which gateway '{ingress.gateway}' "
                                       f"{serves}; set the zone's tls.mode to strict")
-        if cert is None or covers(cert.domains, ingress.host):
+        if not names or certificate_for(c.spec, gateway, ingress.host):
             continue
-        message = (f"certificate '{gateway.tls.certificate}' of gateway '{ingress.gateway}' does not cover "
-                   f"'{ingress.host}' (it covers {', '.join(cert.domains)}); add the host to its domains")
+        covered = ", ".join(d for n in names for d in c.spec.certificates[n].domains)
+        if len(names) == 1:
+            message = (f"certificate '{names[0]}' of gateway '{ingress.gateway}' does not cover "
+                       f"'{ingress.host}' (it covers {covered}); add the host to its domains")
+        else:
+            message = (f"no certificate of gateway '{ingress.gateway}' ({', '.join(names)}) covers "
+                       f"'{ingress.host}' (they cover {covered}); add the host to one of them")
         if mode == "full":
             c.warn(path + ("host",), message + " — SSL mode full accepts it, strict would not")
         else:
@@ -448,13 +448,6 @@ _RECORD_NAME = re.compile(r"^(@|(\*|[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-
 TTL_RANGES = {"cloudflare": (30, 86400), "route53": (0, 2147483647)}  # plus 1 = automatic
 _SRV_NAME = re.compile(r"^_[a-z0-9-]+\._(tcp|udp|tls)(\.|$)")
 _SRV_CONTENT = re.compile(r"^\d{1,5} \d{1,5} \S+$")
-
-
-def record_fqdn(name: str, zone: str) -> str:
-    """'@' -> zone; 'www' -> www.zone; a name already ending in the zone stays as it is."""
-    if name == "@" or name == zone:
-        return zone
-    return name if name.endswith("." + zone) else f"{name}.{zone}"
 
 
 def check_dns(c: Checker) -> None:

@@ -160,7 +160,10 @@ class GatewayTls(SpecModel):
     terminate: Literal["envoy", "nlb"] = "envoy"
     """Where TLS ends: in Envoy (the NLB passes TCP through) or at the NLB (needs an ACM certificate)."""
     certificate: Identifier | None = Field(None, examples=["acme-origin"])
-    """Name of an entry in `certificates` served by this gateway."""
+    """Name of an entry in `certificates`: the gateway's default certificate."""
+    sni_certificates: list[Identifier] = Field(default_factory=list, examples=[["partners-origin"]])
+    """More certificates, chosen by the client's SNI: each host gets the most specific certificate that
+    covers it (an exact name before a wildcard); `certificate` serves the rest."""
     min_version: TlsVersion = "1.2"
     """Lowest TLS version accepted from clients. Below 1.2 is a warning."""
     client_auth: Literal["cloudflare-origin-pull"] | None = None

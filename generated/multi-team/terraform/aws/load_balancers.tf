@@ -26,11 +26,12 @@ resource "aws_lb" "public" {
 }
 
 resource "aws_lb_target_group" "internal_https" {
-  name        = "globex-prod-internal-https"
-  port        = 443
-  protocol    = "TCP"
-  target_type = "ip"
-  vpc_id      = "vpc-07e3c1a9b5d2f4068"
+  name               = "globex-prod-internal-https"
+  port               = 443
+  protocol           = "TCP"
+  target_type        = "ip"
+  vpc_id             = "vpc-07e3c1a9b5d2f4068"
+  preserve_client_ip = "true"
   tags = {
     Name = "globex-prod-internal-https"
   }
@@ -46,11 +47,12 @@ resource "aws_lb_target_group" "internal_https" {
 }
 
 resource "aws_lb_target_group" "public_http" {
-  name        = "globex-prod-public-http"
-  port        = 80
-  protocol    = "TCP"
-  target_type = "ip"
-  vpc_id      = "vpc-07e3c1a9b5d2f4068"
+  name               = "globex-prod-public-http"
+  port               = 80
+  protocol           = "TCP"
+  target_type        = "ip"
+  vpc_id             = "vpc-07e3c1a9b5d2f4068"
+  preserve_client_ip = "true"
   tags = {
     Name = "globex-prod-public-http"
   }
@@ -66,11 +68,12 @@ resource "aws_lb_target_group" "public_http" {
 }
 
 resource "aws_lb_target_group" "public_https" {
-  name        = "globex-prod-public-https"
-  port        = 443
-  protocol    = "TCP"
-  target_type = "ip"
-  vpc_id      = "vpc-07e3c1a9b5d2f4068"
+  name               = "globex-prod-public-https"
+  port               = 443
+  protocol           = "TCP"
+  target_type        = "ip"
+  vpc_id             = "vpc-07e3c1a9b5d2f4068"
+  preserve_client_ip = "true"
   tags = {
     Name = "globex-prod-public-https"
   }

@@ -26,11 +26,12 @@ resource "aws_lb" "internal" {
 }
 
 resource "aws_lb_target_group" "data_https" {
-  name        = "initech-internal-data-https"
-  port        = 8443
-  protocol    = "TCP"
-  target_type = "ip"
-  vpc_id      = "vpc-0c4e7a91d2b3f5068"
+  name               = "initech-internal-data-https"
+  port               = 8443
+  protocol           = "TCP"
+  target_type        = "ip"
+  vpc_id             = "vpc-0c4e7a91d2b3f5068"
+  preserve_client_ip = "true"
   tags = {
     Name = "initech-internal-data-https"
   }
@@ -46,11 +47,12 @@ resource "aws_lb_target_group" "data_https" {
 }
 
 resource "aws_lb_target_group" "internal_http" {
-  name        = "initech-internal-internal-http"
-  port        = 80
-  protocol    = "TCP"
-  target_type = "ip"
-  vpc_id      = "vpc-0c4e7a91d2b3f5068"
+  name               = "initech-internal-internal-http"
+  port               = 80
+  protocol           = "TCP"
+  target_type        = "ip"
+  vpc_id             = "vpc-0c4e7a91d2b3f5068"
+  preserve_client_ip = "true"
   tags = {
     Name = "initech-internal-internal-http"
   }
@@ -66,11 +68,12 @@ resource "aws_lb_target_group" "internal_http" {
 }
 
 resource "aws_lb_target_group" "internal_https" {
-  name        = "initech-internal-internal-https"
-  port        = 443
-  protocol    = "TCP"
-  target_type = "ip"
-  vpc_id      = "vpc-0c4e7a91d2b3f5068"
+  name               = "initech-internal-internal-https"
+  port               = 443
+  protocol           = "TCP"
+  target_type        = "ip"
+  vpc_id             = "vpc-0c4e7a91d2b3f5068"
+  preserve_client_ip = "true"
   tags = {
     Name = "initech-internal-internal-https"
   }
