@@ -78,6 +78,8 @@ def _rewrite(node, root: pathlib.Path, ca, spec):
                 for k, v in node.items()}
     if isinstance(node, list):
         return [_rewrite(v, root, ca, spec) for v in node]
+    if node == "0.0.0.0":
+        return "127.0.0.1"  # tests only ever listen on loopback
     return node
 
 
