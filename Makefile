@@ -22,7 +22,7 @@ test: install
 
 demo: install
 	$(EDGEC) validate $(EXAMPLES)
-	$(EDGEC) compile examples/public-api/edge.yaml -o generated/public-api
+	$(EDGEC) compile --check examples/public-api/edge.yaml -o generated/public-api
 
 # Regenerate every committed generated file: schemas, the field reference, generated/<example>/.
 golden: install

@@ -14,6 +14,7 @@ from rich.text import Text
 from edgec import __version__
 from edgec.diagnostics import Diagnostic, Severity, one_line
 from edgec.emit.compile import compile_spec
+from edgec.emit.envoy_check import check_envoy
 from edgec.spec.docs import render_markdown
 from edgec.spec.schema import fragment_schema, spec_schema, to_text
 from edgec.spec.validate import Validation, validate
@@ -145,25 +146,30 @@ def _print_text(results: list[Validation]) -> None:
 @click.argument("spec", metavar="SPEC")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
               help="Folder to write into (default: generated/<spec name>).")
-def compile_command(spec: str, out_dir: str | None) -> None:
+@click.option("--check", is_flag=True,
+              help="Run `envoy --mode validate` on each generated gateway (needs envoy and openssl).")
+def compile_command(spec: str, out_dir: str | None, check: bool) -> None:
     """Compile SPEC into Terraform for AWS and Cloudflare (v5), after validating it.
 
     \b
     Writes, under the output folder:
       terraform/aws/         NLBs, listeners, target groups, security groups, Route 53, ACM
       terraform/cloudflare/  DNS records, WAF rulesets, zone settings, origin certificates
+      envoy/<gateway>.yaml   an Envoy v3 bootstrap per gateway (mount envoy/ at /etc/envoy)
+      envoy/sds/<cert>.yaml  file-based SDS secrets, so certificates rotate without a restart
     Apply the AWS layer first: the Cloudflare layer finds each NLB by name. Output is
     deterministic; only changed files are rewritten, and files edgec no longer produces
     are removed (other files in the folder are left alone).
 
     \b
-    Exit codes: 0 compiled, 1 the spec has errors (nothing is written), 2 wrong usage,
-    3 internal error (a bug in edgec).
+    Exit codes: 0 compiled, 1 the spec has errors (nothing is written) or, with --check,
+    Envoy rejects a gateway, 2 wrong usage, 3 internal error (a bug in edgec).
 
     \b
     Examples:
       edgec compile examples/public-api/edge.yaml
       edgec compile examples/multi-team/ -o generated/multi-team
+      edgec compile --check examples/private-internal/edge.yaml
     """
     console = _console()
     started = time.perf_counter()
@@ -182,6 +188,21 @@ def compile_command(spec: str, out_dir: str | None) -> None:
                   f"{len(compiled.unchanged)} unchanged, {len(compiled.removed)} removed)")
     for path in compiled.written + compiled.removed:
         console.print(f"  {'removed' if path in compiled.removed else 'wrote'} {path}")
+    if check:
+        _check_envoy(console, compiled.out_dir, result)
+
+
+def _check_envoy(console: Console, out_dir: str, result: Validation) -> None:
+    with console.status("envoy --mode validate on each gateway..."):
+        diagnostics, skipped = check_envoy(out_dir, result.spec, result.source)
+    if skipped:
+        console.print(Text(f"  envoy check skipped: {skipped}", style="yellow"))
+        return
+    for d in diagnostics:
+        console.print(_diagnostic_line(d))
+    if diagnostics:
+        sys.exit(EXIT_ERRORS)
+    console.print(Text(f"  envoy accepts all {len(result.spec.gateways)} gateways", style="green"))
 
 
 @main.command("schema")

@@ -21,3 +21,31 @@ def test_envoy_accepts_every_generated_gateway(tmp_path, example):
     for gateway, bootstrap in sorted(bootstraps.items()):
         result = validate_config(bootstrap)
         assert result.returncode == 0, f"{gateway}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
+
+
+def test_compile_check_passes_on_an_example(tmp_path):
+    from conftest import run_cli
+
+    result = run_cli("compile", "--check", str(ROOT / "examples" / "public-api" / "edge.yaml"), "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "envoy accepts all 2 gateways" in result.output
+
+
+def test_envoy_errors_are_pinned_to_the_spec_element(tmp_path):
+    from edgec.emit.compile import compile_spec
+    from edgec.emit.envoy_check import check_envoy
+
+    spec_path = ROOT / "examples" / "public-api" / "edge.yaml"
+    result = validate(str(spec_path))
+    compile_spec(result.spec, str(tmp_path))
+    bootstrap = tmp_path / "envoy" / "public.yaml"
+    regex = "^/v1/search(/[a-z]+)?$"
+    # Break the generated regex as a faulty edgec release might: Envoy must refuse it, and the error
+    # must point at the route in the spec that produced it.
+    bootstrap.write_text(bootstrap.read_text().replace(f"regex: {regex}", f"regex: {regex}(", 1))
+    diagnostics, skipped = check_envoy(str(tmp_path), result.spec, result.source)
+    assert skipped is None
+    (d,) = diagnostics
+    assert d.path == ("ingresses", 0, "routes", 2, "regex")
+    assert (d.location.file, d.location.line) == (str(spec_path), 120)
+    assert "Envoy rejects gateway 'public'" in d.message and "missing )" in d.message

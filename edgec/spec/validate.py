@@ -9,6 +9,7 @@ from edgec.spec.checks import run_checks
 from edgec.spec.loader import load_spec
 from edgec.spec.model import Spec
 from edgec.spec.structure import validate_structure
+from edgec.spec.yaml_source import SourceMap
 
 
 @dataclass
@@ -17,6 +18,7 @@ class Validation:
     files: list[str]
     diagnostics: list[Diagnostic]
     spec: Spec | None  # set only when there is no error
+    source: SourceMap  # where each value was written, for later stages' diagnostics
 
     @property
     def ok(self) -> bool:
@@ -33,4 +35,5 @@ def validate(target: str) -> Validation:
         diagnostics += structured.diagnostics + run_checks(structured, loaded.source)
         spec = structured.spec
     diagnostics.sort(key=sort_key)
-    return Validation(target, loaded.files, diagnostics, spec if not has_errors(diagnostics) else None)
+    return Validation(target, loaded.files, diagnostics, spec if not has_errors(diagnostics) else None,
+                      loaded.source)

