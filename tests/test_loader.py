@@ -178,3 +178,10 @@ def test_symlinked_team_folders_are_followed_once(tmp_path):
     result = validate(str(root))
     assert result.ok, result.diagnostics
     assert list(result.spec.services) == ["a"]
+
+
+def test_a_key_named_like_pydantics_marker_is_just_a_key(tmp_path):
+    """Found by the fuzz suite: a top-level key literally named '[key]'."""
+    path = write(tmp_path, "'[key]': null\n")
+    messages = [m for *_, m in _messages(path)]
+    assert "unknown field '[key]'" in " ".join(messages)

@@ -72,7 +72,7 @@ def _data_path(loc: tuple, data: Any, names_field: bool) -> tuple[Path, bool, bo
     node = data
     is_key = via_union = False
     for n, part in enumerate(loc):
-        if part == "[key]":
+        if part == "[key]" and not (isinstance(node, dict) and part in node):  # a user may name a key "[key]"
             is_key = True
             break
         if isinstance(node, dict) and part in node:
