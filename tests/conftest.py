@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import collections
+import os
 import pathlib
 import textwrap
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 from edgec.cli import main
 
@@ -15,6 +17,12 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())
 
 _tool_outcomes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+
+# In CI the property tests use fixed seeds, so a run is reproducible and a red build always means a
+# change broke something; on developers' machines they explore new inputs on every run.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_runtest_logreport(report):

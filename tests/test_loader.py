@@ -140,6 +140,8 @@ def test_missing_include_and_missing_spec(tmp_path):
     path = write(tmp_path, MINIMAL + "include: [nope.yaml, 'teams/*.yaml']\n")
     messages = [m for *_, m in _messages(path)]
     assert any("cannot read" in m and "nope.yaml" in m for m in messages)
+    nul = write(tmp_path, MINIMAL + 'include: ["\\0"]\n', "nul.yaml")  # found by the fuzz suite
+    assert any("an include entry is a file path" in m for *_, m in _messages(nul))
     assert any("matches no file" in m for m in messages)
     result = run_cli("validate", str(tmp_path / "absent.yaml"))
     assert result.exit_code == 1 and "cannot read" in result.output

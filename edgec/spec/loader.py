@@ -117,7 +117,7 @@ class _Merger:
         for i, pattern in enumerate(includes):
             path: Path = ("include", i)
             loc = source.value(path)
-            if not isinstance(pattern, str) or not pattern:
+            if not isinstance(pattern, str) or not pattern or "\x00" in pattern:
                 self.error(loc, path, "an include entry is a file path or glob, relative to this file")
                 continue
             full = os.path.normpath(os.path.join(base, pattern))
