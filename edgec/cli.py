@@ -14,12 +14,15 @@ from rich.text import Text
 from edgec import __version__
 from edgec.diagnostics import Diagnostic, Severity, one_line
 from edgec.emit.compile import compile_spec
+from edgec.diff.make_plan import PlanOptions, make_plan
 from edgec.emit.envoy_check import check_envoy
+from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE
+from edgec.render.plan_text import print_plan
 from edgec.spec.docs import render_markdown
 from edgec.spec.schema import fragment_schema, spec_schema, to_text
 from edgec.spec.validate import Validation, validate
 
-EXIT_OK, EXIT_ERRORS, EXIT_INTERNAL = 0, 1, 3
+EXIT_OK, EXIT_ERRORS, EXIT_CHANGES, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2, 3, 64
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow"}
 
 
@@ -39,7 +42,23 @@ def _marks() -> tuple[str, str]:
 
 class _Group(click.Group):
     """Turns an unexpected exception (a bug in edgec) into a short message and exit code 3, so CI can
-    tell it from a spec error (exit 1). EDGEC_DEBUG=1 shows the traceback."""
+    tell it from a spec error (exit 1). EDGEC_DEBUG=1 shows the traceback. Usage errors exit 64
+    (EX_USAGE), not click's 2, because 2 means "changes" for `plan`, as in terraform."""
+
+    def main(self, *args, **kwargs):
+        kwargs.pop("standalone_mode", None)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            exc.show()
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(EXIT_ERRORS)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -83,7 +102,7 @@ def validate_command(specs: tuple[str, ...], fmt: str, strict: bool) -> None:
 
     \b
     Exit codes: 0 valid (warnings allowed), 1 errors found (or warnings with --strict),
-    2 wrong usage of the command, 3 internal error (a bug in edgec).
+    3 internal error (a bug in edgec), 64 wrong usage of the command.
 
     \b
     Examples:
@@ -163,7 +182,7 @@ def compile_command(spec: str, out_dir: str | None, check: bool) -> None:
 
     \b
     Exit codes: 0 compiled, 1 the spec has errors (nothing is written) or, with --check,
-    Envoy rejects a gateway, 2 wrong usage, 3 internal error (a bug in edgec).
+    Envoy rejects a gateway, 3 internal error (a bug in edgec), 64 wrong usage.
 
     \b
     Examples:
@@ -203,6 +222,42 @@ def _check_envoy(console: Console, out_dir: str, result: Validation) -> None:
     if diagnostics:
         sys.exit(EXIT_ERRORS)
     console.print(Text(f"  envoy accepts all {len(result.spec.gateways)} gateways", style="green"))
+
+
+@main.command("plan")
+@click.argument("spec", metavar="SPEC")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--cloudflare-rate", type=click.FloatRange(min=0.1), default=DEFAULT_CLOUDFLARE_RATE, show_default=True,
+              help="Most Cloudflare API requests per second, sustained (Cloudflare allows 4 on average).")
+def plan_command(spec: str, fmt: str, cloudflare_rate: float) -> None:
+    """Compare SPEC with what is live, and show what would change. Changes nothing.
+
+    Reads Cloudflare through its API (token from CLOUDFLARE_API_TOKEN; CLOUDFLARE_BASE_URL
+    overrides the API address, e.g. for a sandbox). Comparing the AWS and Envoy layers is not
+    available yet: the plan says so rather than guessing.
+
+    \b
+    Exit codes (as terraform plan -detailed-exitcode): 0 no changes, 2 changes,
+    1 error (an invalid spec, or a read that failed: nothing is assumed about what was not read).
+
+    \b
+    Examples:
+      CLOUDFLARE_API_TOKEN=... edgec plan examples/public-api/edge.yaml
+      edgec plan --format json examples/multi-team/ > plan.json
+    """
+    console = _console()
+    result = validate(spec)
+    if not result.ok:
+        _print_diagnostics(console, result)
+        sys.exit(EXIT_ERRORS)
+    with console.status("reading live state...") as status:
+        plan = make_plan(result.spec, PlanOptions(cloudflare_rate=cloudflare_rate),
+                         progress=lambda message: status.update(message))
+    if fmt == "json":
+        click.echo(json.dumps(plan.to_json(), indent=2, sort_keys=False))
+    else:
+        print_plan(console, plan)
+    sys.exit(EXIT_ERRORS if plan.errors else EXIT_CHANGES if plan.has_changes else EXIT_OK)
 
 
 @main.command("schema")

@@ -101,5 +101,7 @@ def test_ascii_console_gets_ascii_marks(monkeypatch):
     assert _marks() == ("OK", "FAIL")
 
 
-def test_usage_errors_exit_2():
-    assert run_cli("validate").exit_code == 2
+def test_usage_errors_exit_64_so_that_2_can_mean_changes():
+    assert run_cli("validate").exit_code == 64
+    assert run_cli("plan", "--format", "yaml", "x.yaml").exit_code == 64
+    assert run_cli("--version").exit_code == 0 and run_cli("plan", "--help").exit_code == 0

@@ -176,6 +176,8 @@ def _health_listener(gateway: Gateway) -> dict:
     routes = {"name": "health", "virtual_hosts": [{"name": "health", "domains": ["*"], "routes": [
         {"match": {"prefix": "/"}, "direct_response": {"status": 404}}]}]}
     return {"name": "health", "address": _address("0.0.0.0", gateway.ports.health),
+            # a connection flood must not make every target look unhealthy to the NLB
+            "ignore_global_conn_limit": True,
             "filter_chains": [{"filters": [_plain_hcm("health", routes, [health, _router()])]}]}
 
 
@@ -395,8 +397,10 @@ def _cluster(name: str, service: Service) -> dict:
     if service.tls is not None:
         context: dict[str, Any] = {"@type": f"{TYPES}.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
                                    "sni": service.tls.sni or endpoints[0][0]}
-        if service.tls.ca_file:
-            context["common_tls_context"] = {"validation_context": {"trusted_ca": {"filename": service.tls.ca_file}}}
+        if service.tls.ca_file:  # verify the chain and that the certificate is for the name we asked for
+            context["common_tls_context"] = {"validation_context": {
+                "trusted_ca": {"filename": service.tls.ca_file},
+                "match_typed_subject_alt_names": [{"san_type": "DNS", "matcher": {"exact": context["sni"]}}]}}
         cluster["transport_socket"] = {"name": "envoy.transport_sockets.tls", "typed_config": context}
     return cluster
 

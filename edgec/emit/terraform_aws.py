@@ -21,6 +21,7 @@ from edgec.spec.model import Spec
 AWS_PROVIDER = {"source": "hashicorp/aws", "version": "5.100.0"}
 VPC = data_ref("aws_vpc", "gateways")
 ACM_VALIDATION_TTL = 60
+DEREGISTRATION_DELAY = 60  # seconds; AWS's default of 300 makes every rollout slow
 
 
 def ownership_tags(spec: Spec) -> dict[str, str]:
@@ -92,6 +93,8 @@ def _target_group(spec: Spec, r: AwsTargetGroup) -> Block:
             .attr("target_type", "ip").attr("vpc_id", spec.aws.vpc_id)
             # Envoy sees the real peer (Cloudflare's edge, or the private client), not the NLB's address.
             .attr("preserve_client_ip", "true")
+            # drain a deregistered Envoy for 60s (start Envoy with --drain-time-s 45 to close first)
+            .attr("deregistration_delay", str(DEREGISTRATION_DELAY))
             .attr("tags", {"Name": r.group_name}).block(health))
 
 

@@ -144,7 +144,9 @@ def _origin_ca(r: CfOriginCaCertificate) -> Block:
     return (Block("resource", ("cloudflare_origin_ca_certificate", r.name))
             .attr("csr", Expr(f'var.origin_ca_csrs["{r.certificate}"]'))
             .attr("hostnames", list(r.hostnames)).attr("request_type", r.request_type)
-            .attr("requested_validity", r.validity_days))
+            .attr("requested_validity", r.validity_days)
+            # a new certificate before the old one is revoked: gateways may still serve the old one
+            .block(Block("lifecycle").attr("create_before_destroy", True)))
 
 
 def _outputs(resources: dict) -> list[Block]:

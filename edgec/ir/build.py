@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from edgec.cloudflare_facts import MANAGED_RULESET_IDS, OWASP_ANOMALY_RULE_ID
 from edgec.cloudflare_ips import cloudflare_cidrs
 from edgec.ir.model import (
     IR,
@@ -25,17 +26,10 @@ from edgec.ir.names import aws_name, short_hash, slug
 from edgec.spec.lookup import gateway_certificates, record_fqdn, zone_of
 from edgec.spec.model import DnsRecord, Gateway, ManagedRuleset, Spec, ZoneTls, ZoneWaf
 
-# Cloudflare's managed rulesets (IDs are global constants, from Cloudflare's documentation).
-MANAGED_RULESET_IDS = {
-    "cloudflare-managed": "efb7b8c949ac4650a09736fc376e9aee",
-    "owasp-core": "4814384a9e5d4991b9815dcfc25d2f1f",
-    "exposed-credentials": "c2e184081120413c86c3ab7e14069605",
-}
-# The OWASP ruleset's last rule ("Inbound Anomaly Score Exceeded") carries its threshold and action.
-OWASP_ANOMALY_RULE_ID = "6179ae15870a4bb7b2d480d4843b323c"
 # NLB TLS policies by minimum version (TLS 1.3 is always offered).
 NLB_SSL_POLICIES = {version: f"ELBSecurityPolicy-TLS13-{version.replace('.', '-')}-2021-06"
                     for version in ("1.0", "1.1", "1.2", "1.3")}
+DEFAULT_MITIGATION_TIMEOUT = 60  # seconds a rate-limit block lasts, unless the spec says otherwise
 ROUTE53_AUTOMATIC_TTL = 300  # what "ttl: 1" (automatic) becomes in Route 53, which has no automatic TTL
 READINESS_PATH = "/ready"  # Envoy's readiness endpoint on the health port
 
@@ -166,9 +160,15 @@ def _rate_limit_rules(waf: ZoneWaf) -> tuple[WafRule, ...]:
             "characteristics": list(rule.characteristics),
             "period": rule.period,
             "requests_per_period": rule.requests,
-            "mitigation_timeout": rule.mitigation_timeout,
+            "mitigation_timeout": _mitigation_timeout(rule),
         })
         for rule in waf.rate_limits)
+
+
+def _mitigation_timeout(rule) -> int:
+    if rule.mitigation_timeout is not None:
+        return rule.mitigation_timeout
+    return 0 if "challenge" in rule.action else DEFAULT_MITIGATION_TIMEOUT
 
 
 # --- certificates ------------------------------------------------------------------------------
@@ -273,7 +273,9 @@ def _gateway(spec: Spec, name: str, gateway: Gateway) -> IR:
         AwsLoadBalancer(slug(name), origin, name, aws_name(spec.name, name), gateway.exposure == "private",
                         tuple(subnets), gateway.nlb.cross_zone, gateway.nlb.deletion_protection),
     ]
-    sources = gateway.allow or (cloudflare_cidrs() if gateway.exposure == "public" else [])
+    # The NLB is IPv4-only, so Cloudflare's IPv6 ranges could never match a rule.
+    cloudflare_v4 = [cidr for cidr in cloudflare_cidrs() if ":" not in cidr]
+    sources = gateway.allow or (cloudflare_v4 if gateway.exposure == "public" else [])
     listener_ports = {"https": gateway.ports.https}
     if gateway.ports.http is not None:
         listener_ports["http"] = gateway.ports.http

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import re2
 
+from edgec.cloudflare_facts import OWASP_ANOMALY_RULE_ID
 from edgec.diagnostics import Diagnostic, Location, Path, Severity, did_you_mean, format_path
 from edgec.spec.expressions import check_expression
 from edgec.spec.lookup import RE2_MAX_PROGRAM_SIZE, certificate_for, gateway_certificates, record_fqdn, zone_of
@@ -79,8 +80,8 @@ def run_checks(structured: Structured, source: SourceMap) -> list[Diagnostic]:
     if spec is None:
         return []
     checker = Checker(spec, source, structured)
-    for check in (check_zones, check_certificates, check_gateways, check_ingresses, check_routes,
-                  check_tls_coverage, check_waf, check_dns):
+    for check in (check_zones, check_certificates, check_gateways, check_services, check_ingresses, check_routes,
+                  check_tls_coverage, check_waf, check_dns, check_acm_caa):
         check(checker)
     return checker.diagnostics
 
@@ -201,6 +202,13 @@ def _check_allow_list(c: Checker, path: Path, cidrs: list[str]) -> None:
             cover = net
 
 
+def check_services(c: Checker) -> None:
+    for name, service in c.spec.services.items():
+        if service.tls is not None and not service.tls.ca_file:
+            c.warn(("services", name, "tls"), "without ca_file, Envoy does not verify the upstream's certificate; "
+                                              "give the CA bundle that signed it")
+
+
 def _check_gateway_network(c: Checker, path: Path, gw: Gateway) -> None:
     if gw.exposure == "private" and not gw.allow:
         c.error(path + ("allow",), "a private gateway needs 'allow': the CIDRs that may reach it "
@@ -287,6 +295,8 @@ def check_routes(c: Checker) -> None:
             for j, header in enumerate(route.headers):
                 if header.regex is not None:
                     _check_regex(c, rpath + ("headers", j, "regex"), header.regex)
+            first = route.service or (route.split[0].service if route.split else None)  # whose defaults apply
+            _check_retries(c, rpath, route, c.spec.services.get(first or ""))
             if route.redirect is not None and not route.redirect.model_fields_set - {"code", "strip_query"}:
                 c.error(rpath + ("redirect",), "the redirect changes nothing; set scheme, host or path")
 
@@ -316,6 +326,27 @@ def _check_shadowed(c: Checker, path: Path, earlier: list[Route], route: Route) 
         c.warn(path, f"routes[{i}] ({other.match[0]} {other.match[1]}) comes first and takes every request "
                      "this route matches, so it never matches; move it above")
         return
+
+
+UNSAFE_METHODS = {"POST", "PATCH", "CONNECT"}
+UNSAFE_RETRY_ON = {"5xx", "gateway-error", "reset", "retriable-4xx", "retriable-status-codes"}
+
+
+def _check_retries(c: Checker, path: Path, route: Route, service) -> None:
+    """Retries that could repeat a payment, or that can never happen."""
+    retries = route.retries or (service.retries if service else None)
+    timeout = route.timeout or (service.timeout if service else None)
+    if retries is None or retries.attempts == 0:
+        return
+    # Only routes that name a non-idempotent method: a route for every method is usually a read path.
+    methods = set(route.methods)
+    risky = sorted(set(retries.on) & UNSAFE_RETRY_ON)
+    if methods & UNSAFE_METHODS and risky:
+        c.warn(path, f"retries on {', '.join(risky)} may send a {'/'.join(sorted(methods & UNSAFE_METHODS))} "
+                     "twice (the upstream may have acted before failing); retry non-idempotent routes only on "
+                     "connect-failure or refused-stream")
+    if retries.per_try_timeout and timeout and retries.per_try_timeout >= timeout:
+        c.warn(path, "per_try_timeout is not shorter than the route's timeout, so no retry can ever happen")
 
 
 def _check_split(c: Checker, path: Path, split) -> None:
@@ -393,6 +424,10 @@ def check_waf(c: Checker) -> None:
                                                       f"action is {rule.action})")
         for i, rule in enumerate(waf.rate_limits):
             _check_expression(c, path + ("rate_limits", i, "expression"), rule.expression)
+            if "challenge" in rule.action and rule.mitigation_timeout:
+                c.error(path + ("rate_limits", i, "mitigation_timeout"),
+                        f"{rule.action} has no duration in Cloudflare (outside an Enterprise add-on); "
+                        "remove mitigation_timeout or set it to 0")
             if "cf.colo.id" not in rule.characteristics:
                 c.error(path + ("rate_limits", i, "characteristics"),
                         "Cloudflare requires 'cf.colo.id' among the characteristics; add it")
@@ -435,6 +470,10 @@ def _check_managed(c: Checker, path: Path, managed) -> None:
         if name in seen:
             c.error(path + (i,), f"managed ruleset '{name}' is listed twice")
         seen.add(name)
+        if not isinstance(entry, str) and name != "owasp-core" and any(
+                r.id == OWASP_ANOMALY_RULE_ID for r in entry.rules):
+            c.error(path + (i, "rules"), f"rule {OWASP_ANOMALY_RULE_ID} belongs to owasp-core, not {name}; "
+                                         "overrides must name rules of the ruleset they are under")
         if not isinstance(entry, str) and name != "owasp-core":
             for option in ("paranoia_level", "score_threshold"):
                 if getattr(entry, option) is not None:
@@ -477,6 +516,29 @@ def check_dns(c: Checker) -> None:
             elif "CNAME" in types_at[fqdn] and len(types_at[fqdn]) > 1:
                 c.error(rpath + ("name",), f"'{fqdn}' has a CNAME, which cannot coexist with any other record "
                                            "(not even a second CNAME)")
+
+
+AMAZON_CAS = {"amazon.com", "amazontrust.com", "awstrust.com", "amazonaws.com"}
+
+
+def check_acm_caa(c: Checker) -> None:
+    """ACM cannot issue for a name whose zone has CAA `issue` records that leave out Amazon."""
+    issuers: dict[str, set[str]] = {}
+    for zone, records in c.spec.dns.items():
+        for record in records:
+            if record.type == "CAA" and record_fqdn(record.name, zone) == zone and _CAA.match(record.content):
+                _, tag, value = record.content.split(" ", 2)
+                if tag in ("issue", "issuewild"):
+                    issuers.setdefault(zone, set()).add(value.strip('"').split(";")[0].strip())
+    for name, cert in c.spec.certificates.items():
+        if cert.source != "acm":
+            continue
+        for i, domain in enumerate(cert.domains):
+            zone = zone_of(c.spec, domain)
+            if zone in issuers and not issuers[zone] & AMAZON_CAS:
+                c.error(("certificates", name, "domains", i),
+                        f"zone {zone} has CAA records that only allow {', '.join(sorted(issuers[zone]))}, so ACM "
+                        f"cannot issue '{domain}'; add a CAA record '0 issue \"amazon.com\"'")
 
 
 def _check_record(c: Checker, path: Path, record, zone) -> None:

@@ -477,8 +477,9 @@ class RateLimitRule(SpecModel):
     """Requests allowed per period."""
     period: Literal[10, 60, 120, 300, 600, 3600] = Field(examples=[60])
     """Counting period in seconds (your Cloudflare plan limits which are available)."""
-    mitigation_timeout: Literal[0, 10, 60, 120, 300, 600, 3600, 86400] = 60
-    """Seconds the action lasts once triggered (0: only while over the limit)."""
+    mitigation_timeout: Literal[0, 10, 60, 120, 300, 600, 3600, 86400] | None = None
+    """Seconds a block lasts once triggered (0: only while over the limit); default 60 for block and log.
+    Challenge actions have no duration: leave it out or 0 (only an Enterprise add-on allows one)."""
     action: Literal["block", "challenge", "managed_challenge", "js_challenge", "log"] = "block"
     """What to do once over the limit."""
 

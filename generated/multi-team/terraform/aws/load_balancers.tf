@@ -26,12 +26,13 @@ resource "aws_lb" "public" {
 }
 
 resource "aws_lb_target_group" "internal_https" {
-  name               = "globex-prod-internal-https"
-  port               = 443
-  protocol           = "TCP"
-  target_type        = "ip"
-  vpc_id             = "vpc-07e3c1a9b5d2f4068"
-  preserve_client_ip = "true"
+  name                 = "globex-prod-internal-https"
+  port                 = 443
+  protocol             = "TCP"
+  target_type          = "ip"
+  vpc_id               = "vpc-07e3c1a9b5d2f4068"
+  preserve_client_ip   = "true"
+  deregistration_delay = "60"
   tags = {
     Name = "globex-prod-internal-https"
   }
@@ -47,12 +48,13 @@ resource "aws_lb_target_group" "internal_https" {
 }
 
 resource "aws_lb_target_group" "public_http" {
-  name               = "globex-prod-public-http"
-  port               = 80
-  protocol           = "TCP"
-  target_type        = "ip"
-  vpc_id             = "vpc-07e3c1a9b5d2f4068"
-  preserve_client_ip = "true"
+  name                 = "globex-prod-public-http"
+  port                 = 80
+  protocol             = "TCP"
+  target_type          = "ip"
+  vpc_id               = "vpc-07e3c1a9b5d2f4068"
+  preserve_client_ip   = "true"
+  deregistration_delay = "60"
   tags = {
     Name = "globex-prod-public-http"
   }
@@ -68,12 +70,13 @@ resource "aws_lb_target_group" "public_http" {
 }
 
 resource "aws_lb_target_group" "public_https" {
-  name               = "globex-prod-public-https"
-  port               = 443
-  protocol           = "TCP"
-  target_type        = "ip"
-  vpc_id             = "vpc-07e3c1a9b5d2f4068"
-  preserve_client_ip = "true"
+  name                 = "globex-prod-public-https"
+  port                 = 443
+  protocol             = "TCP"
+  target_type          = "ip"
+  vpc_id               = "vpc-07e3c1a9b5d2f4068"
+  preserve_client_ip   = "true"
+  deregistration_delay = "60"
   tags = {
     Name = "globex-prod-public-https"
   }

@@ -4,4 +4,7 @@ resource "cloudflare_origin_ca_certificate" "globex-origin" {
   hostnames          = ["globex.com", "*.globex.com", "*.api.globex.com"]
   request_type       = "origin-ecc"
   requested_validity = 5475
+  lifecycle {
+    create_before_destroy = true
+  }
 }

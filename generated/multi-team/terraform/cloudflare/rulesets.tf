@@ -99,12 +99,6 @@ resource "cloudflare_ruleset" "globex_com_managed" {
               enabled  = false
             },
           ]
-          rules = [
-            {
-              id     = "6179ae15870a4bb7b2d480d4843b323c"
-              action = "log"
-            },
-          ]
         }
       }
       enabled = true
@@ -196,7 +190,7 @@ resource "cloudflare_ruleset" "globex_com_ratelimit" {
         characteristics     = ["ip.src", "cf.colo.id"]
         period              = 60
         requests_per_period = 30
-        mitigation_timeout  = 600
+        mitigation_timeout  = 0
       }
       enabled = true
     },
@@ -209,7 +203,7 @@ resource "cloudflare_ruleset" "globex_com_ratelimit" {
         characteristics     = ["ip.src", "cf.colo.id"]
         period              = 10
         requests_per_period = 1500
-        mitigation_timeout  = 60
+        mitigation_timeout  = 0
       }
       enabled = true
     },

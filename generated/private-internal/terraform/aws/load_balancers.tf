@@ -26,12 +26,13 @@ resource "aws_lb" "internal" {
 }
 
 resource "aws_lb_target_group" "data_https" {
-  name               = "initech-internal-data-https"
-  port               = 8443
-  protocol           = "TCP"
-  target_type        = "ip"
-  vpc_id             = "vpc-0c4e7a91d2b3f5068"
-  preserve_client_ip = "true"
+  name                 = "initech-internal-data-https"
+  port                 = 8443
+  protocol             = "TCP"
+  target_type          = "ip"
+  vpc_id               = "vpc-0c4e7a91d2b3f5068"
+  preserve_client_ip   = "true"
+  deregistration_delay = "60"
   tags = {
     Name = "initech-internal-data-https"
   }
@@ -47,12 +48,13 @@ resource "aws_lb_target_group" "data_https" {
 }
 
 resource "aws_lb_target_group" "internal_http" {
-  name               = "initech-internal-internal-http"
-  port               = 80
-  protocol           = "TCP"
-  target_type        = "ip"
-  vpc_id             = "vpc-0c4e7a91d2b3f5068"
-  preserve_client_ip = "true"
+  name                 = "initech-internal-internal-http"
+  port                 = 80
+  protocol             = "TCP"
+  target_type          = "ip"
+  vpc_id               = "vpc-0c4e7a91d2b3f5068"
+  preserve_client_ip   = "true"
+  deregistration_delay = "60"
   tags = {
     Name = "initech-internal-internal-http"
   }
@@ -68,12 +70,13 @@ resource "aws_lb_target_group" "internal_http" {
 }
 
 resource "aws_lb_target_group" "internal_https" {
-  name               = "initech-internal-internal-https"
-  port               = 443
-  protocol           = "TCP"
-  target_type        = "ip"
-  vpc_id             = "vpc-0c4e7a91d2b3f5068"
-  preserve_client_ip = "true"
+  name                 = "initech-internal-internal-https"
+  port                 = 443
+  protocol             = "TCP"
+  target_type          = "ip"
+  vpc_id               = "vpc-0c4e7a91d2b3f5068"
+  preserve_client_ip   = "true"
+  deregistration_delay = "60"
   tags = {
     Name = "initech-internal-internal-https"
   }

@@ -26,12 +26,13 @@ resource "aws_lb" "public" {
 }
 
 resource "aws_lb_target_group" "partners_https" {
-  name               = "acme-prod-partners-https"
-  port               = 443
-  protocol           = "TCP"
-  target_type        = "ip"
-  vpc_id             = "vpc-0a1b2c3d4e5f60718"
-  preserve_client_ip = "true"
+  name                 = "acme-prod-partners-https"
+  port                 = 443
+  protocol             = "TCP"
+  target_type          = "ip"
+  vpc_id               = "vpc-0a1b2c3d4e5f60718"
+  preserve_client_ip   = "true"
+  deregistration_delay = "60"
   tags = {
     Name = "acme-prod-partners-https"
   }
@@ -47,12 +48,13 @@ resource "aws_lb_target_group" "partners_https" {
 }
 
 resource "aws_lb_target_group" "public_http" {
-  name               = "acme-prod-public-http"
-  port               = 80
-  protocol           = "TCP"
-  target_type        = "ip"
-  vpc_id             = "vpc-0a1b2c3d4e5f60718"
-  preserve_client_ip = "true"
+  name                 = "acme-prod-public-http"
+  port                 = 80
+  protocol             = "TCP"
+  target_type          = "ip"
+  vpc_id               = "vpc-0a1b2c3d4e5f60718"
+  preserve_client_ip   = "true"
+  deregistration_delay = "60"
   tags = {
     Name = "acme-prod-public-http"
   }
@@ -68,12 +70,13 @@ resource "aws_lb_target_group" "public_http" {
 }
 
 resource "aws_lb_target_group" "public_https" {
-  name               = "acme-prod-public-https"
-  port               = 443
-  protocol           = "TCP"
-  target_type        = "ip"
-  vpc_id             = "vpc-0a1b2c3d4e5f60718"
-  preserve_client_ip = "true"
+  name                 = "acme-prod-public-https"
+  port                 = 443
+  protocol             = "TCP"
+  target_type          = "ip"
+  vpc_id               = "vpc-0a1b2c3d4e5f60718"
+  preserve_client_ip   = "true"
+  deregistration_delay = "60"
   tags = {
     Name = "acme-prod-public-https"
   }

@@ -4,4 +4,7 @@ resource "cloudflare_origin_ca_certificate" "acme-origin" {
   hostnames          = ["acme.com", "*.acme.com"]
   request_type       = "origin-ecc"
   requested_validity = 5475
+  lifecycle {
+    create_before_destroy = true
+  }
 }

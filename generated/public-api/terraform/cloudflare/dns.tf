@@ -14,7 +14,7 @@ resource "cloudflare_dns_record" "_sip__tcp_acme_com_srv" {
   comment = "edgec:acme-prod"
 }
 
-resource "cloudflare_dns_record" "acme_com_caa" {
+resource "cloudflare_dns_record" "acme_com_caa_a5a86d" {
   zone_id = var.zone_ids["acme.com"]
   name    = "acme.com"
   type    = "CAA"
@@ -22,6 +22,20 @@ resource "cloudflare_dns_record" "acme_com_caa" {
     flags = 0
     tag   = "issue"
     value = "letsencrypt.org"
+  }
+  proxied = false
+  ttl     = 1
+  comment = "edgec:acme-prod"
+}
+
+resource "cloudflare_dns_record" "acme_com_caa_d1bde7" {
+  zone_id = var.zone_ids["acme.com"]
+  name    = "acme.com"
+  type    = "CAA"
+  data = {
+    flags = 0
+    tag   = "issue"
+    value = "amazon.com"
   }
   proxied = false
   ttl     = 1

@@ -125,7 +125,7 @@ resource "cloudflare_ruleset" "acme_com_ratelimit" {
         characteristics     = ["ip.src", "cf.colo.id"]
         period              = 10
         requests_per_period = 1000
-        mitigation_timeout  = 60
+        mitigation_timeout  = 0
       }
       enabled = true
     },

@@ -1,0 +1,1 @@
+"""The differ: desired IR x live IR -> a Plan of classified changes."""

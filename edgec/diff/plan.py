@@ -1,0 +1,64 @@
+"""Plan: what would change, classified, with attribute-level detail.
+
+Actions: create (desired, not live), update (both, attributes differ), replace (both, an attribute
+that cannot change in place differs), delete (live, owned by edgec, no longer desired), unmanaged
+(live in a zone or VPC the spec covers, not owned by edgec: reported, never deleted), ignored (a
+difference an ignore rule hides).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+CHANGING = ("create", "update", "replace", "delete")
+PLAN_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class AttributeChange:
+    name: str
+    desired: Any
+    live: Any
+
+
+@dataclass(frozen=True)
+class Change:
+    action: str
+    layer: str  # cloudflare | aws | envoy
+    kind: str  # dns_record, zone_setting, ruleset, origin_pulls, ...
+    key: str  # stable identity, as people read it: "api.acme.com CNAME"
+    host: str | None = None  # the hostname it affects, for grouping
+    attributes: tuple[AttributeChange, ...] = ()
+    note: str | None = None
+
+    def to_json(self) -> dict:
+        return {"action": self.action, "layer": self.layer, "kind": self.kind, "key": self.key,
+                "host": self.host, "note": self.note,
+                "attributes": [{"name": a.name, "desired": a.desired, "live": a.live} for a in self.attributes]}
+
+
+@dataclass
+class Plan:
+    spec: str
+    changes: list[Change] = field(default_factory=list)
+    layers_read: list[str] = field(default_factory=list)
+    layers_not_read: dict[str, str] = field(default_factory=dict)  # layer -> why
+    calls: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # reads that failed: the plan is not usable
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action in CHANGING for c in self.changes)
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for change in self.changes:
+            counts[change.action] = counts.get(change.action, 0) + 1
+        return counts
+
+    def to_json(self) -> dict:
+        return {"schema_version": PLAN_SCHEMA_VERSION, "spec": self.spec, "has_changes": self.has_changes,
+                "counts": self.counts(), "layers_read": self.layers_read, "layers_not_read": self.layers_not_read,
+                "api_calls": self.calls, "errors": self.errors,
+                "changes": [c.to_json() for c in self.changes]}

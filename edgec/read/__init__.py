@@ -1,0 +1,1 @@
+"""Readers: live state from each provider's API, in the IR's shape."""

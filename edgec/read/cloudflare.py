@@ -1,0 +1,152 @@
+"""Read the live Cloudflare estate of a spec's zones through the official `cloudflare` SDK.
+
+Reads are list-based (DNS records at the largest page size, 5,000) rather than one call per record,
+paced by the rate limiter and counted. A page that is missing, short or inconsistent is an error:
+a failed read must never look like "nothing exists".
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import cloudflare
+import httpx
+
+from edgec.ir.build import ownership_comment
+from edgec.ir.model import IR, CfDnsRecord, CfOriginPulls, CfRuleset, CfZoneSetting, WafRule
+from edgec.ir.names import slug
+from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE, ApiCalls, RateLimiter, ReadError
+from edgec.spec.model import Spec
+
+DNS_PAGE_SIZE = 5000  # the largest page Cloudflare's DNS list accepts
+ZONE_PAGE_SIZE = 50
+ZONE_SETTINGS = ("ssl", "min_tls_version", "always_use_https", "tls_1_3", "security_header")
+PHASES = ("http_request_firewall_custom", "http_request_firewall_managed", "http_ratelimit")
+CONCURRENT_ZONES = 4
+
+
+def cloudflare_client(calls: ApiCalls, rate: float = DEFAULT_CLOUDFLARE_RATE, max_retries: int = 4,
+                      base_url: str | None = None) -> cloudflare.Cloudflare:
+    """A client with the token from CLOUDFLARE_API_TOKEN, paced and counted at the HTTP layer.
+
+    The SDK retries 429s and 5xx responses (honouring Retry-After) up to `max_retries` times."""
+    token = os.environ.get("CLOUDFLARE_API_TOKEN")
+    if not token:
+        raise ReadError("Cloudflare", "CLOUDFLARE_API_TOKEN is not set")
+    limiter = RateLimiter(rate)
+
+    def before_request(_request: httpx.Request) -> None:
+        limiter.acquire()
+        calls.count("cloudflare")
+
+    http = httpx.Client(event_hooks={"request": [before_request]}, timeout=30)
+    return cloudflare.Cloudflare(api_token=token, base_url=base_url or os.environ.get("CLOUDFLARE_BASE_URL"),
+                                 max_retries=max_retries, http_client=http)
+
+
+def read_cloudflare(spec: Spec, client: cloudflare.Cloudflare) -> IR:
+    zones = sorted(name for name, zone in spec.zones.items() if zone.provider == "cloudflare")
+    with ThreadPoolExecutor(max_workers=CONCURRENT_ZONES) as pool:
+        results = list(pool.map(lambda zone: _read_zone(spec, client, zone), zones))
+    return [resource for zone_resources in results for resource in zone_resources]
+
+
+def _call(what: str, fn, *args, absent_ok: bool = False, **kwargs):
+    """The SDK call, or a ReadError saying what could not be read. With `absent_ok`, a 404 (the API's
+    explicit "there is none") gives None."""
+    try:
+        return fn(*args, **kwargs)
+    except cloudflare.NotFoundError as exc:
+        if absent_ok:
+            return None
+        raise ReadError(what, f"HTTP 404: {_errors(exc)}") from None
+    except cloudflare.APIStatusError as exc:
+        raise ReadError(what, f"HTTP {exc.status_code}: {_errors(exc)}") from None
+    except cloudflare.APIError as exc:  # connection failures and timeouts, after the SDK's retries
+        raise ReadError(what, str(exc) or type(exc).__name__) from None
+
+
+def _errors(exc: cloudflare.APIStatusError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    messages = [e.get("message", "") for e in body.get("errors", []) if isinstance(e, dict)]
+    return "; ".join(m for m in messages if m) or exc.message
+
+
+def _read_zone(spec: Spec, client: cloudflare.Cloudflare, zone: str) -> IR:
+    found = _call(f"zone {zone}", client.zones.list, name=zone, per_page=ZONE_PAGE_SIZE)
+    matches = [z for z in found.result if z.name == zone]
+    if len(matches) != 1:
+        raise ReadError(f"zone {zone}", "not found in the account the token can see" if not matches
+                        else "the name matches several zones")
+    zone_id = matches[0].id
+    resources: IR = _read_records(spec, client, zone, zone_id)
+    resources += _read_settings(client, zone, zone_id)
+    resources += _read_rulesets(client, zone, zone_id)
+    pulls = _call(f"authenticated origin pulls of {zone}", client.origin_tls_client_auth.settings.get,
+                  zone_id=zone_id)
+    if pulls is not None and getattr(pulls, "enabled", False):
+        resources.append(CfOriginPulls(slug(zone), "live", zone, True))
+    return resources
+
+
+def _read_records(spec: Spec, client: cloudflare.Cloudflare, zone: str, zone_id: str) -> IR:
+    what = f"DNS records of {zone}"
+    first = _call(what, client.dns.records.list, zone_id=zone_id, per_page=DNS_PAGE_SIZE)
+    expected = first.result_info.total_count if first.result_info else None
+    records, page = list(first.result), first
+    while page.has_next_page():
+        page = _call(what, page.get_next_page)
+        records += page.result
+    if expected is None or len(records) != expected:
+        raise ReadError(what, f"the listing is incomplete: {len(records)} records read, "
+                              f"{expected if expected is not None else 'an unknown number'} reported")
+    return [_record(zone, r) for r in records]
+
+
+def _record(zone: str, r: Any) -> CfDnsRecord:
+    data = getattr(r, "data", None)
+    data_pairs = tuple(sorted((k, v) for k, v in data.model_dump().items() if v is not None)) if data else None
+    fqdn = r.name.rstrip(".").lower()
+    return CfDnsRecord(slug("live", fqdn, r.type, r.id), "live", zone, fqdn, r.type, int(r.ttl), bool(r.proxied),
+                       content=None if data_pairs else r.content, priority=getattr(r, "priority", None),
+                       comment=getattr(r, "comment", None), data=data_pairs)
+
+
+def _read_settings(client: cloudflare.Cloudflare, zone: str, zone_id: str) -> IR:
+    out: IR = []
+    for setting in ZONE_SETTINGS:
+        result = _call(f"setting {setting} of {zone}", client.zones.settings.get, setting, zone_id=zone_id)
+        if result is None:
+            raise ReadError(f"setting {setting} of {zone}", "the API returned no value")
+        value = result.value
+        value = value.model_dump(exclude_none=True) if hasattr(value, "model_dump") else value
+        out.append(CfZoneSetting(slug(zone, setting), "live", zone, setting, value))
+    return out
+
+
+def _read_rulesets(client: cloudflare.Cloudflare, zone: str, zone_id: str) -> IR:
+    out: IR = []
+    for phase in PHASES:
+        ruleset = _call(f"{phase} ruleset of {zone}", client.rulesets.phases.get, phase, zone_id=zone_id,
+                        absent_ok=True)
+        if ruleset is None:
+            continue  # this zone has no entry point for the phase
+        rules = tuple(_rule(r) for r in ruleset.rules or [])
+        out.append(CfRuleset(slug(zone, phase.rsplit("_", 1)[-1]), "live", zone, phase,
+                             ruleset.description or "", rules))
+    return out
+
+
+def _rule(rule: Any) -> WafRule:
+    dump = rule.model_dump(exclude_none=True)
+    return WafRule(dump.get("ref", dump.get("id", "")), dump.get("description", ""), dump.get("expression", ""),
+                   dump.get("action", ""), dump.get("enabled", True), dump.get("action_parameters"),
+                   dump.get("ratelimit"))
+
+
+def owned(spec: Spec, record: CfDnsRecord) -> bool:
+    """Records carry edgec's marker in their comment (see ir.build.ownership_comment)."""
+    marker = ownership_comment(spec, None)
+    return bool(record.comment) and (record.comment == marker or record.comment.startswith(marker + " "))

@@ -1,0 +1,59 @@
+"""A plan for people: +/~/- like terraform, grouped by layer and hostname."""
+
+from __future__ import annotations
+
+import json
+from itertools import groupby
+
+from rich.console import Console
+from rich.text import Text
+
+from edgec.diagnostics import one_line
+from edgec.diff.plan import Change, Plan
+
+SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "replace": ("-/+", "magenta"),
+           "delete": ("-", "red"), "unmanaged": ("?", "cyan"), "ignored": ("=", "dim")}
+ZONE_WIDE = "(zone-wide)"
+
+
+def _value(value) -> str:
+    return one_line(json.dumps(value, sort_keys=True, ensure_ascii=False)) if value is not None else "(none)"
+
+
+def print_plan(console: Console, plan: Plan) -> None:
+    ordered = sorted(plan.changes, key=lambda c: (c.layer, c.host or ZONE_WIDE, c.kind, c.key))
+    for layer, in_layer in groupby(ordered, key=lambda c: c.layer):
+        console.print(Text(layer, style="bold"))
+        for host, changes in groupby(in_layer, key=lambda c: c.host or ZONE_WIDE):
+            console.print(f"  {host}")
+            for change in changes:
+                _print_change(console, change)
+    for error in plan.errors:
+        console.print(Text(one_line(f"✗ {error}"), style="bold red"))
+    counts = plan.counts()
+    if plan.errors:
+        console.print(Text(f"Plan failed: {len(plan.errors)} read(s) failed; nothing is assumed about what "
+                           "could not be read.", style="bold red"))
+    elif not plan.has_changes:
+        console.print(Text("No changes.", style="green") + Text(
+            f" {counts.get('unmanaged', 0)} unmanaged." if counts.get("unmanaged") else ""))
+    else:
+        console.print(f"Plan: {counts.get('create', 0)} to create, {counts.get('update', 0)} to update, "
+                      f"{counts.get('replace', 0)} to replace, {counts.get('delete', 0)} to delete; "
+                      f"{counts.get('unmanaged', 0)} unmanaged.")
+    for layer, why in plan.layers_not_read.items():
+        console.print(Text(f"Not compared: {layer} ({why}).", style="yellow"))
+    calls = ", ".join(f"{provider} {n}" for provider, n in plan.calls.items()) or "none"
+    console.print(f"API calls: {calls}")
+
+
+def _print_change(console: Console, change: Change) -> None:
+    symbol, style = SYMBOLS[change.action]
+    line = Text(f"    {symbol} ", style=style)
+    line.append(one_line(f"{change.kind} {change.key}"))
+    if change.note:
+        line.append(one_line(f"  ({change.note})"), style="dim")
+    console.print(line)
+    for attribute in change.attributes:
+        console.print(Text(one_line(f"        {attribute.name}: {_value(attribute.live)} -> "
+                                    f"{_value(attribute.desired)}")))

@@ -1,0 +1,57 @@
+"""The Cloudflare differ on IR objects: normalisation, ownership, classification."""
+
+import dataclasses
+
+from conftest import ROOT
+from edgec.diff.cloudflare import diff_cloudflare
+from edgec.ir.build import build_ir
+from edgec.ir.model import CfDnsRecord, CfRuleset
+from edgec.spec.validate import validate
+
+SPEC = validate(str(ROOT / "examples" / "public-api" / "edge.yaml")).spec
+DESIRED = [r for r in build_ir(SPEC) if r.provider == "cloudflare"]
+NLB = {"public": "acme-prod-public-123.elb.eu-west-1.amazonaws.com",
+       "partners": "acme-prod-partners-456.elb.eu-west-1.amazonaws.com"}
+
+
+def as_live(resource):
+    """What a reader would return for a resource that is exactly as desired (cosmetic noise added)."""
+    if isinstance(resource, CfDnsRecord):
+        content = NLB[resource.gateway] if resource.gateway else resource.content
+        if resource.type == "CNAME" and content:
+            content = content.upper() + "."  # case and trailing dot must not matter
+        return dataclasses.replace(resource, content=content, gateway=None,
+                                   ttl=300 if resource.proxied else resource.ttl)  # proxied: TTL is automatic
+    return resource
+
+
+def test_a_live_estate_as_desired_has_no_changes():
+    assert diff_cloudflare(SPEC, DESIRED, [as_live(r) for r in DESIRED], NLB) == []
+
+
+def test_changes_are_classified():
+    live = [as_live(r) for r in DESIRED]
+    www = next(r for r in live if isinstance(r, CfDnsRecord) and r.fqdn == "www.acme.com")
+    sip = next(r for r in live if isinstance(r, CfDnsRecord) and r.fqdn == "sip.acme.com")
+    live.remove(sip)  # deleted out of band
+    live[live.index(www)] = dataclasses.replace(www, content="evil.example.net")  # changed out of band
+    live.append(CfDnsRecord("x", "live", "acme.com", "legacy.acme.com", "A", 300, False, "192.0.2.9",
+                            comment="hand-made"))  # someone else's record
+    live.append(CfDnsRecord("y", "live", "acme.com", "old.acme.com", "A", 300, False, "192.0.2.8",
+                            comment="edgec:acme-prod"))  # edgec's record, no longer in the spec
+    changes = {(c.action, c.key): c for c in diff_cloudflare(SPEC, DESIRED, live, NLB)}
+    assert set(changes) == {("update", "www.acme.com CNAME"), ("create", "sip.acme.com A"),
+                            ("unmanaged", "legacy.acme.com A"), ("delete", "old.acme.com A")}
+    (attribute,) = changes[("update", "www.acme.com CNAME")].attributes
+    assert (attribute.name, attribute.desired, attribute.live) == ("content", "docs.acme.com", "evil.example.net")
+
+
+def test_rule_changes_show_by_ref_and_foreign_rulesets_are_not_deleted():
+    live = [as_live(r) for r in DESIRED]
+    custom = next(r for r in live if isinstance(r, CfRuleset) and r.phase == "http_request_firewall_custom")
+    edited = dataclasses.replace(custom.rules[0], action="log")
+    live[live.index(custom)] = dataclasses.replace(custom, rules=(edited, *custom.rules[1:]))
+    live.append(CfRuleset("z", "live", "acme.com", "http_request_sbfm", "made by hand", ()))
+    changes = diff_cloudflare(SPEC, DESIRED, live, NLB)
+    assert [(c.action, c.kind) for c in changes] == [("update", "ruleset"), ("unmanaged", "ruleset")]
+    assert changes[0].attributes[0].name == "rules[block-admin]"
