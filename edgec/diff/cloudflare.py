@@ -48,7 +48,9 @@ def _record_attributes(record: CfDnsRecord, nlb_dns_names: dict[str, str]) -> di
     if record.type in ("CNAME", "MX"):
         content = _target(content)
     attributes = {"proxied": record.proxied, "ttl": 1 if record.proxied else record.ttl,
-                  "priority": record.priority, "data": dict(record.data) if record.data else None,
+                  # SRV carries its priority inside `data`; the API echoes it at the top level too
+                  "priority": record.priority if record.type == "MX" else None,
+                  "data": dict(record.data) if record.data else None,
                   "comment": record.comment or None}
     if content is not None or not record.gateway:
         attributes["content"] = content

@@ -76,6 +76,9 @@ def _errors(exc: cloudflare.APIStatusError) -> str:
 
 def _read_zone(spec: Spec, client: cloudflare.Cloudflare, zone: str) -> IR:
     found = _call(f"zone {zone}", client.zones.list, name=zone, per_page=ZONE_PAGE_SIZE)
+    reported = found.result_info.total_count if found.result_info else None
+    if reported is not None and reported > len(found.result):
+        raise ReadError(f"zone {zone}", f"the listing is incomplete: {len(found.result)} zones read, {reported} reported")
     matches = [z for z in found.result if z.name == zone]
     if len(matches) != 1:
         raise ReadError(f"zone {zone}", "not found in the account the token can see" if not matches
@@ -96,13 +99,20 @@ def _read_records(spec: Spec, client: cloudflare.Cloudflare, zone: str, zone_id:
     first = _call(what, client.dns.records.list, zone_id=zone_id, per_page=DNS_PAGE_SIZE)
     expected = first.result_info.total_count if first.result_info else None
     records, page = list(first.result), first
-    while page.has_next_page():
+    # Stop at total_pages: the SDK alone would ask for one more, empty, page.
+    while _more_pages(page) and page.has_next_page():
         page = _call(what, page.get_next_page)
         records += page.result
     if expected is None or len(records) != expected:
         raise ReadError(what, f"the listing is incomplete: {len(records)} records read, "
                               f"{expected if expected is not None else 'an unknown number'} reported")
     return [_record(zone, r) for r in records]
+
+
+def _more_pages(page) -> bool:
+    info = page.result_info
+    total = getattr(info, "total_pages", None) if info else None
+    return total is None or (info.page or 1) < total
 
 
 def _record(zone: str, r: Any) -> CfDnsRecord:

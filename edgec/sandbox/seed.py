@@ -1,0 +1,40 @@
+"""Seed a fake Cloudflare with the live estate a spec implies (as if it had been applied)."""
+
+from __future__ import annotations
+
+from edgec.ir.model import IR, CfDnsRecord, CfOriginPulls, CfRuleset, CfZoneSetting
+from edgec.sandbox.fake_cloudflare import FakeCloudflare
+from edgec.spec.model import Spec
+
+
+def seed_cloudflare(fake: FakeCloudflare, spec: Spec, desired: IR, nlb_dns_names: dict[str, str]) -> dict[str, str]:
+    """Every Cloudflare resource of `desired`, live in `fake`. Returns zone name -> zone ID."""
+    zones = {name: fake.add_zone(name) for name, zone in sorted(spec.zones.items()) if zone.provider == "cloudflare"}
+    for resource in desired:
+        if isinstance(resource, CfDnsRecord):
+            fake.add_dns_record(zones[resource.zone], **_record_fields(resource, nlb_dns_names))
+        elif isinstance(resource, CfZoneSetting):
+            fake.set_setting(zones[resource.zone], resource.setting_id, resource.value)
+        elif isinstance(resource, CfRuleset):
+            rules = [{k: v for k, v in (("ref", r.ref), ("description", r.description),
+                                        ("expression", r.expression), ("action", r.action), ("enabled", r.enabled),
+                                        ("action_parameters", r.action_parameters), ("ratelimit", r.ratelimit))
+                      if v is not None} for r in resource.rules]
+            fake.set_entrypoint_ruleset(zones[resource.zone], resource.phase, rules, description=resource.description)
+        elif isinstance(resource, CfOriginPulls):
+            fake.set_origin_pulls(zones[resource.zone], resource.enabled)
+    return zones
+
+
+def _record_fields(record: CfDnsRecord, nlb_dns_names: dict[str, str]) -> dict:
+    fields = {"name": record.fqdn, "type": record.type, "ttl": record.ttl, "proxied": record.proxied,
+              "comment": record.comment}
+    if record.gateway:
+        fields["content"] = nlb_dns_names[record.gateway]
+    elif record.content is not None:
+        fields["content"] = record.content
+    if record.priority is not None:
+        fields["priority"] = record.priority
+    if record.data:
+        fields["data"] = dict(record.data)
+    return fields

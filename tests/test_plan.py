@@ -1,0 +1,117 @@
+"""`edgec plan` against the fake Cloudflare API over HTTP, with the official SDK as client."""
+
+import json
+import math
+
+import pytest
+
+from conftest import ROOT, run_cli
+from edgec.ir.build import build_ir
+from edgec.read.budget import RateLimiter
+from edgec.sandbox.fake_cloudflare import FakeCloudflare
+from edgec.sandbox.seed import seed_cloudflare
+from edgec.spec.validate import validate
+
+SPEC_PATH = str(ROOT / "examples" / "public-api" / "edge.yaml")
+SPEC = validate(SPEC_PATH).spec
+NLB = {"public": "acme-prod-public-1.elb.eu-west-1.amazonaws.com",
+       "partners": "acme-prod-partners-2.elb.eu-west-1.amazonaws.com"}
+
+
+@pytest.fixture()
+def live(monkeypatch):
+    with FakeCloudflare(token="test-token") as fake:
+        zones = seed_cloudflare(fake, SPEC, build_ir(SPEC), NLB)
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "test-token")
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", fake.base_url)
+        yield fake, zones["acme.com"]
+
+
+def plan(*args):
+    result = run_cli("plan", *args, SPEC_PATH)
+    return result.exit_code, result.output
+
+
+def plan_json():
+    code, output = plan("--format", "json")
+    return code, json.loads(output)
+
+
+def test_a_matching_estate_has_no_changes_in_every_format(live):
+    code, output = plan()
+    assert code == 0, output
+    assert "No changes." in output and "API calls: cloudflare" in output
+    code, report = plan_json()
+    assert code == 0 and report["has_changes"] is False and report["changes"] == []
+    assert report["schema_version"] == 1 and report["api_calls"]["cloudflare"] > 0
+    assert report["layers_not_read"] == {"aws": "edgec cannot read this layer yet",
+                                         "envoy": "edgec cannot read this layer yet"}
+
+
+def _record(fake, zone_id, name):
+    return next(r for r in fake._zones[zone_id].records.select(name, None))
+
+
+def test_out_of_band_changes_are_classified(live):
+    fake, zone_id = live
+    records = fake._zones[zone_id].records
+    www = next(iter(records.select("www.acme.com", None)))
+    records.replace(www, {**www, "content": "evil.example.net"})
+    records.remove(next(iter(records.select("sip.acme.com", None))))
+    fake.add_dns_record(zone_id, name="legacy.acme.com", type="A", content="192.0.2.7", ttl=300)
+    code, report = plan_json()
+    assert code == 2
+    found = {(c["action"], c["key"]) for c in report["changes"]}
+    assert found == {("update", "www.acme.com CNAME"), ("create", "sip.acme.com A"),
+                     ("unmanaged", "legacy.acme.com A")}
+    code, output = plan()
+    assert "~ dns_record www.acme.com CNAME" in output and "+ dns_record sip.acme.com A" in output
+    assert "? dns_record legacy.acme.com A" in output and "never deleted" in output
+    assert "Plan: 1 to create, 1 to update, 0 to replace, 0 to delete; 1 unmanaged." in output
+
+
+@pytest.mark.parametrize("inject, reason", [
+    (lambda fake: fake.fail_next(50, status=500), "HTTP 500"),
+    (lambda fake: fake.truncate_next_page(), "incomplete"),
+    (lambda fake: fake.throttle_next(50, retry_after=0), "HTTP 429"),
+])
+def test_a_failed_read_fails_the_plan_and_invents_nothing(live, inject, reason):
+    fake, _ = live
+    fake.add_dns_record(live[1], name="extra.acme.com", type="A", content="192.0.2.1", comment="edgec:acme-prod")
+    fake.reset_calls()
+    inject(fake)
+    code, report = plan_json()
+    assert code == 1
+    assert report["errors"] and reason in report["errors"][0]
+    assert not any(c["action"] in ("create", "delete") for c in report["changes"])
+
+
+def test_10000_records_are_read_within_the_call_budget(live):
+    fake, zone_id = live
+    for i in range(10_000):
+        fake.add_dns_record(zone_id, name=f"h{i}.acme.com", type="A", content="192.0.2.1", ttl=300,
+                            comment="edgec:acme-prod")
+    fake.reset_calls()
+    code, report = plan_json()
+    assert code == 2  # the 10,000 are edgec's and not in the spec: deletes
+    dns_list_calls = sum(1 for method, path in fake.calls if method == "GET" and path.endswith("/dns_records"))
+    assert dns_list_calls <= math.ceil(10_000 / 5000) + 2, dns_list_calls
+    assert report["counts"]["delete"] == 10_000
+
+
+def test_the_rate_limiter_paces_requests():
+    now, slept = [0.0], []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+    limiter = RateLimiter(rate=4, burst=4, clock=lambda: now[0], sleep=sleep)
+    for _ in range(24):
+        limiter.acquire()
+    assert now[0] == pytest.approx(5.0)  # 4 at once, then 20 more at 4 per second
+
+
+def test_no_token_is_an_error_not_an_empty_estate(monkeypatch):
+    monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+    code, output = plan()
+    assert code == 1 and "CLOUDFLARE_API_TOKEN is not set" in output
