@@ -232,9 +232,9 @@ def _check_envoy(console: Console, out_dir: str, result: Validation) -> None:
 def plan_command(spec: str, fmt: str, cloudflare_rate: float) -> None:
     """Compare SPEC with what is live, and show what would change. Changes nothing.
 
-    Reads Cloudflare through its API (token from CLOUDFLARE_API_TOKEN; CLOUDFLARE_BASE_URL
-    overrides the API address, e.g. for a sandbox). Comparing the AWS and Envoy layers is not
-    available yet: the plan says so rather than guessing.
+    Reads Cloudflare (token from CLOUDFLARE_API_TOKEN; CLOUDFLARE_BASE_URL overrides the API
+    address) and AWS (the standard credential chain; AWS_ENDPOINT_URL for an emulator) at the
+    same time. Running Envoy gateways are not compared yet: the plan says so rather than guessing.
 
     \b
     Exit codes (as terraform plan -detailed-exitcode): 0 no changes, 2 changes,

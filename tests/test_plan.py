@@ -2,10 +2,13 @@
 
 import json
 import math
+import sys
 
 import pytest
 
+from aws_support import applied_example, nlb_dns_names, start_moto
 from conftest import ROOT, run_cli
+from edgec.ir.model import AwsLoadBalancer
 from edgec.ir.build import build_ir
 from edgec.read.budget import RateLimiter
 from edgec.sandbox.fake_cloudflare import FakeCloudflare
@@ -14,16 +17,28 @@ from edgec.spec.validate import validate
 
 SPEC_PATH = str(ROOT / "examples" / "public-api" / "edge.yaml")
 SPEC = validate(SPEC_PATH).spec
-NLB = {"public": "acme-prod-public-1.elb.eu-west-1.amazonaws.com",
-       "partners": "acme-prod-partners-2.elb.eu-west-1.amazonaws.com"}
+pytestmark = pytest.mark.real_tool("moto_server")
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    server, url = start_moto()
+    yield url
+    server.stop()
 
 
 @pytest.fixture()
-def live(monkeypatch):
+def live(monkeypatch, tmp_path, moto_url):
+    """The public-api example applied: AWS in moto, Cloudflare in the fake (records pointing at moto's NLBs)."""
+    path, session, spec = applied_example("public-api", tmp_path, monkeypatch, moto_url)
+    names = nlb_dns_names(session, moto_url)
+    nlb = {gateway: names[lb.lb_name] for gateway, lb in
+           ((r.gateway, r) for r in build_ir(spec) if isinstance(r, AwsLoadBalancer))}
     with FakeCloudflare(token="test-token") as fake:
-        zones = seed_cloudflare(fake, SPEC, build_ir(SPEC), NLB)
+        zones = seed_cloudflare(fake, spec, build_ir(spec), nlb)
         monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "test-token")
         monkeypatch.setenv("CLOUDFLARE_BASE_URL", fake.base_url)
+        monkeypatch.setattr(sys.modules[__name__], "SPEC_PATH", str(path))
         yield fake, zones["acme.com"]
 
 
@@ -40,16 +55,28 @@ def plan_json():
 def test_a_matching_estate_has_no_changes_in_every_format(live):
     code, output = plan()
     assert code == 0, output
-    assert "No changes." in output and "API calls: cloudflare" in output
+    assert "No changes." in output and "API calls: aws " in output and ", cloudflare " in output
     code, report = plan_json()
     assert code == 0 and report["has_changes"] is False and report["changes"] == []
     assert report["schema_version"] == 1 and report["api_calls"]["cloudflare"] > 0
-    assert report["layers_not_read"] == {"aws": "edgec cannot read this layer yet",
-                                         "envoy": "edgec cannot read this layer yet"}
+    assert report["layers_not_read"] == {"envoy": "edgec cannot read this layer yet"}
+    assert report["layers_read"] == ["aws", "cloudflare"] and report["api_calls"]["aws"] > 0
 
 
 def _record(fake, zone_id, name):
     return next(r for r in fake._zones[zone_id].records.select(name, None))
+
+
+def test_a_host_record_pointing_elsewhere_is_an_update(live):
+    fake, zone_id = live
+    records = fake._zones[zone_id].records
+    api = next(iter(records.select("api.acme.com", None)))
+    records.replace(api, {**api, "content": "someone-elses-lb.example.net"})
+    code, report = plan_json()
+    assert code == 2
+    (change,) = report["changes"]
+    assert (change["action"], change["key"]) == ("update", "api.acme.com CNAME")
+    assert change["attributes"][0]["live"] == "someone-elses-lb.example.net"
 
 
 def test_out_of_band_changes_are_classified(live):
@@ -111,7 +138,7 @@ def test_the_rate_limiter_paces_requests():
     assert now[0] == pytest.approx(5.0)  # 4 at once, then 20 more at 4 per second
 
 
-def test_no_token_is_an_error_not_an_empty_estate(monkeypatch):
+def test_no_token_is_an_error_not_an_empty_estate(live, monkeypatch):
     monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
     code, output = plan()
     assert code == 1 and "CLOUDFLARE_API_TOKEN is not set" in output

@@ -218,6 +218,9 @@ def _host_records(spec: Spec) -> IR:
 def _extra_records(spec: Spec) -> IR:
     out: IR = []
     for zone_name, records in sorted(spec.dns.items()):
+        if spec.zones[zone_name].provider == "route53":
+            out += _route53_record_sets(zone_name, records)
+            continue
         counts: dict[tuple, int] = {}
         for record in records:
             key = (record_fqdn(record.name, zone_name), record.type)
@@ -228,12 +231,21 @@ def _extra_records(spec: Spec) -> IR:
             if counts[(fqdn, record.type)] > 1:  # several values: tell them apart by content
                 name = f"{name}_{short_hash(record.content)}"
             origin = f"dns[{zone_name}][{record.name} {record.type}]"
-            if spec.zones[zone_name].provider == "cloudflare":
-                out.append(_cloudflare_record(spec, name, origin, zone_name, fqdn, record))
-            else:
-                out.append(AwsRoute53Record(name, origin, zone_name, fqdn, record.type,
-                                            ttl=ROUTE53_AUTOMATIC_TTL if record.ttl == 1 else record.ttl,
-                                            records=(_route53_value(record),)))
+            out.append(_cloudflare_record(spec, name, origin, zone_name, fqdn, record))
+    return out
+
+
+def _route53_record_sets(zone: str, records: list[DnsRecord]) -> IR:
+    """Route 53 holds one record set per name and type, with all its values (and one TTL)."""
+    sets: dict[tuple[str, str], list[DnsRecord]] = {}
+    for record in records:
+        sets.setdefault((record_fqdn(record.name, zone), record.type), []).append(record)
+    out: IR = []
+    for (fqdn, rtype), members in sorted(sets.items()):
+        ttl = members[0].ttl
+        out.append(AwsRoute53Record(slug(fqdn, rtype), f"dns[{zone}][{members[0].name} {rtype}]", zone, fqdn, rtype,
+                                    ttl=ROUTE53_AUTOMATIC_TTL if ttl == 1 else ttl,
+                                    records=tuple(sorted(_route53_value(r) for r in members))))
     return out
 
 

@@ -111,8 +111,8 @@ class AwsLoadBalancer(Resource):
     lb_name: str
     internal: bool
     subnets: tuple[str, ...]
-    cross_zone: bool
-    deletion_protection: bool
+    cross_zone: bool | None  # None: not read
+    deletion_protection: bool | None
 
 
 @dataclass(frozen=True)

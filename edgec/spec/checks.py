@@ -500,6 +500,7 @@ def check_dns(c: Checker) -> None:
                               f"{did_you_mean(zone_name, c.spec.zones)}", at=c.key_loc(path))
             continue
         seen: dict[tuple, int] = {}
+        seen_sets: dict[tuple, tuple[int, int]] = {}
         types_at: dict[str, list[str]] = {}
         for i, record in enumerate(records):
             rpath = path + (i,)
@@ -510,6 +511,11 @@ def check_dns(c: Checker) -> None:
                 c.error(rpath, f"same record as {c.field(path + (seen[key],))}; remove one")
             seen.setdefault(key, i)
             types_at.setdefault(fqdn, []).append(record.type)
+            if zone.provider == "route53":
+                first = seen_sets.setdefault((fqdn, record.type), (i, record.ttl))
+                if first[1] != record.ttl:
+                    c.error(rpath + ("ttl",), f"Route 53 keeps one TTL per name and type; {c.field(path + (first[0],))} "
+                                              f"has {first[1]}, this record {record.ttl}")
             if fqdn in hosts and record.type in ("A", "AAAA", "CNAME"):
                 c.error(rpath + ("name",), f"'{fqdn}' is an ingress host and already gets its record from its "
                                            "gateway; remove this record")

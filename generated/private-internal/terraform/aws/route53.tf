@@ -18,20 +18,12 @@ resource "aws_route53_zone" "initech_internal" {
   }
 }
 
-resource "aws_route53_record" "_ldap__tcp_initech_internal_srv_9431ff" {
+resource "aws_route53_record" "_ldap__tcp_initech_internal_srv" {
   zone_id = aws_route53_zone.initech_internal.zone_id
   name    = "_ldap._tcp.initech.internal"
   type    = "SRV"
   ttl     = 300
-  records = ["0 100 389 dc1.initech.internal"]
-}
-
-resource "aws_route53_record" "_ldap__tcp_initech_internal_srv_d36789" {
-  zone_id = aws_route53_zone.initech_internal.zone_id
-  name    = "_ldap._tcp.initech.internal"
-  type    = "SRV"
-  ttl     = 300
-  records = ["10 100 389 dc2.initech.internal"]
+  records = ["0 100 389 dc1.initech.internal", "10 100 389 dc2.initech.internal"]
 }
 
 resource "aws_route53_record" "dc1_initech_internal_a" {

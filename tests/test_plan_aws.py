@@ -1,0 +1,66 @@
+"""`edgec plan` for the AWS layer against moto in server mode, over HTTP, with boto3 as the client."""
+
+import json
+
+import pytest
+
+from aws_support import applied_example, start_moto
+from conftest import run_cli
+
+pytestmark = pytest.mark.real_tool("moto_server")
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    server, url = start_moto()
+    yield url
+    server.stop()
+
+
+@pytest.fixture()
+def estate(tmp_path, monkeypatch, moto_url):
+    path, session, spec = applied_example("private-internal", tmp_path, monkeypatch, moto_url)
+    return path, session.client("ec2", endpoint_url=moto_url), spec
+
+
+def plan_json(path):
+    result = run_cli("plan", "--format", "json", str(path))
+    return result.exit_code, json.loads(result.output)
+
+
+def test_an_applied_estate_has_no_aws_changes(estate):
+    path, _, _ = estate
+    code, report = plan_json(path)
+    assert report["errors"] == [] and report["layers_read"] == ["aws"]
+    assert [c for c in report["changes"] if c["action"] != "unmanaged"] == []
+    assert code == 0
+    assert report["api_calls"]["aws"] > 0
+
+
+def test_a_rule_opened_by_hand_is_drift(estate):
+    path, ec2, spec = estate
+    group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{spec.name}-internal"]}])
+    ec2.authorize_security_group_ingress(GroupId=group["SecurityGroups"][0]["GroupId"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    code, report = plan_json(path)
+    assert code == 2
+    changes = [(c["action"], c["kind"], c["key"]) for c in report["changes"] if c["action"] != "unmanaged"]
+    assert changes == [("delete", "security_group_rule", "internal ingress tcp/22 0.0.0.0/0")]
+
+
+def test_a_deleted_rule_is_planned_for_creation(estate):
+    path, ec2, spec = estate
+    group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{spec.name}-internal"]}])
+    ec2.revoke_security_group_ingress(GroupId=group["SecurityGroups"][0]["GroupId"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+    code, report = plan_json(path)
+    assert code == 2
+    assert ("create", "internal ingress tcp/443 10.0.0.0/8") in {(c["action"], c["key"]) for c in report["changes"]}
+
+
+def test_a_failed_aws_read_fails_the_plan(estate, monkeypatch):
+    path, _, _ = estate
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    code, report = plan_json(path)
+    assert code == 1 and report["errors"] and "could not read" in report["errors"][0]
+    assert report["changes"] == []
