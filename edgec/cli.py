@@ -17,6 +17,7 @@ from edgec.emit.compile import compile_spec
 from edgec.diff.make_plan import PlanOptions, make_plan
 from edgec.emit.envoy_check import check_envoy
 from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE
+from edgec.render.plan_markdown import render_plan_markdown
 from edgec.render.plan_text import print_plan
 from edgec.spec.docs import render_markdown
 from edgec.spec.schema import fragment_schema, spec_schema, to_text
@@ -226,7 +227,8 @@ def _check_envoy(console: Console, out_dir: str, result: Validation) -> None:
 
 @main.command("plan")
 @click.argument("spec", metavar="SPEC")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="text for people, json for tools, markdown for a pull-request comment.")
 @click.option("--cloudflare-rate", type=click.FloatRange(min=0.1), default=DEFAULT_CLOUDFLARE_RATE, show_default=True,
               help="Most Cloudflare API requests per second, sustained (Cloudflare allows 4 on average).")
 def plan_command(spec: str, fmt: str, cloudflare_rate: float) -> None:
@@ -244,6 +246,7 @@ def plan_command(spec: str, fmt: str, cloudflare_rate: float) -> None:
     Examples:
       CLOUDFLARE_API_TOKEN=... edgec plan examples/public-api/edge.yaml
       edgec plan --format json examples/multi-team/ > plan.json
+      edgec plan --format markdown edge.yaml > comment.md   # for a PR comment
     """
     console = _console()
     result = validate(spec)
@@ -255,6 +258,8 @@ def plan_command(spec: str, fmt: str, cloudflare_rate: float) -> None:
                          progress=lambda message: status.update(message))
     if fmt == "json":
         click.echo(json.dumps(plan.to_json(), indent=2, sort_keys=False))
+    elif fmt == "markdown":
+        click.echo(render_plan_markdown(plan), nl=False)
     else:
         print_plan(console, plan)
     sys.exit(EXIT_ERRORS if plan.errors else EXIT_CHANGES if plan.has_changes else EXIT_OK)

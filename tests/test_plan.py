@@ -58,6 +58,8 @@ def test_a_matching_estate_has_no_changes_in_every_format(live):
     assert "No changes." in output and "API calls: aws " in output and ", cloudflare " in output
     code, report = plan_json()
     assert code == 0 and report["has_changes"] is False and report["changes"] == []
+    code, markdown = plan("--format", "markdown")
+    assert code == 0 and "✅ **No changes.**" in markdown
     assert report["schema_version"] == 1 and report["api_calls"]["cloudflare"] > 0
     assert report["layers_not_read"] == {"envoy": "edgec cannot read this layer yet"}
     assert report["layers_read"] == ["aws", "cloudflare"] and report["api_calls"]["aws"] > 0
@@ -142,3 +144,34 @@ def test_no_token_is_an_error_not_an_empty_estate(live, monkeypatch):
     monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
     code, output = plan()
     assert code == 1 and "CLOUDFLARE_API_TOKEN is not set" in output
+
+
+def test_ignore_rules_hide_until_they_expire(live, tmp_path, monkeypatch):
+    fake, zone_id = live
+    fake.add_dns_record(zone_id, name="legacy.acme.com", type="A", content="192.0.2.7", ttl=300)
+    spec_text = open(SPEC_PATH).read()
+    rule = ("ignore:\n  - {key: 'legacy.*', kind: dns_record, reason: mail team's box, expires: %s}\n")
+    for expires, expected_code, action in (("2999-01-01", 0, "ignored"), ("2000-01-01", 0, "unmanaged")):
+        path = tmp_path / f"edge-{expires}.yaml"
+        path.write_text(spec_text + rule % expires)
+        monkeypatch.setattr(sys.modules[__name__], "SPEC_PATH", str(path))
+        code, report = plan_json()
+        assert code == expected_code  # neither ignored nor unmanaged changes anything
+        assert [(c["action"], c["key"]) for c in report["changes"]] == [(action, "legacy.acme.com A")]
+        assert bool(report["notes"]) == (expires == "2000-01-01")
+    code, output = plan()
+    assert "expired on 2000-01-01" in output
+
+
+def test_an_expired_rule_stops_hiding_an_update(live, tmp_path, monkeypatch):
+    fake, zone_id = live
+    records = fake._zones[zone_id].records
+    www = next(iter(records.select("www.acme.com", None)))
+    records.replace(www, {**www, "content": "elsewhere.example.net"})
+    spec_text = open(SPEC_PATH).read()
+    for expires, code_expected in (("2999-01-01", 0), ("2000-01-01", 2)):
+        path = tmp_path / f"e-{expires}.yaml"
+        path.write_text(spec_text + f"ignore:\n  - {{key: www.acme.com CNAME, attribute: content, "
+                                    f"reason: migration, expires: {expires}}}\n")
+        monkeypatch.setattr(sys.modules[__name__], "SPEC_PATH", str(path))
+        assert plan_json()[0] == code_expected

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from edgec.diff.aws import diff_aws
 from edgec.diff.cloudflare import diff_cloudflare
+from edgec.diff.ignore import apply_ignores
 from edgec.diff.plan import Plan
 from edgec.ir.build import build_ir
 from edgec.read.aws import AwsLive, aws_session, read_aws
@@ -21,6 +23,7 @@ NOT_YET = "edgec cannot read this layer yet"
 class PlanOptions:
     cloudflare_rate: float = DEFAULT_CLOUDFLARE_RATE
     max_retries: int = 4
+    today: datetime.date | None = None  # for ignore-rule expiry; None: the real date
 
 
 def make_plan(spec: Spec, options: PlanOptions, progress=lambda message: None) -> Plan:
@@ -51,6 +54,7 @@ def make_plan(spec: Spec, options: PlanOptions, progress=lambda message: None) -
             names = aws_live.nlb_dns_names if aws_live else None
             plan.changes += diff_cloudflare(spec, desired, live, names)
             plan.layers_read.append("cloudflare")
+    plan.changes, plan.notes = apply_ignores(plan.changes, spec.ignore, options.today or datetime.date.today())
     if spec.gateways:
         plan.layers_not_read["envoy"] = NOT_YET
     plan.calls = calls.as_dict()

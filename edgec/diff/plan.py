@@ -46,6 +46,7 @@ class Plan:
     layers_not_read: dict[str, str] = field(default_factory=dict)  # layer -> why
     calls: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # reads that failed: the plan is not usable
+    notes: list[str] = field(default_factory=list)  # things people should know (expired ignore rules)
 
     @property
     def has_changes(self) -> bool:
@@ -60,5 +61,5 @@ class Plan:
     def to_json(self) -> dict:
         return {"schema_version": PLAN_SCHEMA_VERSION, "spec": self.spec, "has_changes": self.has_changes,
                 "counts": self.counts(), "layers_read": self.layers_read, "layers_not_read": self.layers_not_read,
-                "api_calls": self.calls, "errors": self.errors,
+                "api_calls": self.calls, "errors": self.errors, "notes": self.notes,
                 "changes": [c.to_json() for c in self.changes]}

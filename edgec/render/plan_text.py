@@ -41,6 +41,8 @@ def print_plan(console: Console, plan: Plan) -> None:
         console.print(f"Plan: {counts.get('create', 0)} to create, {counts.get('update', 0)} to update, "
                       f"{counts.get('replace', 0)} to replace, {counts.get('delete', 0)} to delete; "
                       f"{counts.get('unmanaged', 0)} unmanaged.")
+    for note in plan.notes:
+        console.print(Text(one_line(f"Note: {note}."), style="yellow"))
     for layer, why in plan.layers_not_read.items():
         console.print(Text(f"Not compared: {layer} ({why}).", style="yellow"))
     calls = ", ".join(f"{provider} {n}" for provider, n in plan.calls.items()) or "none"

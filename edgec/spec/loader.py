@@ -21,7 +21,7 @@ from edgec.diagnostics import Diagnostic, Location, Path
 from edgec.spec.yaml_source import MAX_FILE_BYTES, SourceMap, decode, parse_yaml
 
 KEYED_SECTIONS = ("zones", "gateways", "services", "certificates", "waf", "dns")
-LIST_SECTIONS = ("ingresses",)
+LIST_SECTIONS = ("ingresses", "ignore")
 CONCAT_WITHIN = ("dns",)  # sections whose entries are lists that concatenate across files
 YAML_SUFFIXES = (".yaml", ".yml")
 EXTENSION_PREFIX = "x-"  # top-level keys for the user's own anchors, as in Compose files

@@ -7,6 +7,7 @@ Each field's docstring becomes its description in the JSON Schema and in docs/sp
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -514,6 +515,23 @@ class DnsRecord(SpecModel):
     """Note stored with the record."""
 
 
+# --- ignore rules ------------------------------------------------------------------------------
+
+class IgnoreRule(SpecModel):
+    key: str = Field(min_length=1, examples=["legacy-*.acme.com A"])
+    """Which changes to hide: a glob over the change's key as plans show it (`api.acme.com CNAME`)."""
+    reason: str = Field(min_length=1, examples=["managed by the mail team's own tooling"])
+    """Why this difference is acceptable; shown in every plan."""
+    layer: Literal["cloudflare", "aws", "envoy"] | None = None
+    """Only changes in this layer."""
+    kind: str | None = Field(None, examples=["dns_record"])
+    """Only changes of this kind (dns_record, security_group_rule, ruleset, ...)."""
+    attribute: str | None = Field(None, examples=["ttl"])
+    """Only this attribute of an update; other attributes still show."""
+    expires: date | None = Field(None, examples=["2027-03-31"])
+    """After this day the rule stops hiding anything (and plans say it expired)."""
+
+
 # --- the spec ----------------------------------------------------------------------------------
 
 class Spec(SpecModel):
@@ -548,3 +566,5 @@ class Spec(SpecModel):
     """Extra DNS records per zone (gateway hostnames get their records automatically)."""
     certificates: dict[Identifier, Certificate] = Field(default_factory=dict)
     """Certificates, by name."""
+    ignore: list[IgnoreRule] = Field(default_factory=list)
+    """Differences between the spec and what is live that plans should not report, each with a reason."""

@@ -1,0 +1,70 @@
+"""A plan as a pull-request comment: a summary line, details collapsed per layer, never over GitHub's
+65,536-character limit (rows that do not fit are counted in a truncation note)."""
+
+from __future__ import annotations
+
+import json
+from itertools import groupby
+
+from edgec.diff.plan import Change, Plan
+
+GITHUB_COMMENT_LIMIT = 65536
+BUDGET = GITHUB_COMMENT_LIMIT - 2048  # room for the closing tags and the truncation note
+SYMBOLS = {"create": "➕", "update": "✏️", "replace": "♻️", "delete": "➖", "unmanaged": "❔", "ignored": "🙈"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").replace("`", "'")
+
+
+def _details(change: Change) -> str:
+    parts = [f"`{_cell(a.name)}`: {_cell(json.dumps(a.live))} → {_cell(json.dumps(a.desired))}"
+             for a in change.attributes]
+    if change.note:
+        parts.append(_cell(change.note))
+    text = "<br>".join(parts)
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+def _summary(plan: Plan) -> str:
+    counts = plan.counts()
+    calls = ", ".join(f"{p} {n}" for p, n in plan.calls.items()) or "none"
+    layers = ", ".join(plan.layers_read) or "none"
+    if plan.errors:
+        head = f"❌ **Plan failed**: {len(plan.errors)} read(s) failed; nothing is assumed about what was not read."
+    elif not plan.has_changes:
+        head = "✅ **No changes.**" + (f" {counts['unmanaged']} unmanaged." if counts.get("unmanaged") else "")
+    else:
+        head = (f"**{counts.get('create', 0)} to create, {counts.get('update', 0)} to update, "
+                f"{counts.get('replace', 0)} to replace, {counts.get('delete', 0)} to delete**; "
+                f"{counts.get('unmanaged', 0)} unmanaged.")
+    lines = [f"### edgec plan: `{plan.spec}`", "", head, "", f"Layers read: {layers} · API calls: {calls}"]
+    lines += [f"- ❌ {_cell(error)}" for error in plan.errors]
+    lines += [f"- ⚠️ not compared: {layer} ({why})" for layer, why in plan.layers_not_read.items()]
+    lines += [f"- ⚠️ {_cell(note)}" for note in plan.notes]
+    return "\n".join(lines) + "\n"
+
+
+def render_plan_markdown(plan: Plan) -> str:
+    out = _summary(plan)
+    changes = sorted(plan.changes, key=lambda c: (c.layer, c.host or "", c.kind, c.key))
+    shown = 0
+    for layer, group in groupby(changes, key=lambda c: c.layer):
+        group = list(group)
+        block = [f"\n<details><summary>{layer}: {len(group)} change(s)</summary>\n",
+                 "| | kind | key | host | details |", "|---|---|---|---|---|"]
+        out += "\n".join(block) + "\n"
+        for change in group:
+            row = (f"| {SYMBOLS[change.action]} {change.action} | {change.kind} | `{_cell(change.key)}` | "
+                   f"{_cell(change.host or '')} | {_details(change)} |\n")
+            if len(out) + len(row) > BUDGET:
+                break
+            out += row
+            shown += 1
+        out += "\n</details>\n"
+        if shown < len(changes) and len(out) > BUDGET - 1000:
+            break
+    if shown < len(changes):
+        out += (f"\n> ✂️ {len(changes) - shown} more change(s) not shown: this comment stays under GitHub's "
+                f"{GITHUB_COMMENT_LIMIT:,}-character limit. Run `edgec plan --format json` for all of them.\n")
+    return out
