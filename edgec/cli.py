@@ -14,7 +14,7 @@ from rich.text import Text
 from edgec import __version__
 from edgec.diagnostics import Diagnostic, Severity, one_line
 from edgec.emit.compile import compile_spec
-from edgec.diff.make_plan import PlanOptions, make_plan
+from edgec.diff.make_plan import LAYERS, PlanOptions, make_plan
 from edgec.emit.envoy_check import check_envoy
 from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE
 from edgec.render.plan_markdown import render_plan_markdown
@@ -231,12 +231,18 @@ def _check_envoy(console: Console, out_dir: str, result: Validation) -> None:
               help="text for people, json for tools, markdown for a pull-request comment.")
 @click.option("--cloudflare-rate", type=click.FloatRange(min=0.1), default=DEFAULT_CLOUDFLARE_RATE, show_default=True,
               help="Most Cloudflare API requests per second, sustained (Cloudflare allows 4 on average).")
-def plan_command(spec: str, fmt: str, cloudflare_rate: float) -> None:
+@click.option("--layer", "layers", multiple=True, type=click.Choice(sorted(LAYERS)),
+              help="Compare only this layer (repeatable; default: every layer the spec uses).")
+@click.option("--envoy-admin", "envoy_admins", multiple=True, metavar="GATEWAY=URL",
+              help="Admin URL of a running gateway, e.g. public=http://127.0.0.1:9901 (repeatable).")
+def plan_command(spec: str, fmt: str, cloudflare_rate: float, layers: tuple[str, ...],
+                 envoy_admins: tuple[str, ...]) -> None:
     """Compare SPEC with what is live, and show what would change. Changes nothing.
 
     Reads Cloudflare (token from CLOUDFLARE_API_TOKEN; CLOUDFLARE_BASE_URL overrides the API
     address) and AWS (the standard credential chain; AWS_ENDPOINT_URL for an emulator) at the
-    same time. Running Envoy gateways are not compared yet: the plan says so rather than guessing.
+    same time, and running Envoy gateways through their admin /config_dump (--envoy-admin).
+    Layers that cannot or may not be read are listed as "not compared", never guessed.
 
     \b
     Exit codes (as terraform plan -detailed-exitcode): 0 no changes, 2 changes,
@@ -247,15 +253,22 @@ def plan_command(spec: str, fmt: str, cloudflare_rate: float) -> None:
       CLOUDFLARE_API_TOKEN=... edgec plan examples/public-api/edge.yaml
       edgec plan --format json examples/multi-team/ > plan.json
       edgec plan --format markdown edge.yaml > comment.md   # for a PR comment
+      edgec plan --layer envoy --envoy-admin public=http://127.0.0.1:9901 edge.yaml
     """
     console = _console()
     result = validate(spec)
     if not result.ok:
         _print_diagnostics(console, result)
         sys.exit(EXIT_ERRORS)
+    admins = {}
+    for entry in envoy_admins:
+        gateway, sep, url = entry.partition("=")
+        if not sep or not url:
+            raise click.BadParameter(f"'{entry}' is not GATEWAY=URL", param_hint="--envoy-admin")
+        admins[gateway] = url
+    options = PlanOptions(cloudflare_rate=cloudflare_rate, layers=frozenset(layers) or LAYERS, envoy_admins=admins)
     with console.status("reading live state...") as status:
-        plan = make_plan(result.spec, PlanOptions(cloudflare_rate=cloudflare_rate),
-                         progress=lambda message: status.update(message))
+        plan = make_plan(result.spec, options, progress=lambda message: status.update(message))
     if fmt == "json":
         click.echo(json.dumps(plan.to_json(), indent=2, sort_keys=False))
     elif fmt == "markdown":

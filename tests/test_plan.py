@@ -61,7 +61,8 @@ def test_a_matching_estate_has_no_changes_in_every_format(live):
     code, markdown = plan("--format", "markdown")
     assert code == 0 and "✅ **No changes.**" in markdown
     assert report["schema_version"] == 1 and report["api_calls"]["cloudflare"] > 0
-    assert report["layers_not_read"] == {"envoy": "edgec cannot read this layer yet"}
+    assert report["layers_not_read"] == {
+        "envoy": "no admin URL for gateway(s) partners, public (--envoy-admin GATEWAY=URL)"}
     assert report["layers_read"] == ["aws", "cloudflare"] and report["api_calls"]["aws"] > 0
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from edgec.diff.aws import diff_aws
 from edgec.diff.cloudflare import diff_cloudflare
+from edgec.diff.envoy import diff_envoy
+from edgec.emit.envoy import bootstrap
+from edgec.read.envoy import desired_view, live_view, read_config_dump
 from edgec.diff.ignore import apply_ignores
 from edgec.diff.plan import Plan
 from edgec.ir.build import build_ir
@@ -16,7 +19,8 @@ from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE, ApiCalls, ReadError
 from edgec.read.cloudflare import cloudflare_client, read_cloudflare
 from edgec.spec.model import Spec
 
-NOT_YET = "edgec cannot read this layer yet"
+LAYERS = frozenset({"aws", "cloudflare", "envoy"})
+NOT_REQUESTED = "not requested (--layer)"
 
 
 @dataclass
@@ -24,6 +28,8 @@ class PlanOptions:
     cloudflare_rate: float = DEFAULT_CLOUDFLARE_RATE
     max_retries: int = 4
     today: datetime.date | None = None  # for ignore-rule expiry; None: the real date
+    layers: frozenset[str] = LAYERS  # which layers to compare
+    envoy_admins: dict[str, str] = field(default_factory=dict)  # gateway -> admin URL
 
 
 def make_plan(spec: Spec, options: PlanOptions, progress=lambda message: None) -> Plan:
@@ -33,6 +39,10 @@ def make_plan(spec: Spec, options: PlanOptions, progress=lambda message: None) -
     desired = build_ir(spec)
     uses_cloudflare = any(zone.provider == "cloudflare" for zone in spec.zones.values())
     uses_aws = spec.aws is not None and bool(spec.gateways or any(z.provider == "route53" for z in spec.zones.values()))
+    for layer, used in (("aws", uses_aws), ("cloudflare", uses_cloudflare)):
+        if used and layer not in options.layers:
+            plan.layers_not_read[layer] = NOT_REQUESTED
+    uses_aws, uses_cloudflare = uses_aws and "aws" in options.layers, uses_cloudflare and "cloudflare" in options.layers
     progress("reading " + " and ".join(n for n, used in (("AWS", uses_aws), ("Cloudflare", uses_cloudflare)) if used))
     with ThreadPoolExecutor(max_workers=2) as pool:
         aws = pool.submit(_read, lambda: read_aws(spec, aws_session(calls, spec.aws.region))) if uses_aws else None
@@ -56,9 +66,31 @@ def make_plan(spec: Spec, options: PlanOptions, progress=lambda message: None) -
             plan.layers_read.append("cloudflare")
     plan.changes, plan.notes = apply_ignores(plan.changes, spec.ignore, options.today or datetime.date.today())
     if spec.gateways:
-        plan.layers_not_read["envoy"] = NOT_YET
+        _envoy(spec, options, plan, calls)
     plan.calls = calls.as_dict()
     return plan
+
+
+def _envoy(spec: Spec, options: PlanOptions, plan: Plan, calls: ApiCalls) -> None:
+    if "envoy" not in options.layers:
+        plan.layers_not_read["envoy"] = NOT_REQUESTED
+        return
+    missing = sorted(set(spec.gateways) - set(options.envoy_admins))
+    if missing:
+        plan.layers_not_read["envoy"] = (f"no admin URL for gateway(s) {', '.join(missing)} "
+                                         "(--envoy-admin GATEWAY=URL)")
+    for gateway, url in sorted(options.envoy_admins.items()):
+        if gateway not in spec.gateways:
+            plan.errors.append(f"--envoy-admin names gateway '{gateway}', which the spec does not have")
+            continue
+        try:
+            live = live_view(read_config_dump(gateway, url, calls))
+        except ReadError as exc:
+            plan.errors.append(str(exc))
+            continue
+        plan.changes += diff_envoy(gateway, desired_view(bootstrap(spec, gateway, spec.gateways[gateway])), live)
+        if "envoy" not in plan.layers_read:
+            plan.layers_read.append("envoy")
 
 
 def _read(reader):

