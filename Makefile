@@ -20,9 +20,12 @@ install: $(VENV)/.installed
 test: install
 	$(PY) -m pytest
 
+# validate and compile the examples, then plan one against a local sandbox (moto + a fake Cloudflare,
+# seeded as applied, with some drift): exit 2 from the plan means "changes found", as intended here.
 demo: install
 	$(EDGEC) validate $(EXAMPLES)
 	$(EDGEC) compile --check examples/public-api/edge.yaml -o generated/public-api
+	$(EDGEC) sandbox examples/public-api/edge.yaml -- $(EDGEC) plan {spec} || test $$? -eq 2
 
 # Regenerate every committed generated file: schemas, the field reference, generated/<example>/.
 golden: install

@@ -13,7 +13,7 @@ from edgec.diff.plan import Change, Plan
 
 SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "replace": ("-/+", "magenta"),
            "delete": ("-", "red"), "unmanaged": ("?", "cyan"), "ignored": ("=", "dim")}
-ZONE_WIDE = "(zone-wide)"
+ZONE_WIDE = "(no single hostname)"
 
 
 def _value(value) -> str:
@@ -57,5 +57,8 @@ def _print_change(console: Console, change: Change) -> None:
         line.append(one_line(f"  ({change.note})"), style="dim")
     console.print(line)
     for attribute in change.attributes:
-        console.print(Text(one_line(f"        {attribute.name}: {_value(attribute.live)} -> "
-                                    f"{_value(attribute.desired)}")))
+        if change.action in ("delete", "unmanaged"):  # nothing is desired: show what is live
+            console.print(Text(one_line(f"        {attribute.name}: {_value(attribute.live)}"), style="dim"))
+        else:
+            console.print(Text(one_line(f"        {attribute.name}: {_value(attribute.live)} -> "
+                                        f"{_value(attribute.desired)}")))

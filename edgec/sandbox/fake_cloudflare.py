@@ -289,6 +289,15 @@ class FakeCloudflare:
             zone.records.add(record)
             return copy.deepcopy(record)
 
+    def edit_dns_record(self, zone_id: str, name: str, rtype: str, **fields: Any) -> dict:
+        """Change a record in place, as someone editing it in the dashboard would."""
+        with self._lock:
+            zone = self._zone_or_raise(zone_id)
+            current = next(iter(zone.records.select(name, rtype)))
+            updated = {**current, **fields, "modified_on": _now()}
+            zone.records.replace(current, updated)
+            return copy.deepcopy(updated)
+
     def set_setting(self, zone_id: str, setting_id: str, value: Any) -> None:
         with self._lock:
             self._zone_or_raise(zone_id).settings[setting_id] = _setting(setting_id, value, _now())

@@ -1,0 +1,126 @@
+"""A local sandbox: moto (AWS) and edgec's fake Cloudflare API on loopback, seeded with a spec's live
+estate as if it had been applied, plus some drift, so `edgec plan` has something real to read.
+
+moto gives resources IDs of its own, so the sandbox writes a copy of the spec that names its VPC and
+subnets; plan that copy.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import pathlib
+import subprocess
+from dataclasses import dataclass, field
+
+import yaml
+
+from edgec.ir.build import build_ir
+from edgec.ir.model import AwsLoadBalancer, AwsSecurityGroup, CfDnsRecord
+from edgec.sandbox.fake_cloudflare import FakeCloudflare
+from edgec.sandbox.seed import seed_cloudflare
+from edgec.sandbox.seed_aws import seed_aws
+from edgec.spec.loader import LoadedSpec
+from edgec.spec.model import Spec
+from edgec.spec.validate import validate
+
+SANDBOX_TOKEN = "sandbox-token"
+VPC_CIDR = "10.40.0.0/16"
+
+
+@dataclass
+class Sandbox:
+    spec_path: pathlib.Path
+    env: dict[str, str]
+    drift: list[str] = field(default_factory=list)  # what was changed out of band, for people
+    servers: list = field(default_factory=list)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+def start_sandbox(loaded: LoadedSpec, workdir: pathlib.Path, drift: bool = True) -> Sandbox:
+    try:
+        import boto3
+        from moto.server import ThreadedMotoServer
+    except ImportError as exc:
+        raise RuntimeError("the sandbox needs moto: pip install 'edgec[dev]'") from exc
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's HTTP server logs every request
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    aws_url = f"http://{host}:{port}"
+    cloudflare = FakeCloudflare(token=SANDBOX_TOKEN)
+    cloudflare.start()
+    sandbox = Sandbox(workdir / "edge.yaml", {
+        "AWS_ENDPOINT_URL": aws_url, "AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox",
+        "CLOUDFLARE_BASE_URL": cloudflare.base_url, "CLOUDFLARE_API_TOKEN": SANDBOX_TOKEN}, servers=[cloudflare, moto])
+    data = copy.deepcopy(loaded.data)
+    session = boto3.Session(region_name=(data.get("aws") or {}).get("region", "us-east-1"),
+                            aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+    if data.get("aws"):
+        _make_network(session, aws_url, data)
+    workdir.mkdir(parents=True, exist_ok=True)
+    sandbox.spec_path.write_text("# The spec as the sandbox knows it (its own VPC and subnet IDs).\n"
+                                 + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    spec = validate(str(sandbox.spec_path)).spec
+    if spec is None:
+        sandbox.stop()
+        raise RuntimeError("the spec does not validate; run `edgec validate` first")
+    desired = build_ir(spec)
+    nlb = {}
+    if spec.aws is not None:
+        seed_aws(session, spec, desired, VPC_CIDR, aws_url)
+        names = {lb["LoadBalancerName"]: lb["DNSName"] for lb in session.client(
+            "elbv2", endpoint_url=aws_url).describe_load_balancers()["LoadBalancers"]}
+        nlb = {r.gateway: names[r.lb_name] for r in desired if isinstance(r, AwsLoadBalancer)}
+    zones = seed_cloudflare(cloudflare, spec, desired, nlb)
+    if drift:
+        sandbox.drift = _add_drift(spec, desired, session, aws_url, cloudflare, zones)
+    return sandbox
+
+
+def _make_network(session, url: str, data: dict) -> None:
+    ec2 = session.client("ec2", endpoint_url=url)
+    data["aws"]["vpc_id"] = ec2.create_vpc(CidrBlock=VPC_CIDR)["Vpc"]["VpcId"]
+    subnets, n = {}, 0
+    for kind, names in (data["aws"].get("subnets") or {}).items():
+        subnets[kind] = []
+        for i, _ in enumerate(names):
+            subnets[kind].append(ec2.create_subnet(VpcId=data["aws"]["vpc_id"], CidrBlock=f"10.40.{n}.0/24")
+                                 ["Subnet"]["SubnetId"])
+            n += 1
+    data["aws"]["subnets"] = subnets
+    for zone in (data.get("zones") or {}).values():
+        zone.pop("vpc_ids", None)  # other VPCs do not exist in the sandbox
+
+
+def _add_drift(spec: Spec, desired, session, url: str, cloudflare: FakeCloudflare, zones: dict[str, str]) -> list[str]:
+    """Out-of-band changes a platform team meets: a port opened by hand, an edited and a stray record."""
+    notes = []
+    groups = [r for r in desired if isinstance(r, AwsSecurityGroup)]
+    if groups:
+        ec2 = session.client("ec2", endpoint_url=url)
+        found = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [groups[0].group_name]}])
+        ec2.authorize_security_group_ingress(GroupId=found["SecurityGroups"][0]["GroupId"], IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        notes.append(f"opened tcp/22 to 0.0.0.0/0 on security group {groups[0].group_name}")
+    records = [r for r in desired if isinstance(r, CfDnsRecord) and not r.gateway and r.type in ("A", "CNAME")]
+    if zones:
+        zone = sorted(zones)[0]
+        cloudflare.add_dns_record(zones[zone], name=f"legacy.{zone}", type="A", content="192.0.2.10", ttl=300)
+        notes.append(f"added legacy.{zone} A by hand (not edgec's)")
+    if records:
+        record = records[0]
+        cloudflare.edit_dns_record(zones[record.zone], record.fqdn, record.type,
+                                   content="192.0.2.99" if record.type == "A" else "elsewhere.example.net")
+        notes.append(f"changed the content of {record.fqdn} {record.type}")
+    return notes
+
+
+def run_in_sandbox(sandbox: Sandbox, command: list[str]) -> int:
+    """Run `command` with the sandbox's environment; `{spec}` in it stands for the sandbox's spec."""
+    command = [part.replace("{spec}", str(sandbox.spec_path)) for part in command]
+    return subprocess.run(command, env={**os.environ, **sandbox.env}).returncode
