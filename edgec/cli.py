@@ -18,6 +18,8 @@ from edgec.emit.compile import compile_spec
 from edgec.diff.make_plan import LAYERS, PlanOptions, make_plan
 from edgec.emit.envoy_check import check_envoy
 from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE
+from edgec.diff.plan import Plan
+from edgec.render.drift import drift_html, drift_json, drift_markdown, drift_text_lines
 from edgec.render.plan_markdown import render_plan_markdown
 from edgec.sandbox.run import run_in_sandbox, start_sandbox
 from edgec.spec.loader import load_spec
@@ -228,18 +230,49 @@ def _check_envoy(console: Console, out_dir: str, result: Validation) -> None:
     console.print(Text(f"  envoy accepts all {len(result.spec.gateways)} gateways", style="green"))
 
 
+def _read_options(command):
+    """The options every command that reads live state shares (plan, drift)."""
+    options = [
+        click.option("--cloudflare-rate", type=click.FloatRange(min=0.1), default=DEFAULT_CLOUDFLARE_RATE,
+                     show_default=True,
+                     help="Most Cloudflare API requests per second, sustained (Cloudflare allows 4 on average)."),
+        click.option("--layer", "layers", multiple=True, type=click.Choice(sorted(LAYERS)),
+                     help="Compare only this layer (repeatable; default: every layer the spec uses)."),
+        click.option("--envoy-admin", "envoy_admins", multiple=True, metavar="GATEWAY=URL",
+                     help="Admin URL of a running gateway, e.g. public=http://127.0.0.1:9901 (repeatable)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _read_live(console: Console, spec: str, cloudflare_rate: float, layers: tuple[str, ...],
+               envoy_admins: tuple[str, ...]) -> tuple[Validation, Plan]:
+    result = validate(spec)
+    if not result.ok:
+        _print_diagnostics(console, result)
+        sys.exit(EXIT_ERRORS)
+    admins = {}
+    for entry in envoy_admins:
+        gateway, sep, url = entry.partition("=")
+        if not sep or not url:
+            raise click.BadParameter(f"'{entry}' is not GATEWAY=URL", param_hint="--envoy-admin")
+        admins[gateway] = url
+    options = PlanOptions(cloudflare_rate=cloudflare_rate, layers=frozenset(layers) or LAYERS, envoy_admins=admins)
+    with console.status("reading live state...") as status:
+        return result, make_plan(result.spec, options, progress=lambda message: status.update(message))
+
+
+def _plan_exit(plan: Plan) -> None:
+    sys.exit(EXIT_ERRORS if plan.errors else EXIT_CHANGES if plan.has_changes else EXIT_OK)
+
+
 @main.command("plan")
 @click.argument("spec", metavar="SPEC")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
               help="text for people, json for tools, markdown for a pull-request comment.")
-@click.option("--cloudflare-rate", type=click.FloatRange(min=0.1), default=DEFAULT_CLOUDFLARE_RATE, show_default=True,
-              help="Most Cloudflare API requests per second, sustained (Cloudflare allows 4 on average).")
-@click.option("--layer", "layers", multiple=True, type=click.Choice(sorted(LAYERS)),
-              help="Compare only this layer (repeatable; default: every layer the spec uses).")
-@click.option("--envoy-admin", "envoy_admins", multiple=True, metavar="GATEWAY=URL",
-              help="Admin URL of a running gateway, e.g. public=http://127.0.0.1:9901 (repeatable).")
-def plan_command(spec: str, fmt: str, cloudflare_rate: float, layers: tuple[str, ...],
-                 envoy_admins: tuple[str, ...]) -> None:
+@_read_options
+def plan_command(spec: str, fmt: str, **read) -> None:
     """Compare SPEC with what is live, and show what would change. Changes nothing.
 
     Reads Cloudflare (token from CLOUDFLARE_API_TOKEN; CLOUDFLARE_BASE_URL overrides the API
@@ -259,26 +292,52 @@ def plan_command(spec: str, fmt: str, cloudflare_rate: float, layers: tuple[str,
       edgec plan --layer envoy --envoy-admin public=http://127.0.0.1:9901 edge.yaml
     """
     console = _console()
-    result = validate(spec)
-    if not result.ok:
-        _print_diagnostics(console, result)
-        sys.exit(EXIT_ERRORS)
-    admins = {}
-    for entry in envoy_admins:
-        gateway, sep, url = entry.partition("=")
-        if not sep or not url:
-            raise click.BadParameter(f"'{entry}' is not GATEWAY=URL", param_hint="--envoy-admin")
-        admins[gateway] = url
-    options = PlanOptions(cloudflare_rate=cloudflare_rate, layers=frozenset(layers) or LAYERS, envoy_admins=admins)
-    with console.status("reading live state...") as status:
-        plan = make_plan(result.spec, options, progress=lambda message: status.update(message))
+    _, plan = _read_live(console, spec, **read)
     if fmt == "json":
         click.echo(json.dumps(plan.to_json(), indent=2, sort_keys=False))
     elif fmt == "markdown":
         click.echo(render_plan_markdown(plan), nl=False)
     else:
         print_plan(console, plan)
-    sys.exit(EXIT_ERRORS if plan.errors else EXIT_CHANGES if plan.has_changes else EXIT_OK)
+    _plan_exit(plan)
+
+
+@main.command("drift")
+@click.argument("spec", metavar="SPEC")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text",
+              show_default=True, help="html is a self-contained page, for a scheduled job's artifacts.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here, not stdout.")
+@_read_options
+def drift_command(spec: str, fmt: str, output: str | None, **read) -> None:
+    """Report what differs between SPEC and the live estate, by the team that owns it.
+
+    The same reads and comparison as `plan`, framed for scheduled jobs: each difference (changed
+    out of band, missing, stray) is attributed to the owner of its hostname, zone or gateway.
+    Changes nothing.
+
+    \b
+    Exit codes: 0 no drift, 2 drift found, 1 error (a read that failed).
+
+    \b
+    Examples:
+      edgec drift examples/multi-team/ --format html -o drift.html
+      edgec drift edge.yaml --format json | jq '.by_owner'
+    """
+    console = _console()
+    result, plan = _read_live(console, spec, **read)
+    if fmt == "text":
+        print_plan(console, plan)
+        for line in drift_text_lines(result.spec, plan):
+            console.print(line)
+    else:
+        text = {"json": lambda: json.dumps(drift_json(result.spec, plan), indent=2) + "\n",
+                "markdown": lambda: drift_markdown(result.spec, plan),
+                "html": lambda: drift_html(result.spec, plan)}[fmt]()
+        if output:
+            pathlib.Path(output).write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+    _plan_exit(plan)
 
 
 @main.command("sandbox", context_settings={"ignore_unknown_options": True})

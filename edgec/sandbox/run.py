@@ -12,6 +12,7 @@ import logging
 import os
 import pathlib
 import subprocess
+import urllib.request
 from dataclasses import dataclass, field
 
 import yaml
@@ -52,6 +53,8 @@ def start_sandbox(loaded: LoadedSpec, workdir: pathlib.Path, drift: bool = True)
     moto.start()
     host, port = moto.get_host_and_port()
     aws_url = f"http://{host}:{port}"
+    # moto keeps its state per process, not per server: start from nothing
+    urllib.request.urlopen(urllib.request.Request(f"{aws_url}/moto-api/reset", method="POST"), timeout=10).read()
     cloudflare = FakeCloudflare(token=SANDBOX_TOKEN)
     cloudflare.start()
     sandbox = Sandbox(workdir / "edge.yaml", {

@@ -1,0 +1,26 @@
+"""`edgec drift` against the sandbox: differences by owner, in JSON, Markdown and self-contained HTML."""
+
+import json
+import sys
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+pytestmark = pytest.mark.real_tool("moto_server")
+
+
+def test_drift_reports_by_owner_in_every_format(tmp_path):
+    outputs = {fmt: tmp_path / f"drift.{fmt}" for fmt in ("json", "markdown", "html")}
+    commands = " && ".join(f"{{ {sys.executable} -m edgec drift --format {fmt} -o {path} {{spec}}; "
+                           f"test $? -eq 2; }}" for fmt, path in outputs.items())
+    result = run_cli("sandbox", str(ROOT / "examples" / "public-api" / "edge.yaml"), "--dir", str(tmp_path / "s"),
+                     "--", "sh", "-c", commands)
+    assert result.exit_code == 0, result.output
+    report = json.loads(outputs["json"].read_text())
+    assert report["kind"] == "drift" and report["has_changes"] is True
+    assert set(report["by_owner"]) == {"partnerships-team", "platform-team"}  # the SG rule; the records
+    html = outputs["html"].read_text()
+    assert html.startswith("<!doctype html>") and "<script" not in html and "http" not in html.split("<body>")[0]
+    assert "partnerships-team" in html and "tcp/22" in html
+    assert "### edgec drift:" in outputs["markdown"].read_text()
