@@ -176,3 +176,14 @@ def test_an_expired_rule_stops_hiding_an_update(live, tmp_path, monkeypatch):
                                     f"reason: migration, expires: {expires}}}\n")
         monkeypatch.setattr(sys.modules[__name__], "SPEC_PATH", str(path))
         assert plan_json()[0] == code_expected
+
+
+def test_the_token_never_appears_in_any_output(live, monkeypatch):
+    fake, _ = live
+    secret = "test-token"  # what the fake accepts; make sure no format echoes it
+    for fmt in ("text", "json", "markdown"):
+        code, output = plan("--format", fmt)
+        assert secret not in output
+    fake.throttle_next(50, retry_after=0)  # error paths too
+    code, output = plan()
+    assert code == 1 and secret not in output

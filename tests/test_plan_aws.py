@@ -64,3 +64,27 @@ def test_a_failed_aws_read_fails_the_plan(estate, monkeypatch):
     code, report = plan_json(path)
     assert code == 1 and report["errors"] and "could not read" in report["errors"][0]
     assert report["changes"] == []
+
+
+def test_10000_route53_records_are_read_within_the_call_budget(estate, moto_url):
+    import math
+
+    import boto3
+
+    from edgec.read.aws import read_aws
+
+    path, _, spec = estate
+    session = boto3.Session(region_name=spec.aws.region)
+    route53 = session.client("route53", endpoint_url=moto_url)
+    zone_id = next(z["Id"] for z in route53.list_hosted_zones()["HostedZones"] if z["Name"] == "initech.internal.")
+    for start in range(0, 10_000, 1000):  # ChangeResourceRecordSets takes at most 1,000 changes
+        route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
+            {"Action": "CREATE", "ResourceRecordSet": {"Name": f"h{i}.initech.internal", "Type": "A", "TTL": 300,
+                                                       "ResourceRecords": [{"Value": "10.1.2.3"}]}}
+            for i in range(start, start + 1000)]})
+    calls = []
+    session.events.register("before-send.route53.ListResourceRecordSets", lambda **_: calls.append(1))
+    live = read_aws(spec, session)
+    records = [r for r in live.resources if type(r).__name__ == "AwsRoute53Record" and r.zone == "initech.internal"]
+    assert len(records) >= 10_000
+    assert len(calls) <= math.ceil(10_000 / 300) + 2, len(calls)
