@@ -240,6 +240,10 @@ def _read_options(command):
                      help="Compare only this layer (repeatable; default: every layer the spec uses)."),
         click.option("--envoy-admin", "envoy_admins", multiple=True, metavar="GATEWAY=URL",
                      help="Admin URL of a running gateway, e.g. public=http://127.0.0.1:9901 (repeatable)."),
+        click.option("--read-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+                     help="Seconds to wait for each Cloudflare API response before retrying."),
+        click.option("--ignore-file", "ignore_files", multiple=True, type=click.Path(dir_okay=False),
+                     help="A YAML file of `ignore:` rules, added to the spec's (repeatable)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -247,8 +251,9 @@ def _read_options(command):
 
 
 def _read_live(console: Console, spec: str, cloudflare_rate: float, layers: tuple[str, ...],
-               envoy_admins: tuple[str, ...]) -> tuple[Validation, Plan]:
-    result = validate(spec)
+               envoy_admins: tuple[str, ...], ignore_files: tuple[str, ...],
+               read_timeout: float) -> tuple[Validation, Plan]:
+    result = validate(spec, ignore_files)
     if not result.ok:
         _print_diagnostics(console, result)
         sys.exit(EXIT_ERRORS)
@@ -258,7 +263,8 @@ def _read_live(console: Console, spec: str, cloudflare_rate: float, layers: tupl
         if not sep or not url:
             raise click.BadParameter(f"'{entry}' is not GATEWAY=URL", param_hint="--envoy-admin")
         admins[gateway] = url
-    options = PlanOptions(cloudflare_rate=cloudflare_rate, layers=frozenset(layers) or LAYERS, envoy_admins=admins)
+    options = PlanOptions(cloudflare_rate=cloudflare_rate, layers=frozenset(layers) or LAYERS, envoy_admins=admins,
+                          timeout=read_timeout)
     with console.status("reading live state...") as status:
         return result, make_plan(result.spec, options, progress=lambda message: status.update(message))
 

@@ -187,3 +187,46 @@ def test_the_token_never_appears_in_any_output(live, monkeypatch):
     fake.throttle_next(50, retry_after=0)  # error paths too
     code, output = plan()
     assert code == 1 and secret not in output
+
+
+def test_a_missing_acm_certificate_is_planned(live, moto_url):
+    import boto3
+
+    acm = boto3.Session(region_name=SPEC.aws.region).client("acm", endpoint_url=moto_url)
+    for cert in acm.list_certificates()["CertificateSummaryList"]:
+        acm.delete_certificate(CertificateArn=cert["CertificateArn"])
+    code, report = plan_json()
+    assert code == 2
+    assert [(c["action"], c["kind"], c["key"]) for c in report["changes"]] == [
+        ("create", "acm_certificate", "partners-acm (partners.acme.com)")]
+
+
+def test_an_ignore_file_adds_rules_and_holds_nothing_else(live, tmp_path):
+    fake, zone_id = live
+    fake.add_dns_record(zone_id, name="legacy.acme.com", type="A", content="192.0.2.7", ttl=300)
+    rules = tmp_path / "ignore.yaml"
+    rules.write_text("ignore:\n  - {key: legacy.acme.com A, reason: the mail team's box}\n")
+    result = run_cli("plan", "--format", "json", "--ignore-file", str(rules), SPEC_PATH)
+    assert [(c["action"], c["note"]) for c in json.loads(result.output)["changes"]] == [
+        ("ignored", "ignored: the mail team's box")]
+    rules.write_text("services: {}\nignore: []\n")
+    result = run_cli("plan", "--ignore-file", str(rules), SPEC_PATH)
+    assert result.exit_code == 1 and f"{rules}:1:1: error: services: an ignore file holds only" in result.output
+
+
+def test_a_cloudflare_api_that_never_answers_fails_the_plan(live, monkeypatch):
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # accepts connections, never answers
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", f"http://127.0.0.1:{silent.getsockname()[1]}/client/v4")
+    started = time.monotonic()
+    try:
+        result = run_cli("plan", "--format", "json", "--read-timeout", "0.3", "--layer", "cloudflare", SPEC_PATH)
+    finally:
+        silent.close()
+    report = json.loads(result.output)
+    assert result.exit_code == 1 and "timed out" in report["errors"][0].lower()
+    assert report["changes"] == [] and time.monotonic() - started < 30

@@ -11,6 +11,7 @@ from __future__ import annotations
 from edgec.diff.plan import AttributeChange, Change
 from edgec.ir.model import (
     IR,
+    AwsAcmCertificate,
     AwsListener,
     AwsLoadBalancer,
     AwsRoute53Record,
@@ -46,7 +47,16 @@ def diff_aws(desired: IR, live: AwsLive) -> list[Change]:
                       lambda r: {"private": r.private}, live.owned, replace_on={"private"})
     changes += _keyed(desired, live, AwsRoute53Record, "route53_record", lambda r: f"{r.fqdn} {r.type}",
                       lambda r: _record_view(r, live), live.owned)
+    changes += _certificates(desired, live)
     return changes
+
+
+def _certificates(desired: IR, live: AwsLive) -> list[Change]:
+    """A certificate is there when one covers exactly its names; other certificates in the account are
+    not the spec's business (accounts hold many)."""
+    found = {tuple(sorted(r.domains)) for r in live.resources if isinstance(r, AwsAcmCertificate)}
+    return [Change("create", LAYER, "acm_certificate", f"{r.certificate} ({', '.join(r.domains)})", None)
+            for r in desired if isinstance(r, AwsAcmCertificate) and tuple(sorted(r.domains)) not in found]
 
 
 def _record_view(record: AwsRoute53Record, live: AwsLive) -> dict:

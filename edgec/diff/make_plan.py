@@ -27,6 +27,7 @@ NOT_REQUESTED = "not requested (--layer)"
 class PlanOptions:
     cloudflare_rate: float = DEFAULT_CLOUDFLARE_RATE
     max_retries: int = 4
+    timeout: float = 30.0  # seconds per HTTP request
     today: datetime.date | None = None  # for ignore-rule expiry; None: the real date
     layers: frozenset[str] = LAYERS  # which layers to compare
     envoy_admins: dict[str, str] = field(default_factory=dict)  # gateway -> admin URL
@@ -47,7 +48,7 @@ def make_plan(spec: Spec, options: PlanOptions, progress=lambda message: None) -
     with ThreadPoolExecutor(max_workers=2) as pool:
         aws = pool.submit(_read, lambda: read_aws(spec, aws_session(calls, spec.aws.region))) if uses_aws else None
         cloudflare = pool.submit(_read, lambda: read_cloudflare(spec, cloudflare_client(
-            calls, options.cloudflare_rate, options.max_retries))) if uses_cloudflare else None
+            calls, options.cloudflare_rate, options.max_retries, timeout=options.timeout))) if uses_cloudflare else None
     aws_live: AwsLive | None = None
     if aws is not None:
         aws_live, error = aws.result()

@@ -16,6 +16,7 @@ import botocore.exceptions
 
 from edgec.ir.model import (
     IR,
+    AwsAcmCertificate,
     AwsListener,
     AwsLoadBalancer,
     AwsRoute53Record,
@@ -69,7 +70,16 @@ def read_aws(spec: Spec, session: boto3.Session) -> AwsLive:
     _read_security_groups(spec, ec2, live)
     _read_load_balancers(spec, elb, live)
     _read_route53(spec, route53, live)
+    if any(cert.source == "acm" for cert in spec.certificates.values()):
+        _read_certificates(_client(session, "acm"), live)
     return live
+
+
+def _read_certificates(acm, live: AwsLive) -> None:
+    """ACM certificates, identified by the names they cover (the list call carries them)."""
+    for cert in _pages("ACM certificates", acm, "list_certificates", "CertificateSummaryList"):
+        domains = tuple(sorted({cert["DomainName"], *cert.get("SubjectAlternativeNameSummaries", [])}))
+        live.resources.append(AwsAcmCertificate(slug("live", *domains), "live", cert["CertificateArn"], domains))
 
 
 def _tag(tags: list[dict], key: str) -> str | None:

@@ -28,7 +28,7 @@ CONCURRENT_ZONES = 4
 
 
 def cloudflare_client(calls: ApiCalls, rate: float = DEFAULT_CLOUDFLARE_RATE, max_retries: int = 4,
-                      base_url: str | None = None) -> cloudflare.Cloudflare:
+                      base_url: str | None = None, timeout: float = 30) -> cloudflare.Cloudflare:
     """A client with the token from CLOUDFLARE_API_TOKEN, paced and counted at the HTTP layer.
 
     The SDK retries 429s and 5xx responses (honouring Retry-After) up to `max_retries` times."""
@@ -41,7 +41,7 @@ def cloudflare_client(calls: ApiCalls, rate: float = DEFAULT_CLOUDFLARE_RATE, ma
         limiter.acquire()
         calls.count("cloudflare")
 
-    http = httpx.Client(event_hooks={"request": [before_request]}, timeout=30)
+    http = httpx.Client(event_hooks={"request": [before_request]}, timeout=timeout)
     return cloudflare.Cloudflare(api_token=token, base_url=base_url or os.environ.get("CLOUDFLARE_BASE_URL"),
                                  max_retries=max_retries, http_client=http)
 

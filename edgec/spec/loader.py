@@ -60,7 +60,8 @@ class _Merger:
     def error(self, loc: Location, path: Path, message: str) -> None:
         self.spec.diagnostics.append(Diagnostic(loc, path, message))
 
-    def load(self, file: str, included_from: tuple[Location, Path] | None = None) -> None:
+    def load(self, file: str, included_from: tuple[Location, Path] | None = None,
+             only: tuple[str, ...] | None = None) -> None:
         real = os.path.realpath(file)
         if real in self.seen:
             return
@@ -70,6 +71,10 @@ class _Merger:
             self.spec.complete = False
             return
         self.spec.files.append(file)
+        if only is not None:
+            for key in [k for k in data if k not in only]:
+                self.error(source.key((key,)), (key,), f"an ignore file holds only 'ignore:' rules, not '{key}'")
+                del data[key]
         includes = data.pop("include", None)
         self.merge(data, source, file)
         if includes is not None:
@@ -181,8 +186,10 @@ class _Merger:
                            "each entry is owned by one file")
 
 
-def load_spec(target: str) -> LoadedSpec:
-    """Load SPEC (a file or a directory) and everything it includes, merged into one document."""
+def load_spec(target: str, ignore_files: tuple[str, ...] = ()) -> LoadedSpec:
+    """Load SPEC (a file or a directory) and everything it includes, merged into one document.
+
+    `ignore_files` hold only `ignore:` rules (kept apart from the spec, e.g. per environment)."""
     merger = _Merger()
     if os.path.isdir(target):
         files = spec_files_in(target)
@@ -193,4 +200,6 @@ def load_spec(target: str) -> LoadedSpec:
             merger.load(file)
     else:
         merger.load(target)
+    for file in ignore_files:
+        merger.load(file, only=("ignore", "apiVersion"))
     return merger.spec

@@ -25,9 +25,10 @@ class Validation:
         return not has_errors(self.diagnostics)
 
 
-def validate(target: str) -> Validation:
-    """Validate the spec at `target` (a file or a directory). Never raises on bad input."""
-    loaded = load_spec(target)
+def validate(target: str, ignore_files: tuple[str, ...] = ()) -> Validation:
+    """Validate the spec at `target` (a file or a directory), with extra ignore-rule files. Never raises
+    on bad input."""
+    loaded = load_spec(target, ignore_files)
     diagnostics = list(loaded.diagnostics)
     spec = None
     if loaded.complete:
