@@ -49,6 +49,16 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"{tool}: {ran} ({detail})")
 
 
+@pytest.fixture(scope="module")
+def moto_url():
+    """moto in server mode on a loopback port, for the module's tests (stopped afterwards)."""
+    from edgec.sandbox.run import start_moto
+
+    server, url = start_moto()
+    yield url
+    server.stop()
+
+
 def write(tmp_path: pathlib.Path, text: str, name: str = "edge.yaml") -> pathlib.Path:
     path = tmp_path / name
     path.parent.mkdir(parents=True, exist_ok=True)

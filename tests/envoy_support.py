@@ -7,9 +7,12 @@ test CA, so TLS clients in the tests can verify what Envoy serves.
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 import shutil
 import subprocess
+import time
+import urllib.request
 
 from edgec.emit.envoy_check import find_envoy, stage
 
@@ -52,6 +55,33 @@ def relocate(envoy_dir: pathlib.Path, root: pathlib.Path, spec) -> dict[str, pat
     return stage(envoy_dir, root, spec, issue=lambda cert, key, names: issue(ca, cert, key, names), ca_file=ca[0])
 
 
-def validate_config(bootstrap: pathlib.Path) -> subprocess.CompletedProcess:
-    return subprocess.run([ENVOY, "--mode", "validate", "-c", str(bootstrap), "--log-level", "warn"],
-                          capture_output=True, text=True, timeout=120)
+@contextlib.contextmanager
+def running_envoy(bootstrap: pathlib.Path, health_port: int, log_path: pathlib.Path):
+    """A real Envoy from `bootstrap`, ready (its health listener answers /ready) and stopped afterwards."""
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([ENVOY, "-c", str(bootstrap), "--disable-hot-restart", "--log-level", "warn"],
+                                   stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_ready(health_port, process, log_path)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_ready(port: int, process: subprocess.Popen, log_path: pathlib.Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"envoy exited: {log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("envoy did not become ready")

@@ -142,6 +142,37 @@ CASES = [
      ("services", "app", "endpoints", 0), "must be 'host:port'", Severity.ERROR),
     ("atomic group is not RE2", _set(("ingresses", 0, "routes", 0), {"regex": "^/a(?>b)c", "service": "app"}),
      ("ingresses", 0, "routes", 0, "regex"), "invalid perl operator", Severity.ERROR),
+    ("CAA records that leave out Amazon", lambda d: d["dns"]["acme.com"].append(
+        {"name": "@", "type": "CAA", "content": '0 issue "letsencrypt.org"'}),
+     ("certificates", "nlb", "domains", 0), "ACM cannot issue", Severity.ERROR),
+    ("duration on a challenge rate limit", lambda d: d["waf"]["acme.com"]["rate_limits"][0].update(
+        action="managed_challenge", mitigation_timeout=60),
+     ("waf", "acme.com", "rate_limits", 0, "mitigation_timeout"), "has no duration", Severity.ERROR),
+    ("OWASP rule under another ruleset", _set(("waf", "acme.com", "managed"), [
+        {"ruleset": "cloudflare-managed", "rules": [{"id": "6179ae15870a4bb7b2d480d4843b323c", "action": "log"}]}]),
+     ("waf", "acme.com", "managed", 0, "rules"), "belongs to owasp-core", Severity.ERROR),
+    ("two TTLs in one Route 53 record set", _set(("dns", "corp.internal"), [
+        {"name": "@", "type": "TXT", "content": "a", "ttl": 300}, {"name": "@", "type": "TXT", "content": "b",
+                                                                     "ttl": 600}]),
+     ("dns", "corp.internal", 1, "ttl"), "one TTL per name and type", Severity.ERROR),
+    ("POST retried on 5xx", _set(("ingresses", 0, "routes", 0), {
+        "path": "/", "methods": ["POST"], "service": "app",
+        "retries": {"attempts": 1, "on": ["5xx"], "per_try_timeout": "1s"}}),
+     ("ingresses", 0, "routes", 0), "may send a POST twice", Severity.WARNING),
+    ("a split inherits its first service's risky retries", lambda d: (
+        d["services"]["app"].update(retries={"attempts": 1, "on": ["reset"], "per_try_timeout": "1s"}),
+        d["ingresses"][0]["routes"].__setitem__(0, {"path": "/", "methods": ["PATCH"], "split": [
+            {"service": "app", "weight": 1}, {"service": "app2", "weight": 1}]})),
+     ("ingresses", 0, "routes", 0), "may send a PATCH twice", Severity.WARNING),
+    ("per-try timeout as long as the route's", _set(("ingresses", 0, "routes", 0), {
+        "path": "/", "service": "app", "timeout": "1s",
+        "retries": {"attempts": 1, "on": ["5xx"], "per_try_timeout": "1s"}}),
+     ("ingresses", 0, "routes", 0), "no retry can ever happen", Severity.WARNING),
+    ("upstream TLS without a CA", _set(("services", "app", "tls"), {"sni": "app.acme.com"}),
+     ("services", "app", "tls"), "does not verify", Severity.WARNING),
+    ("regex too complex for the gateway", _set(("ingresses", 0, "routes", 0),
+                                               {"regex": r"^/(\pL{1,20}/){1,10}$", "service": "app"}),
+     ("ingresses", 0, "routes", 0, "regex"), "too complex for the gateway", Severity.ERROR),
     ("RE2-incompatible regex", _set(("ingresses", 0, "routes", 0), {"regex": "^/(?!admin).*", "service": "app"}),
      ("ingresses", 0, "routes", 0, "regex"), "RE2", Severity.ERROR),
     ("gateway without aws", lambda d: d.pop("aws"),

@@ -7,18 +7,15 @@ process started here is stopped at the end of the module.
 import http.client
 import http.server
 import json
-import pathlib
 import socket
 import ssl
-import subprocess
 import threading
 import time
-import urllib.request
 import warnings
 
 import pytest
 
-from envoy_support import ENVOY, HAVE_ENVOY, OPENSSL, issue, relocate
+from envoy_support import HAVE_ENVOY, OPENSSL, issue, relocate, running_envoy
 from edgec.emit.compile import compile_spec
 from edgec.spec.validate import validate
 
@@ -129,37 +126,13 @@ def edge(tmp_path_factory):
         issue(ca, root / "certs" / name / "tls.crt", root / "certs" / name / "tls.key", names)
     client = (root / "client" / "tls.crt", root / "client" / "tls.key")
     issue(ca, *client, ["cloudflare-origin-pull"], client=True)
-    log = open(root / "envoy.log", "w")
-    process = subprocess.Popen([ENVOY, "-c", str(bootstrap), "--disable-hot-restart", "--log-level", "warn"],
-                               stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_ready(ports["health"], process, root / "envoy.log")
-        yield {"ports": ports, "upstreams": upstreams, "ca": ca[0], "client": client, "root": root}
+        with running_envoy(bootstrap, ports["health"], root / "envoy.log"):
+            yield {"ports": ports, "upstreams": upstreams, "ca": ca[0], "client": client, "root": root}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
         for upstream in upstreams.values():
             upstream.server.shutdown()
             upstream.server.server_close()
-
-
-def _wait_ready(port, process, log_path, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"envoy exited: {pathlib.Path(log_path).read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("envoy did not become ready")
 
 
 def context(edge, client_cert=True, tls_version=None) -> ssl.SSLContext:

@@ -3,7 +3,8 @@
 import pytest
 
 from conftest import EXAMPLES, ROOT
-from envoy_support import HAVE_ENVOY, OPENSSL, relocate, validate_config
+from envoy_support import ENVOY, HAVE_ENVOY, OPENSSL, relocate
+from edgec.emit.envoy_check import run_validate
 from edgec.spec.validate import validate
 
 pytestmark = [
@@ -19,7 +20,7 @@ def test_envoy_accepts_every_generated_gateway(tmp_path, example):
     bootstraps = relocate(ROOT / "generated" / example.name / "envoy", tmp_path, spec)
     assert set(bootstraps) == set(spec.gateways)
     for gateway, bootstrap in sorted(bootstraps.items()):
-        result = validate_config(bootstrap)
+        result = run_validate(ENVOY, bootstrap)
         assert result.returncode == 0, f"{gateway}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
 
 

@@ -6,10 +6,8 @@ import sys
 
 import pytest
 
-from aws_support import applied_example, nlb_dns_names, start_moto
+from aws_support import applied_example
 from conftest import ROOT, run_cli
-from edgec.ir.model import AwsLoadBalancer
-from edgec.ir.build import build_ir
 from edgec.read.budget import RateLimiter
 from edgec.sandbox.fake_cloudflare import FakeCloudflare
 from edgec.sandbox.seed import seed_cloudflare
@@ -20,25 +18,15 @@ SPEC = validate(SPEC_PATH).spec
 pytestmark = pytest.mark.real_tool("moto_server")
 
 
-@pytest.fixture(scope="module")
-def moto_url():
-    server, url = start_moto()
-    yield url
-    server.stop()
-
-
 @pytest.fixture()
 def live(monkeypatch, tmp_path, moto_url):
     """The public-api example applied: AWS in moto, Cloudflare in the fake (records pointing at moto's NLBs)."""
-    path, session, spec = applied_example("public-api", tmp_path, monkeypatch, moto_url)
-    names = nlb_dns_names(session, moto_url)
-    nlb = {gateway: names[lb.lb_name] for gateway, lb in
-           ((r.gateway, r) for r in build_ir(spec) if isinstance(r, AwsLoadBalancer))}
+    applied, _ = applied_example("public-api", tmp_path, monkeypatch, moto_url)
     with FakeCloudflare(token="test-token") as fake:
-        zones = seed_cloudflare(fake, spec, build_ir(spec), nlb)
+        zones = seed_cloudflare(fake, applied.spec, applied.desired, applied.nlb_dns_names)
         monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "test-token")
         monkeypatch.setenv("CLOUDFLARE_BASE_URL", fake.base_url)
-        monkeypatch.setattr(sys.modules[__name__], "SPEC_PATH", str(path))
+        monkeypatch.setattr(sys.modules[__name__], "SPEC_PATH", str(applied.spec_path))
         yield fake, zones["acme.com"]
 
 
@@ -66,15 +54,9 @@ def test_a_matching_estate_has_no_changes_in_every_format(live):
     assert report["layers_read"] == ["aws", "cloudflare"] and report["api_calls"]["aws"] > 0
 
 
-def _record(fake, zone_id, name):
-    return next(r for r in fake._zones[zone_id].records.select(name, None))
-
-
 def test_a_host_record_pointing_elsewhere_is_an_update(live):
     fake, zone_id = live
-    records = fake._zones[zone_id].records
-    api = next(iter(records.select("api.acme.com", None)))
-    records.replace(api, {**api, "content": "someone-elses-lb.example.net"})
+    fake.edit_dns_record(zone_id, "api.acme.com", "CNAME", content="someone-elses-lb.example.net")
     code, report = plan_json()
     assert code == 2
     (change,) = report["changes"]
@@ -84,10 +66,8 @@ def test_a_host_record_pointing_elsewhere_is_an_update(live):
 
 def test_out_of_band_changes_are_classified(live):
     fake, zone_id = live
-    records = fake._zones[zone_id].records
-    www = next(iter(records.select("www.acme.com", None)))
-    records.replace(www, {**www, "content": "evil.example.net"})
-    records.remove(next(iter(records.select("sip.acme.com", None))))
+    fake.edit_dns_record(zone_id, "www.acme.com", "CNAME", content="evil.example.net")
+    fake.delete_dns_record(zone_id, "sip.acme.com", "A")
     fake.add_dns_record(zone_id, name="legacy.acme.com", type="A", content="192.0.2.7", ttl=300)
     code, report = plan_json()
     assert code == 2
@@ -166,9 +146,7 @@ def test_ignore_rules_hide_until_they_expire(live, tmp_path, monkeypatch):
 
 def test_an_expired_rule_stops_hiding_an_update(live, tmp_path, monkeypatch):
     fake, zone_id = live
-    records = fake._zones[zone_id].records
-    www = next(iter(records.select("www.acme.com", None)))
-    records.replace(www, {**www, "content": "elsewhere.example.net"})
+    fake.edit_dns_record(zone_id, "www.acme.com", "CNAME", content="elsewhere.example.net")
     spec_text = open(SPEC_PATH).read()
     for expires, code_expected in (("2999-01-01", 0), ("2000-01-01", 2)):
         path = tmp_path / f"e-{expires}.yaml"

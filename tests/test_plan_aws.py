@@ -4,23 +4,16 @@ import json
 
 import pytest
 
-from aws_support import applied_example, start_moto
+from aws_support import applied_example
 from conftest import run_cli
 
 pytestmark = pytest.mark.real_tool("moto_server")
 
 
-@pytest.fixture(scope="module")
-def moto_url():
-    server, url = start_moto()
-    yield url
-    server.stop()
-
-
 @pytest.fixture()
 def estate(tmp_path, monkeypatch, moto_url):
-    path, session, spec = applied_example("private-internal", tmp_path, monkeypatch, moto_url)
-    return path, session.client("ec2", endpoint_url=moto_url), spec
+    applied, session = applied_example("private-internal", tmp_path, monkeypatch, moto_url)
+    return applied.spec_path, session.client("ec2", endpoint_url=moto_url), applied.spec
 
 
 def plan_json(path):

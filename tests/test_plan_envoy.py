@@ -1,14 +1,11 @@
 """A running Envoy started from an older generated config shows the route differences against the spec."""
 
 import json
-import subprocess
-import time
-import urllib.request
 
 import pytest
 
 from conftest import run_cli
-from envoy_support import ENVOY, HAVE_ENVOY, OPENSSL, relocate
+from envoy_support import HAVE_ENVOY, OPENSSL, relocate, running_envoy
 from edgec.emit.compile import compile_spec
 from edgec.spec.validate import validate
 from test_envoy_behaviour import SPEC, free_port
@@ -36,24 +33,8 @@ def running_old_config(tmp_path):
     old_spec = write_spec(tmp_path / "old.yaml", ports)
     compile_spec(old_spec, str(tmp_path / "old"))
     bootstrap = relocate(tmp_path / "old" / "envoy", tmp_path / "gateway", old_spec)["edge"]
-    process = subprocess.Popen([ENVOY, "-c", str(bootstrap), "--disable-hot-restart", "--log-level", "error"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{ports['admin']}/ready", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with running_envoy(bootstrap, ports["health"], tmp_path / "envoy.log"):
         yield tmp_path, ports
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_the_same_config_has_no_changes(running_old_config):

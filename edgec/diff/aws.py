@@ -8,7 +8,7 @@ are deletes (someone opened a port by hand), rules in other groups are not edgec
 
 from __future__ import annotations
 
-from edgec.diff.plan import AttributeChange, Change
+from edgec.diff.plan import Change, compare_keyed
 from edgec.ir.model import (
     IR,
     AwsAcmCertificate,
@@ -34,17 +34,17 @@ def diff_aws(desired: IR, live: AwsLive) -> list[Change]:
     changes += _rules(desired, live, live_groups)
     changes += _keyed(desired, live, AwsLoadBalancer, "load_balancer", lambda r: r.lb_name,
                       lambda r: {"internal": r.internal, "subnets": sorted(r.subnets)}, live.owned,
-                      replace_on={"internal", "subnets"})
+                      replace_on=frozenset({"internal", "subnets"}))
     changes += _keyed(desired, live, AwsTargetGroup, "target_group", lambda r: r.group_name,
                       lambda r: {"port": r.port, "protocol": r.protocol, "health_port": r.health_port,
-                                 "health_path": r.health_path}, live.owned, replace_on={"port", "protocol"})
+                                 "health_path": r.health_path}, live.owned, replace_on=frozenset({"port", "protocol"}))
     changes += _keyed(desired, live, AwsListener, "listener", lambda r: f"{r.gateway}:{r.port}",
                       lambda r: {"protocol": r.protocol, "target_group": r.target_group,
                                  # only TLS listeners have a policy (some APIs echo a default for TCP)
                                  "ssl_policy": r.ssl_policy if r.protocol == "TLS" else None},
                       live.owned)
     changes += _keyed(desired, live, AwsRoute53Zone, "route53_zone", lambda r: r.zone,
-                      lambda r: {"private": r.private}, live.owned, replace_on={"private"})
+                      lambda r: {"private": r.private}, live.owned, replace_on=frozenset({"private"}))
     changes += _keyed(desired, live, AwsRoute53Record, "route53_record", lambda r: f"{r.fqdn} {r.type}",
                       lambda r: _record_view(r, live), live.owned)
     changes += _certificates(desired, live)
@@ -78,29 +78,16 @@ def _rules(desired: IR, live: AwsLive, live_groups: set[str]) -> list[Change]:
         gateway, direction, cidr, port, protocol = k
         label = f"{gateway} {direction} {protocol}/{port} {cidr}"
         if k not in found:
-            changes.append(Change("create", LAYER, "security_group_rule", label, None))
+            changes.append(Change("create", LAYER, "security_group_rule", label, None, gateway=gateway))
         elif k not in wanted:
             changes.append(Change("delete", LAYER, "security_group_rule", label, None, (),
-                                  "not in the spec: opened out of band?"))
+                                  "not in the spec: opened out of band?", gateway=gateway))
     return changes
 
 
 def _keyed(desired: IR, live: AwsLive, kind: type, label: str, identity, view, owned: set[tuple[str, str]],
-           replace_on: set[str] = frozenset()) -> list[Change]:
-    wanted = {identity(r): r for r in desired if isinstance(r, kind)}
-    found = {identity(r): r for r in live.resources if isinstance(r, kind)}
-    changes = []
-    for key in sorted(set(wanted) | set(found)):
-        if key not in found:
-            changes.append(Change("create", LAYER, label, key, None))
-        elif key not in wanted:
-            is_owned = (label, key) in owned
-            changes.append(Change("delete" if is_owned else "unmanaged", LAYER, label, key, None, (),
-                                  None if is_owned else "not created by edgec: reported, never deleted"))
-        else:
-            want, have = view(wanted[key]), view(found[key])
-            diff = tuple(AttributeChange(n, want[n], have.get(n)) for n in sorted(want) if want[n] != have.get(n))
-            if diff:
-                action = "replace" if {a.name for a in diff} & replace_on else "update"
-                changes.append(Change(action, LAYER, label, key, None, diff))
-    return changes
+           replace_on: frozenset[str] = frozenset()) -> list[Change]:
+    return compare_keyed(LAYER, label, {identity(r): r for r in desired if isinstance(r, kind)},
+                         {identity(r): r for r in live.resources if isinstance(r, kind)}, view,
+                         lambda r: (label, identity(r)) in owned, replace_on,
+                         gateway=lambda r: getattr(r, "gateway", None))

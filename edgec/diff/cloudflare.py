@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from edgec.diff.plan import AttributeChange, Change
+from edgec.diff.plan import UNMANAGED_NOTE, Change, attribute_changes, compare_keyed
 from edgec.ir.model import IR, CfDnsRecord, CfOriginPulls, CfRuleset, CfZoneSetting, WafRule
-from edgec.read.cloudflare import owned
+from edgec.ir.build import is_owned
 from edgec.spec.model import Spec
 
 LAYER = "cloudflare"
@@ -23,18 +23,22 @@ def diff_cloudflare(spec: Spec, desired: IR, live: IR, nlb_dns_names: dict[str, 
     compared; without it, only their type, proxying and TTL are."""
     changes = _diff_records(spec, _of(desired, CfDnsRecord), _of(live, CfDnsRecord), nlb_dns_names or {})
     never = lambda _: False  # noqa: E731 (settings and origin pulls are never edgec's to delete)
-    changes += _diff_keyed(_of(desired, CfZoneSetting), _of(live, CfZoneSetting), "zone_setting",
-                           lambda s: (s.zone, s.setting_id), _setting_attributes, never)
-    changes += _diff_keyed(_of(desired, CfRuleset), _of(live, CfRuleset), "ruleset",
-                           lambda r: (r.zone, r.phase), _ruleset_attributes,
-                           lambda r: r.description.startswith(f"edgec:{spec.name} "))
-    changes += _diff_keyed(_of(desired, CfOriginPulls), _of(live, CfOriginPulls), "origin_pulls",
-                           lambda p: (p.zone,), lambda p: {"enabled": p.enabled}, never)
+    changes += _keyed(desired, live, CfZoneSetting, "zone_setting", lambda s: f"{s.zone} {s.setting_id}",
+                      _setting_attributes, never)
+    changes += _keyed(desired, live, CfRuleset, "ruleset", lambda r: f"{r.zone} {r.phase}", _ruleset_attributes,
+                      lambda r: is_owned(spec, r.description))
+    changes += _keyed(desired, live, CfOriginPulls, "origin_pulls", lambda p: p.zone,
+                      lambda p: {"enabled": p.enabled}, never)
     return changes
 
 
 def _of(resources: IR, kind: type) -> list:
     return [r for r in resources if isinstance(r, kind)]
+
+
+def _keyed(desired: IR, live: IR, kind: type, label: str, identity, view, is_owned) -> list[Change]:
+    return compare_keyed(LAYER, label, {identity(r): r for r in _of(desired, kind)},
+                         {identity(r): r for r in _of(live, kind)}, view, is_owned)
 
 
 # --- DNS records -------------------------------------------------------------------------------
@@ -71,14 +75,14 @@ def _diff_records(spec: Spec, desired: list[CfDnsRecord], live: list[CfDnsRecord
         for want, have in _pair(wanted, found, nlb_dns_names):
             if have is None:
                 changes.append(Change("create", LAYER, "dns_record", key, fqdn,
-                                      _attribute_changes(_record_attributes(want, nlb_dns_names), {})))
+                                      attribute_changes(_record_attributes(want, nlb_dns_names), {})))
             elif want is None:
-                action = "delete" if owned(spec, have) else "unmanaged"
-                note = None if action == "delete" else "not created by edgec: reported, never deleted"
+                action = "delete" if is_owned(spec, have.comment) else "unmanaged"
+                note = None if action == "delete" else UNMANAGED_NOTE
                 changes.append(Change(action, LAYER, "dns_record", key, fqdn,
-                                      _attribute_changes({}, _record_attributes(have, {})), note))
+                                      attribute_changes({}, _record_attributes(have, {})), note))
             else:
-                diff = _attribute_changes(_record_attributes(want, nlb_dns_names),
+                diff = attribute_changes(_record_attributes(want, nlb_dns_names),
                                           _record_attributes(have, {}), only=_record_attributes(want, nlb_dns_names))
                 if diff:
                     changes.append(Change("update", LAYER, "dns_record", key, fqdn, diff))
@@ -114,29 +118,3 @@ def _rule_view(rule: WafRule) -> dict[str, Any]:
 def _ruleset_attributes(ruleset: CfRuleset) -> dict[str, Any]:
     return {f"rules[{rule.ref}]": _rule_view(rule) for rule in ruleset.rules} | {
         "rule order": [rule.ref for rule in ruleset.rules]}
-
-
-def _diff_keyed(desired: list, live: list, kind: str, identity, attributes, is_owned) -> list[Change]:
-    wanted = {identity(r): r for r in desired}
-    found = {identity(r): r for r in live}
-    changes = []
-    for key in sorted(set(wanted) | set(found)):
-        label = " ".join(key)
-        if key not in found:
-            changes.append(Change("create", LAYER, kind, label, None, _attribute_changes(attributes(wanted[key]), {})))
-        elif key not in wanted and is_owned(found[key]):
-            changes.append(Change("delete", LAYER, kind, label, None, _attribute_changes({}, attributes(found[key]))))
-        elif key not in wanted:
-            changes.append(Change("unmanaged", LAYER, kind, label, None, (),
-                                  "not created by edgec: reported, never deleted"))
-        else:
-            diff = _attribute_changes(attributes(wanted[key]), attributes(found[key]))
-            if diff:
-                changes.append(Change("update", LAYER, kind, label, None, diff))
-    return changes
-
-
-def _attribute_changes(desired: dict, live: dict, only: dict | None = None) -> tuple[AttributeChange, ...]:
-    names = sorted(set(only) if only is not None else set(desired) | set(live))
-    return tuple(AttributeChange(n, desired.get(n), live.get(n)) for n in names
-                 if desired.get(n) != live.get(n))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CHANGING = ("create", "update", "replace", "delete")
+UNMANAGED_NOTE = "not created by edgec: reported, never deleted"
 PLAN_SCHEMA_VERSION = 1
 
 
@@ -31,10 +32,11 @@ class Change:
     host: str | None = None  # the hostname it affects, for grouping
     attributes: tuple[AttributeChange, ...] = ()
     note: str | None = None
+    gateway: str | None = None  # the gateway it belongs to, if any (for owners in drift reports)
 
     def to_json(self) -> dict:
         return {"action": self.action, "layer": self.layer, "kind": self.kind, "key": self.key,
-                "host": self.host, "note": self.note,
+                "host": self.host, "gateway": self.gateway, "note": self.note,
                 "attributes": [{"name": a.name, "desired": a.desired, "live": a.live} for a in self.attributes]}
 
 
@@ -63,3 +65,31 @@ class Plan:
                 "counts": self.counts(), "layers_read": self.layers_read, "layers_not_read": self.layers_not_read,
                 "api_calls": self.calls, "errors": self.errors, "notes": self.notes,
                 "changes": [c.to_json() for c in self.changes]}
+
+
+def attribute_changes(desired: dict, live: dict, only: dict | None = None) -> tuple[AttributeChange, ...]:
+    """The attributes whose values differ (all of both sides', or only those of `only`)."""
+    names = sorted(set(only) if only is not None else set(desired) | set(live))
+    return tuple(AttributeChange(n, desired.get(n), live.get(n)) for n in names if desired.get(n) != live.get(n))
+
+
+def compare_keyed(layer: str, kind: str, wanted: dict[str, Any], found: dict[str, Any], view, is_owned,
+                  replace_on: frozenset[str] = frozenset(), gateway=lambda resource: None) -> list[Change]:
+    """Resources paired by key: create, delete (owned) or unmanaged (not), update or replace (when an
+    attribute in `replace_on` differs: the provider cannot change it in place)."""
+    changes = []
+    for key in sorted(set(wanted) | set(found)):
+        if key not in found:
+            changes.append(Change("create", layer, kind, key, None, attribute_changes(view(wanted[key]), {}),
+                                  gateway=gateway(wanted[key])))
+        elif key not in wanted:
+            owned = is_owned(found[key])
+            changes.append(Change("delete" if owned else "unmanaged", layer, kind, key, None,
+                                  attribute_changes({}, view(found[key])), None if owned else UNMANAGED_NOTE,
+                                  gateway=gateway(found[key])))
+        else:
+            diff = attribute_changes(view(wanted[key]), view(found[key]))
+            if diff:
+                action = "replace" if {a.name for a in diff} & replace_on else "update"
+                changes.append(Change(action, layer, kind, key, None, diff, gateway=gateway(wanted[key])))
+    return changes

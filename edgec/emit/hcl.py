@@ -22,7 +22,7 @@ class Expr(str):
 class Block:
     type: str
     labels: tuple[str, ...] = ()
-    body: list[Any] = field(default_factory=list)  # (name, value) pairs, Blocks, or None for a blank line
+    body: list[Any] = field(default_factory=list)  # (name, value) pairs and Blocks, in order
 
     def attr(self, name: str, value: Any) -> Block:
         """Add an attribute; None means 'leave it out'."""
@@ -32,10 +32,6 @@ class Block:
 
     def block(self, child: Block) -> Block:
         self.body.append(child)
-        return self
-
-    def blank(self) -> Block:
-        self.body.append(None)
         return self
 
 
@@ -114,10 +110,7 @@ def _body_lines(body: list[Any], depth: int) -> list[str]:
         run.clear()
 
     for item in body:
-        if item is None:
-            flush()
-            lines.append("")
-        elif isinstance(item, Block):
+        if isinstance(item, Block):
             flush()
             lines += _block_lines(item, depth)
         else:

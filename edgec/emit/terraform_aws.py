@@ -15,6 +15,7 @@ from edgec.ir.model import (
     AwsSecurityGroupRule,
     AwsTargetGroup,
 )
+from edgec.ir.build import ownership_comment
 from edgec.ir.names import slug
 from edgec.spec.model import Spec
 
@@ -116,7 +117,7 @@ def _listener(r: AwsListener) -> list[Block]:
 
 def _zone(spec: Spec, r: AwsRoute53Zone) -> Block:
     block = (Block("resource", ("aws_route53_zone", r.name))
-             .attr("name", r.zone).attr("comment", f"edgec:{spec.name}"))
+             .attr("name", r.zone).attr("comment", ownership_comment(spec, None)))
     for vpc in r.vpc_ids:
         block.block(Block("vpc").attr("vpc_id", vpc))
     return block

@@ -50,9 +50,16 @@ def build_ir(spec: Spec) -> IR:
 
 
 def ownership_comment(spec: Spec, comment: str | None) -> str:
-    """The marker that tells the differ a Cloudflare record is edgec's (Cloudflare has no tags on Free)."""
+    """The marker that tells the differ a record, ruleset or zone is edgec's (Cloudflare has no tags on
+    Free plans; Route 53 zones have no tags in the list call): `edgec:<spec>`, then any comment."""
     marker = f"edgec:{spec.name}"
     return f"{marker} {comment}" if comment else marker
+
+
+def is_owned(spec: Spec, text: str | None) -> bool:
+    """Does a comment or description carry this spec's ownership marker?"""
+    marker = ownership_comment(spec, None)
+    return bool(text) and (text == marker or text.startswith(marker + " "))
 
 
 # --- Cloudflare zones --------------------------------------------------------------------------
@@ -109,7 +116,7 @@ def _rulesets(spec: Spec) -> IR:
             if rules:
                 short = phase.rsplit("_", 1)[-1]
                 out.append(CfRuleset(slug(zone_name, short), origin, zone_name, phase,
-                                     f"edgec:{spec.name} {short} rules for {zone_name}", rules))
+                                     ownership_comment(spec, f"{short} rules for {zone_name}"), rules))
     return out
 
 

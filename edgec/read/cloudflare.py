@@ -14,7 +14,6 @@ from typing import Any
 import cloudflare
 import httpx
 
-from edgec.ir.build import ownership_comment
 from edgec.ir.model import IR, CfDnsRecord, CfOriginPulls, CfRuleset, CfZoneSetting, WafRule
 from edgec.ir.names import slug
 from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE, ApiCalls, RateLimiter, ReadError
@@ -155,8 +154,3 @@ def _rule(rule: Any) -> WafRule:
                    dump.get("action", ""), dump.get("enabled", True), dump.get("action_parameters"),
                    dump.get("ratelimit"))
 
-
-def owned(spec: Spec, record: CfDnsRecord) -> bool:
-    """Records carry edgec's marker in their comment (see ir.build.ownership_comment)."""
-    marker = ownership_comment(spec, None)
-    return bool(record.comment) and (record.comment == marker or record.comment.startswith(marker + " "))

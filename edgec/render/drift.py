@@ -24,9 +24,9 @@ def owner_of(spec: Spec, change: Change) -> str:
         zone = zone_of(spec, change.host)
         if zone and spec.zones[zone].owner:
             return spec.zones[zone].owner
-    gateway = change.key.split(":", 1)[0].split(" ", 1)[0]
-    if gateway in spec.gateways and spec.gateways[gateway].owner:
-        return spec.gateways[gateway].owner
+    gateway = spec.gateways.get(change.gateway or "")
+    if gateway is not None and gateway.owner:
+        return gateway.owner
     return default
 
 

@@ -298,6 +298,12 @@ class FakeCloudflare:
             zone.records.replace(current, updated)
             return copy.deepcopy(updated)
 
+    def delete_dns_record(self, zone_id: str, name: str, rtype: str) -> None:
+        """Remove a record, as someone deleting it in the dashboard would."""
+        with self._lock:
+            zone = self._zone_or_raise(zone_id)
+            zone.records.remove(next(iter(zone.records.select(name, rtype))))
+
     def set_setting(self, zone_id: str, setting_id: str, value: Any) -> None:
         with self._lock:
             self._zone_or_raise(zone_id).settings[setting_id] = _setting(setting_id, value, _now())

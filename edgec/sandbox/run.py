@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from edgec.ir.build import build_ir
-from edgec.ir.model import AwsLoadBalancer, AwsSecurityGroup, CfDnsRecord
+from edgec.ir.model import IR, AwsLoadBalancer, AwsSecurityGroup, CfDnsRecord
 from edgec.sandbox.fake_cloudflare import FakeCloudflare
 from edgec.sandbox.seed import seed_cloudflare
 from edgec.sandbox.seed_aws import seed_aws
@@ -42,56 +42,85 @@ class Sandbox:
             server.stop()
 
 
-def start_sandbox(loaded: LoadedSpec, workdir: pathlib.Path, drift: bool = True) -> Sandbox:
+def start_moto():
+    """moto in server mode on a free loopback port, emptied (its state is per process, not per server)."""
     try:
-        import boto3
         from moto.server import ThreadedMotoServer
     except ImportError as exc:
         raise RuntimeError("the sandbox needs moto: pip install 'edgec[dev]'") from exc
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's HTTP server logs every request
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    aws_url = f"http://{host}:{port}"
-    # moto keeps its state per process, not per server: start from nothing
-    urllib.request.urlopen(urllib.request.Request(f"{aws_url}/moto-api/reset", method="POST"), timeout=10).read()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    reset_moto(url)
+    return server, url
+
+
+def reset_moto(url: str) -> None:
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).read()
+
+
+@dataclass
+class AppliedAws:
+    spec_path: pathlib.Path
+    spec: Spec
+    desired: IR
+    nlb_dns_names: dict[str, str]  # gateway -> the DNS name moto gave its NLB
+
+
+def apply_to_moto(session, url: str, loaded_data: dict, spec_path: pathlib.Path) -> AppliedAws:
+    """Create the spec's VPC and subnets in moto, write the spec naming them to `spec_path`, and seed
+    moto with the AWS resources the spec implies, as if it had been applied."""
+    data = copy.deepcopy(loaded_data)
+    if data.get("aws"):
+        _make_network(session, url, data)
+    spec_path.parent.mkdir(parents=True, exist_ok=True)
+    spec_path.write_text("# The spec as the sandbox knows it (its own VPC and subnet IDs).\n"
+                         + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    spec = validate(str(spec_path)).spec
+    if spec is None:
+        raise RuntimeError("the spec does not validate; run `edgec validate` first")
+    desired = build_ir(spec)
+    nlb = {}
+    if spec.aws is not None:
+        seed_aws(session, spec, desired, VPC_CIDR, url)
+        names = {lb["LoadBalancerName"]: lb["DNSName"] for lb in session.client(
+            "elbv2", endpoint_url=url).describe_load_balancers()["LoadBalancers"]}
+        nlb = {r.gateway: names[r.lb_name] for r in desired if isinstance(r, AwsLoadBalancer)}
+    return AppliedAws(spec_path, spec, desired, nlb)
+
+
+def start_sandbox(loaded: LoadedSpec, workdir: pathlib.Path, drift: bool = True) -> Sandbox:
+    import boto3  # a dependency of edgec; moto (dev extra) is checked by start_moto
+
+    moto, aws_url = start_moto()
     cloudflare = FakeCloudflare(token=SANDBOX_TOKEN)
     cloudflare.start()
     sandbox = Sandbox(workdir / "edge.yaml", {
         "AWS_ENDPOINT_URL": aws_url, "AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox",
         "CLOUDFLARE_BASE_URL": cloudflare.base_url, "CLOUDFLARE_API_TOKEN": SANDBOX_TOKEN}, servers=[cloudflare, moto])
-    data = copy.deepcopy(loaded.data)
-    session = boto3.Session(region_name=(data.get("aws") or {}).get("region", "us-east-1"),
+    session = boto3.Session(region_name=(loaded.data.get("aws") or {}).get("region", "us-east-1"),
                             aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
-    if data.get("aws"):
-        _make_network(session, aws_url, data)
-    workdir.mkdir(parents=True, exist_ok=True)
-    sandbox.spec_path.write_text("# The spec as the sandbox knows it (its own VPC and subnet IDs).\n"
-                                 + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-    spec = validate(str(sandbox.spec_path)).spec
-    if spec is None:
+    try:
+        applied = apply_to_moto(session, aws_url, loaded.data, sandbox.spec_path)
+    except RuntimeError:
         sandbox.stop()
-        raise RuntimeError("the spec does not validate; run `edgec validate` first")
-    desired = build_ir(spec)
-    nlb = {}
-    if spec.aws is not None:
-        seed_aws(session, spec, desired, VPC_CIDR, aws_url)
-        names = {lb["LoadBalancerName"]: lb["DNSName"] for lb in session.client(
-            "elbv2", endpoint_url=aws_url).describe_load_balancers()["LoadBalancers"]}
-        nlb = {r.gateway: names[r.lb_name] for r in desired if isinstance(r, AwsLoadBalancer)}
-    zones = seed_cloudflare(cloudflare, spec, desired, nlb)
+        raise
+    zones = seed_cloudflare(cloudflare, applied.spec, applied.desired, applied.nlb_dns_names)
     if drift:
-        sandbox.drift = _add_drift(spec, desired, session, aws_url, cloudflare, zones)
+        sandbox.drift = _add_drift(applied.spec, applied.desired, session, aws_url, cloudflare, zones)
     return sandbox
 
 
 def _make_network(session, url: str, data: dict) -> None:
+    """A VPC and the spec's subnets in moto; `data` is rewritten to name them."""
     ec2 = session.client("ec2", endpoint_url=url)
     data["aws"]["vpc_id"] = ec2.create_vpc(CidrBlock=VPC_CIDR)["Vpc"]["VpcId"]
     subnets, n = {}, 0
     for kind, names in (data["aws"].get("subnets") or {}).items():
         subnets[kind] = []
-        for i, _ in enumerate(names):
+        for _ in names:
             subnets[kind].append(ec2.create_subnet(VpcId=data["aws"]["vpc_id"], CidrBlock=f"10.40.{n}.0/24")
                                  ["Subnet"]["SubnetId"])
             n += 1

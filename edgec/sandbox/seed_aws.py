@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from edgec.emit.terraform_aws import ownership_tags
+from edgec.ir.build import ownership_comment
 from edgec.ir.model import (
     IR,
     AwsAcmCertificate,
@@ -57,7 +58,7 @@ def seed_aws(session, spec: Spec, desired: IR, vpc_cidr: str, endpoint_url: str)
                             **extra)
     zones = {}
     for zone in of(AwsRoute53Zone):
-        config = {"HostedZoneConfig": {"Comment": f"edgec:{spec.name}", "PrivateZone": zone.private}}
+        config = {"HostedZoneConfig": {"Comment": ownership_comment(spec, None), "PrivateZone": zone.private}}
         if zone.private:
             config["VPC"] = {"VPCRegion": spec.aws.region, "VPCId": zone.vpc_ids[0]}
         zones[zone.zone] = route53.create_hosted_zone(Name=zone.zone, CallerReference=zone.zone,

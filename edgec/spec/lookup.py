@@ -26,12 +26,8 @@ def record_fqdn(name: str, zone: str) -> str:
     return name if name.endswith("." + zone) else f"{name}.{zone}"
 
 
-def covers(domains: list[str], host: str) -> bool:
-    """True when a certificate for `domains` is valid for `host` (a wildcard covers one label)."""
-    return host in domains or _wildcard_covers(domains, host)
-
-
 def _wildcard_covers(domains: list[str], host: str) -> bool:
+    """A wildcard certificate name covers exactly one label: *.acme.com covers api.acme.com."""
     parent = host.split(".", 1)[1] if "." in host else ""
     return f"*.{parent}" in domains and not host.startswith("*.")
 

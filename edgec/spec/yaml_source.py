@@ -214,7 +214,6 @@ class _Builder:
         self.stack: list[_Container] = []
         self.distinct_nodes = 0
         self.root: Any = None
-        self.root_size = 0
 
     def loc(self, mark) -> Location:
         return Location(self.file, mark.line + 1, mark.column + 1)
@@ -337,7 +336,7 @@ class _Builder:
         if loc is not None:
             self.source.values.setdefault(path, loc)
         if not self.stack:
-            self.root, self.root_size = value, size
+            self.root = value
             return
         top = self.stack[-1]
         top.size += size
