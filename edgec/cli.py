@@ -14,6 +14,8 @@ from rich.text import Text
 
 from edgec import __version__
 from edgec.diagnostics import Diagnostic, Severity, one_line
+from edgec.apply.run import Applier, ApplyFailed, ApplyOptions, plan_file
+from edgec.apply.terraform import Terraform, TerraformError
 from edgec.emit.compile import compile_spec
 from edgec.diff.make_plan import LAYERS, PlanOptions, make_plan
 from edgec.emit.envoy_check import check_envoy
@@ -230,41 +232,47 @@ def _check_envoy(console: Console, out_dir: str, result: Validation) -> None:
     console.print(Text(f"  envoy accepts all {len(result.spec.gateways)} gateways", style="green"))
 
 
-def _read_options(command):
-    """The options every command that reads live state shares (plan, drift)."""
-    options = [
-        click.option("--cloudflare-rate", type=click.FloatRange(min=0.1), default=DEFAULT_CLOUDFLARE_RATE,
-                     show_default=True,
-                     help="Most Cloudflare API requests per second, sustained (Cloudflare allows 4 on average)."),
-        click.option("--layer", "layers", multiple=True, type=click.Choice(sorted(LAYERS)),
-                     help="Compare only this layer (repeatable; default: every layer the spec uses)."),
-        click.option("--envoy-admin", "envoy_admins", multiple=True, metavar="GATEWAY=URL",
-                     help="Admin URL of a running gateway, e.g. public=http://127.0.0.1:9901 (repeatable)."),
-        click.option("--read-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-                     help="Seconds to wait for each Cloudflare API response before retrying."),
-        click.option("--ignore-file", "ignore_files", multiple=True, type=click.Path(dir_okay=False),
-                     help="A YAML file of `ignore:` rules, added to the spec's (repeatable)."),
-    ]
-    for option in reversed(options):
-        command = option(command)
+_READ_OPTIONS = {
+    "cloudflare_rate": click.option(
+        "--cloudflare-rate", type=click.FloatRange(min=0.1), default=DEFAULT_CLOUDFLARE_RATE, show_default=True,
+        help="Most Cloudflare API requests per second, sustained (Cloudflare allows 4 on average)."),
+    "layers": click.option("--layer", "layers", multiple=True, type=click.Choice(sorted(LAYERS)),
+                           help="Compare only this layer (repeatable; default: every layer the spec uses)."),
+    "envoy_admins": click.option(
+        "--envoy-admin", "envoy_admins", multiple=True, metavar="GATEWAY=URL",
+        help="Admin URL of a running gateway, e.g. public=http://127.0.0.1:9901 (repeatable)."),
+    "read_timeout": click.option("--read-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+                                 help="Seconds to wait for each Cloudflare API response before retrying."),
+    "ignore_files": click.option("--ignore-file", "ignore_files", multiple=True, type=click.Path(dir_okay=False),
+                                 help="A YAML file of `ignore:` rules, added to the spec's (repeatable)."),
+}
+
+
+def _read_options(command, names=tuple(_READ_OPTIONS)):
+    """The options of commands that read live state (plan, drift; apply takes some)."""
+    for name in reversed(names):
+        command = _READ_OPTIONS[name](command)
     return command
 
 
-def _read_live(console: Console, spec: str, cloudflare_rate: float, layers: tuple[str, ...],
-               envoy_admins: tuple[str, ...], ignore_files: tuple[str, ...],
-               read_timeout: float) -> tuple[Validation, Plan]:
-    result = validate(spec, ignore_files)
-    if not result.ok:
-        _print_diagnostics(console, result)
-        sys.exit(EXIT_ERRORS)
+def _plan_options(cloudflare_rate: float, layers: tuple[str, ...], envoy_admins: tuple[str, ...],
+                  read_timeout: float) -> PlanOptions:
     admins = {}
     for entry in envoy_admins:
         gateway, sep, url = entry.partition("=")
         if not sep or not url:
             raise click.BadParameter(f"'{entry}' is not GATEWAY=URL", param_hint="--envoy-admin")
         admins[gateway] = url
-    options = PlanOptions(cloudflare_rate=cloudflare_rate, layers=frozenset(layers) or LAYERS, envoy_admins=admins,
-                          timeout=read_timeout)
+    return PlanOptions(cloudflare_rate=cloudflare_rate, layers=frozenset(layers) or LAYERS, envoy_admins=admins,
+                       timeout=read_timeout)
+
+
+def _read_live(console: Console, spec: str, ignore_files: tuple[str, ...], **read) -> tuple[Validation, Plan]:
+    result = validate(spec, ignore_files)
+    if not result.ok:
+        _print_diagnostics(console, result)
+        sys.exit(EXIT_ERRORS)
+    options = _plan_options(**read)
     with console.status("reading live state...") as status:
         return result, make_plan(result.spec, options, progress=lambda message: status.update(message))
 
@@ -277,8 +285,10 @@ def _plan_exit(plan: Plan) -> None:
 @click.argument("spec", metavar="SPEC")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
               help="text for people, json for tools, markdown for a pull-request comment.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), metavar="PLANFILE",
+              help="Save the reviewed plan, pinned to the spec, compiled output and live state, for `edgec apply`.")
 @_read_options
-def plan_command(spec: str, fmt: str, **read) -> None:
+def plan_command(spec: str, fmt: str, out: str | None, **read) -> None:
     """Compare SPEC with what is live, and show what would change. Changes nothing.
 
     Reads Cloudflare (token from CLOUDFLARE_API_TOKEN; CLOUDFLARE_BASE_URL overrides the API
@@ -296,15 +306,20 @@ def plan_command(spec: str, fmt: str, **read) -> None:
       edgec plan --format json examples/multi-team/ > plan.json
       edgec plan --format markdown edge.yaml > comment.md   # for a PR comment
       edgec plan --layer envoy --envoy-admin public=http://127.0.0.1:9901 edge.yaml
+      edgec plan edge.yaml --out reviewed.plan && edgec apply reviewed.plan
     """
     console = _console()
-    _, plan = _read_live(console, spec, **read)
+    result, plan = _read_live(console, spec, **read)
+    if out and not plan.errors:
+        plan_file(spec, read["ignore_files"], result, plan, frozenset(read["layers"]) or LAYERS).write(out)
     if fmt == "json":
         click.echo(json.dumps(plan.to_json(), indent=2, sort_keys=False))
     elif fmt == "markdown":
         click.echo(render_plan_markdown(plan), nl=False)
     else:
         print_plan(console, plan)
+    if out and not plan.errors:
+        Console(stderr=True, highlight=False).print(f"Saved the plan to {out}; apply it with: edgec apply {out}")
     _plan_exit(plan)
 
 
@@ -344,6 +359,81 @@ def drift_command(spec: str, fmt: str, output: str | None, **read) -> None:
         else:
             click.echo(text, nl=False)
     _plan_exit(plan)
+
+
+def _read_options_for_apply(command):
+    return _read_options(command, ("cloudflare_rate", "read_timeout", "ignore_files"))
+
+
+@main.command("apply")
+@click.argument("target", metavar="SPEC|PLANFILE")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
+              help="Folder to compile into and run Terraform in (default: generated/<spec name>).")
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI). The safety rails still apply.")
+@click.option("--force", is_flag=True, help="Apply even what a safety rail refuses (see docs/apply.md).")
+@click.option("--terraform-bin", default="terraform", show_default=True, envvar="EDGEC_TERRAFORM_BIN",
+              help="terraform, or tofu for OpenTofu (env EDGEC_TERRAFORM_BIN).")
+@click.option("--plugin-dir", type=click.Path(file_okay=False, exists=True), envvar="EDGEC_PLUGIN_DIR",
+              help="Passed to `terraform init -plugin-dir` (env EDGEC_PLUGIN_DIR); by default Terraform's own "
+                   "CLI configuration (mirrors, caches) applies.")
+@click.option("--layer", "layers", multiple=True, type=click.Choice(["aws", "cloudflare"]),
+              help="Apply only this Terraform layer (repeatable; default: both, AWS first).")
+@_read_options_for_apply
+def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: bool, terraform_bin: str,
+                  plugin_dir: str | None, layers: tuple[str, ...], ignore_files: tuple[str, ...],
+                  cloudflare_rate: float, read_timeout: float) -> None:
+    """Apply SPEC, or a reviewed PLANFILE from `edgec plan --out`, through Terraform.
+
+    \b
+    1. compile into the output folder (default generated/<spec name>)
+    2. read live state; with a PLANFILE, refuse if the spec, the compiled output or the
+       live state changed since the plan was reviewed
+    3. terraform init and plan -out, per layer: AWS, then Cloudflare (planned after the
+       AWS apply when it needs load balancers that apply creates)
+    4. show each plan with the hostnames every change affects; check the safety rails
+    5. ask (or --auto-approve), apply exactly the saved plans, streaming Terraform's output
+    6. read live state again and say what, if anything, still differs
+
+    \b
+    Safety rails (refused unless --force): updates and deletes over 30% of a zone's or
+    gateway's owned resources (when it has 10 or more; tune with apply_limits in the spec),
+    a public hostname losing its DNS record, a load balancer replaced or destroyed, a
+    certificate covering a live host destroyed before its replacement exists, apex or NS
+    record changes. Envoy configuration is compiled, not deployed.
+
+    \b
+    Credentials: the standard AWS chain for the AWS layer; CLOUDFLARE_API_TOKEN for the
+    Cloudflare layer (its zone IDs go in terraform/cloudflare/terraform.tfvars).
+
+    \b
+    Exit codes: 0 applied (or nothing to do), 1 refused, cancelled, invalid spec, failed
+    read or failed Terraform command, 3 internal error, 64 wrong usage.
+
+    \b
+    Examples:
+      edgec apply examples/public-api/edge.yaml
+      edgec plan edge.yaml --out reviewed.plan && edgec apply reviewed.plan
+      edgec apply --auto-approve --layer aws edge.yaml          # in CI, AWS credentials only
+      edgec apply --terraform-bin tofu --plugin-dir /opt/tf-plugins edge.yaml
+    """
+    console = _console()
+    options = ApplyOptions(Terraform(terraform_bin, plugin_dir),
+                           _plan_options(cloudflare_rate, tuple(layers), (), read_timeout),
+                           out_dir, auto_approve, force, ignore_files)
+    try:
+        failed = Applier(console, options, _confirm_apply).run(target)
+    except (ApplyFailed, TerraformError, ValueError) as exc:
+        console.print(Text(f"{_marks()[1]} {exc}", style="bold red"))
+        sys.exit(EXIT_ERRORS)
+    if failed is not None:
+        _print_diagnostics(console, failed)
+        sys.exit(EXIT_ERRORS)
+
+
+def _confirm_apply() -> bool:
+    if not sys.stdin.isatty():
+        raise ApplyFailed("no terminal to ask for confirmation; review the plan above and use --auto-approve")
+    return click.prompt('Apply these changes? Only "yes" applies', default="", show_default=False) == "yes"
 
 
 @main.command("sandbox", context_settings={"ignore_unknown_options": True})

@@ -131,7 +131,10 @@ def _record(r: AwsRoute53Record) -> Block:
         lb = slug(r.alias_gateway)
         return block.block(Block("alias").attr("name", ref("aws_lb", lb, "dns_name"))
                            .attr("zone_id", ref("aws_lb", lb, "zone_id")).attr("evaluate_target_health", True))
-    return block.attr("ttl", r.ttl).attr("records", list(r.records))
+    # The provider wraps each TXT value in quotes itself: write the value without the outer quotes the IR
+    # (Route 53's own form) carries, or Route 53 stores them twice.
+    records = [value[1:-1] for value in r.records] if r.type == "TXT" else list(r.records)
+    return block.attr("ttl", r.ttl).attr("records", records)
 
 
 def _acm(r: AwsAcmCertificate, ir: IR) -> list[Block]:

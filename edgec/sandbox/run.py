@@ -49,12 +49,33 @@ def start_moto():
     except ImportError as exc:
         raise RuntimeError("the sandbox needs moto: pip install 'edgec[dev]'") from exc
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's HTTP server logs every request
+    _private_zone_when_vpc_given()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
     reset_moto(url)
     return server, url
+
+
+def _private_zone_when_vpc_given() -> None:
+    """moto 5 makes a Route 53 zone private only when HostedZoneConfig.PrivateZone is sent; AWS makes it
+    private whenever a VPC is given, and the AWS Terraform provider sends only the VPC. Without this,
+    zones Terraform creates in the sandbox come back public and every plan wants to re-add the VPC."""
+    from moto.route53.responses import Route53
+
+    if getattr(Route53.create_hosted_zone, "edgec_fixed", False):
+        return
+    original = Route53.create_hosted_zone
+
+    def create_hosted_zone(self):
+        vpc_id = self._get_param("VPC.VPCId")
+        if vpc_id and not self._get_param("HostedZoneConfig.PrivateZone"):
+            self.params.setdefault("HostedZoneConfig", {})["PrivateZone"] = "true"
+        return original(self)
+
+    create_hosted_zone.edgec_fixed = True
+    Route53.create_hosted_zone = create_hosted_zone
 
 
 def reset_moto(url: str) -> None:
@@ -69,9 +90,8 @@ class AppliedAws:
     nlb_dns_names: dict[str, str]  # gateway -> the DNS name moto gave its NLB
 
 
-def apply_to_moto(session, url: str, loaded_data: dict, spec_path: pathlib.Path) -> AppliedAws:
-    """Create the spec's VPC and subnets in moto, write the spec naming them to `spec_path`, and seed
-    moto with the AWS resources the spec implies, as if it had been applied."""
+def spec_for_moto(session, url: str, loaded_data: dict, spec_path: pathlib.Path) -> Spec:
+    """Create the spec's VPC and subnets in moto and write the spec naming them to `spec_path`."""
     data = copy.deepcopy(loaded_data)
     if data.get("aws"):
         _make_network(session, url, data)
@@ -81,6 +101,12 @@ def apply_to_moto(session, url: str, loaded_data: dict, spec_path: pathlib.Path)
     spec = validate(str(spec_path)).spec
     if spec is None:
         raise RuntimeError("the spec does not validate; run `edgec validate` first")
+    return spec
+
+
+def apply_to_moto(session, url: str, loaded_data: dict, spec_path: pathlib.Path) -> AppliedAws:
+    """`spec_for_moto`, then seed moto with the AWS resources the spec implies, as if it had been applied."""
+    spec = spec_for_moto(session, url, loaded_data, spec_path)
     desired = build_ir(spec)
     nlb = {}
     if spec.aws is not None:

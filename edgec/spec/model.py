@@ -96,6 +96,14 @@ class ZoneTls(SpecModel):
     """HTTP Strict Transport Security; leave out to keep it off."""
 
 
+class ApplyLimits(SpecModel):
+    max_change_percent: int = Field(30, ge=0, le=100, examples=[30])
+    """`edgec apply` refuses, without `--force`, to update or delete more than this share of the owned
+    resources of one zone or gateway at once."""
+    min_resources: int = Field(10, ge=1, examples=[10])
+    """The share is checked only when the zone or gateway holds at least this many owned resources."""
+
+
 class Zone(SpecModel):
     provider: Literal["cloudflare", "route53"] = Field(examples=["cloudflare"])
     """Who serves the zone's DNS: `cloudflare` (public, proxied) or `route53`."""
@@ -107,6 +115,8 @@ class Zone(SpecModel):
     """Extra VPCs to associate with a private zone, besides `aws.vpc_id`."""
     owner: str | None = None
     """Team that owns the zone."""
+    apply_limits: ApplyLimits = Field(default_factory=ApplyLimits)
+    """Safety rail of `edgec apply` for this zone (see docs/apply.md)."""
 
 
 # --- certificates ------------------------------------------------------------------------------
@@ -191,6 +201,8 @@ class Gateway(SpecModel):
     """Network Load Balancer settings."""
     owner: str | None = None
     """Team that owns the gateway."""
+    apply_limits: ApplyLimits = Field(default_factory=ApplyLimits)
+    """Safety rail of `edgec apply` for this gateway's load balancer, listeners and security group."""
 
 
 # --- services ----------------------------------------------------------------------------------

@@ -154,7 +154,7 @@ resource "aws_route53_record" "initech_internal_txt" {
   name    = "initech.internal"
   type    = "TXT"
   ttl     = 3600
-  records = ["\"owner=platform-team; contact=#platform-oncall\""]
+  records = ["owner=platform-team; contact=#platform-oncall"]
 }
 
 resource "aws_route53_record" "ldap_initech_internal_cname" {

@@ -1,0 +1,1 @@
+"""Apply: Terraform driven per layer, with reviewed-plan pinning and safety rails."""

@@ -1,0 +1,170 @@
+"""`edgec apply`: compile, read live state (and check a reviewed plan still holds), Terraform init and
+plan -out per layer (AWS before Cloudflare), the plans joined with edgec's summary, the safety rails,
+confirmation, then Terraform applies exactly the saved plans; finally live state is read again."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+from rich.console import Console
+from rich.text import Text
+
+from edgec.apply.pin import PlanFile, compiled_digest, live_digest, read_plan_file, spec_digest
+from edgec.apply.rails import Groups, check_rails
+from edgec.apply.terraform import Terraform, TerraformError, discard_plan
+from edgec.apply.tfplan import LayerPlan, read_plan
+from edgec.diff.make_plan import PlanOptions, make_plan
+from edgec.diff.plan import Plan
+from edgec.emit.compile import compile_spec, render_files
+from edgec.ir.build import build_ir
+from edgec.render.apply_text import print_layer_plans, print_refusals
+from edgec.render.plan_text import print_plan
+from edgec.spec.validate import Validation, validate
+
+TERRAFORM_LAYERS = ("aws", "cloudflare")  # apply order: the Cloudflare layer looks the NLBs up by name
+
+
+class ApplyFailed(Exception):
+    """Stops the apply; the message says why and what to do."""
+
+
+@dataclass
+class ApplyOptions:
+    terraform: Terraform
+    read: PlanOptions
+    out_dir: str | None = None  # default generated/<spec name>
+    auto_approve: bool = False
+    force: bool = False
+    ignore_files: tuple[str, ...] = ()
+
+
+def digests(validation: Validation, plan: Plan) -> dict[str, str]:
+    """What `edgec plan --out` pins and `edgec apply PLANFILE` checks again."""
+    spec = validation.spec
+    return {"spec": spec_digest(validation.files), "compiled": compiled_digest(render_files(spec, build_ir(spec))),
+            "live": live_digest(plan)}
+
+
+def plan_file(target: str, ignore_files: tuple[str, ...], validation: Validation, plan: Plan,
+              layers: frozenset[str]) -> PlanFile:
+    return PlanFile(os.path.abspath(target), [os.path.abspath(f) for f in ignore_files], sorted(layers),
+                    digests(validation, plan), plan.to_json())
+
+
+class Applier:
+    def __init__(self, console: Console, options: ApplyOptions, confirm: Callable[[], bool]):
+        self.console, self.options, self.confirm = console, options, confirm
+
+    def run(self, target: str) -> Validation | None:
+        """Apply `target` (a spec or a plan file). Raises ApplyFailed; returns the validation when the spec
+        has errors (for the caller to print), else None."""
+        pinned = read_plan_file(target)
+        spec_target, ignore_files = (pinned.spec, tuple(pinned.ignore_files)) if pinned else (
+            target, self.options.ignore_files)
+        read = dataclasses.replace(self.options.read, layers=frozenset(pinned.layers)) if pinned else self.options.read
+        validation = validate(spec_target, ignore_files)
+        if not validation.ok:
+            return validation
+        spec = validation.spec
+        with self.console.status("reading live state...") as status:
+            live = make_plan(spec, read, lambda message: status.update(message))
+        if live.errors:
+            print_plan(self.console, live)
+            raise ApplyFailed("nothing was applied: live state could not be read completely")
+        if pinned:
+            self._check_pinned(target, pinned, digests(validation, live))
+        self.console.print(Text("What differs from the live state (edgec plan):", style="bold"))
+        print_plan(self.console, live)
+        compiled = compile_spec(spec, self.options.out_dir or f"generated/{spec.name}")
+        layers = [layer for layer in TERRAFORM_LAYERS if layer in read.layers
+                  and os.path.isdir(os.path.join(compiled.out_dir, "terraform", layer))]
+        if not layers:
+            raise ApplyFailed("the spec compiles to no Terraform layer that was selected (--layer)")
+        self._apply_layers(spec, compiled.out_dir, layers)
+        self._verify(spec, read)
+        if spec.gateways:
+            self.console.print(f"Envoy configuration is in {os.path.join(compiled.out_dir, 'envoy')}: roll it out "
+                               "with your gateways (edgec apply does not deploy Envoy).")
+        return None
+
+    def _check_pinned(self, target: str, pinned: PlanFile, current: dict[str, str]) -> None:
+        mismatches = pinned.mismatches(current)
+        if mismatches:
+            raise ApplyFailed(f"refusing to apply {target}, made {pinned.created or 'earlier'}: "
+                              + "; ".join(mismatches)
+                              + ". Review again: edgec plan --out PLANFILE, then edgec apply PLANFILE")
+        self.console.print(Text(f"{target}: the spec, compiled output and live state are as reviewed.", style="green"))
+
+    def _apply_layers(self, spec, out_dir: str, layers: list[str]) -> None:
+        terraform = self.options.terraform
+        terraform.check()
+        dirs = {layer: os.path.join(out_dir, "terraform", layer) for layer in layers}
+        plans: list[LayerPlan] = []
+        deferred = []
+        for layer in layers:
+            if layer == "cloudflare" and _creates_load_balancers(plans):
+                deferred.append(layer)  # its aws_lb lookups need the NLBs the AWS plan creates
+                continue
+            plans.append(self._plan(layer, dirs[layer]))
+        self._review_and_apply(spec, plans)
+        for layer in deferred:
+            self.console.print(f"The {layer} layer is planned now: it looks up the load balancers just created.")
+            self._review_and_apply(spec, [self._plan(layer, dirs[layer])])
+
+    def _plan(self, layer: str, directory: str) -> LayerPlan:
+        terraform = self.options.terraform
+        with self.console.status(f"terraform init and plan: {layer} layer..."):
+            try:
+                terraform.init(directory)
+                terraform.plan(directory)
+                return read_plan(layer, directory, terraform.show(directory))
+            except TerraformError:
+                discard_plan(directory)
+                raise
+
+    def _review_and_apply(self, spec, plans: list[LayerPlan]) -> None:
+        print_layer_plans(self.console, Groups(spec, plans), plans)
+        refusals = check_rails(spec, plans)
+        print_refusals(self.console, refusals, self.options.force)
+        changing = [plan for plan in plans if plan.changing]
+        if refusals and not self.options.force:
+            self._discard(plans)
+            raise ApplyFailed(f"refused by {len(refusals)} safety rail(s); nothing in this step was applied")
+        if not changing:
+            self._discard(plans)
+            self.console.print(Text("Terraform: no changes to apply.", style="green"))
+            return
+        if not self.options.auto_approve and not self.confirm():
+            self._discard(plans)
+            raise ApplyFailed("cancelled; nothing in this step was applied")
+        for plan in plans:
+            if plan.changing:
+                self.console.print(Text(f"Applying the {plan.layer} layer...", style="bold"))
+                self.options.terraform.apply(plan.directory, echo=lambda line, layer=plan.layer: self.console.print(
+                    Text(f"  [{layer}] {line}"), highlight=False))
+            else:
+                discard_plan(plan.directory)
+
+    @staticmethod
+    def _discard(plans: list[LayerPlan]) -> None:
+        for plan in plans:
+            discard_plan(plan.directory)
+
+    def _verify(self, spec, read: PlanOptions) -> None:
+        """Read live state again: what Terraform cannot fix (rules added by hand to an owned security group,
+        records outside its state) is shown, not hidden."""
+        with self.console.status("reading live state again..."):
+            after = make_plan(spec, read)
+        if after.errors or after.has_changes:
+            self.console.print(Text("Applied, but live state still differs from the spec (outside Terraform's "
+                                    "state, or a read failed):", style="yellow"))
+            print_plan(self.console, after)
+        else:
+            self.console.print(Text("Applied; live state now matches the spec.", style="green"))
+
+
+def _creates_load_balancers(plans: list[LayerPlan]) -> bool:
+    return any(r.type == "aws_lb" and r.action in ("create", "replace") for plan in plans for r in plan.changing)

@@ -1,0 +1,176 @@
+"""`edgec apply` end to end: the real terraform binary and AWS provider against moto in server mode.
+
+The private-ingress example (with eight more records, so its main zone holds 20) is applied to an
+empty moto; then edgec's plan and Terraform's own plan must both find nothing to do, an out-of-band
+security group change is reported and restored, a reviewed plan file goes stale when the spec is
+edited, and deleting 40% of the zone needs --force. The provider is pointed at moto by an override
+file written next to the generated files, never by changing them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import boto3
+import pytest
+import yaml
+
+from conftest import ROOT, run_cli
+from edgec.sandbox.run import spec_for_moto, start_moto
+from edgec.spec.loader import load_spec
+
+TERRAFORM = shutil.which("terraform")
+PLUGINS = "/opt/tf-plugins"
+EXTRA = [f"batch{n}" for n in range(1, 9)]  # eight A records: initech.internal then holds 20
+ZONE = "initech.internal"
+
+pytestmark = [
+    pytest.mark.real_tool("terraform"),
+    pytest.mark.skipif(TERRAFORM is None, reason="terraform binary not found on PATH"),
+    pytest.mark.skipif(not os.path.isdir(PLUGINS), reason=f"AWS provider mirror {PLUGINS} not found"),
+]
+
+
+def provider_override(url: str) -> str:
+    endpoints = "\n".join(f'    {service} = "{url}"' for service in ("acm", "ec2", "elbv2", "route53", "sts"))
+    return (f'provider "aws" {{\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n'
+            f'  skip_metadata_api_check     = true\n  endpoints {{\n{endpoints}\n  }}\n}}\n')
+
+
+@pytest.fixture(scope="module")
+def estate(tmp_path_factory):
+    """moto with the network, the spec naming it, and the provider override; nothing applied yet."""
+    server, url = start_moto()
+    work = tmp_path_factory.mktemp("apply")
+    data = load_spec(str(ROOT / "examples" / "private-internal" / "edge.yaml")).data
+    data["dns"][ZONE] += [{"name": name, "type": "A", "content": f"10.9.0.{n}", "ttl": 300}
+                          for n, name in enumerate(EXTRA, start=1)]
+    region = data["aws"]["region"]
+    env = {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_DEFAULT_REGION": region, "EDGEC_PLUGIN_DIR": PLUGINS, "CHECKPOINT_DISABLE": "1"}
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    session = boto3.Session(region_name=region)
+    spec = work / "spec" / "edge.yaml"
+    spec_for_moto(session, url, data, spec)
+    out = work / "out"
+    (out / "terraform" / "aws").mkdir(parents=True)
+    (out / "terraform" / "aws" / "moto_override.tf").write_text(provider_override(url))
+    yield {"spec": spec, "out": out, "session": session, "work": work}
+    server.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def edgec(*args):
+    return run_cli(*args)
+
+
+def zone_records(session) -> set[str]:
+    route53 = session.client("route53")
+    zone = next(z for z in route53.list_hosted_zones()["HostedZones"] if z["Name"] == f"{ZONE}.")
+    sets = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+    return {s["Name"].rstrip(".") for s in sets if s["Type"] not in ("NS", "SOA")}
+
+
+@pytest.fixture(scope="module")
+def applied(estate):
+    result = edgec("apply", "--auto-approve", "-o", str(estate["out"]), str(estate["spec"]))
+    assert result.exit_code == 0, result.output
+    return estate, result
+
+
+def test_apply_creates_the_estate_and_both_plans_then_find_nothing_to_do(applied):
+    estate, result = applied
+    assert "Terraform plan, aws layer" in result.output and "to add" in result.output
+    assert "Applied; live state now matches the spec." in result.output
+    assert {f"{name}.{ZONE}" for name in EXTRA} <= zone_records(estate["session"])
+
+    plan = edgec("plan", str(estate["spec"]))
+    assert plan.exit_code == 0, plan.output
+    assert "No changes." in plan.output
+
+    layer = estate["out"] / "terraform" / "aws"
+    terraform = subprocess.run([TERRAFORM, "plan", "-detailed-exitcode", "-input=false", "-no-color"], cwd=layer,
+                               capture_output=True, text=True, timeout=600)
+    assert terraform.returncode == 0, terraform.stdout + terraform.stderr
+
+
+def test_a_security_group_rule_changed_out_of_band_is_reported_and_restored(applied):
+    estate, _ = applied
+    ec2 = estate["session"].client("ec2")
+    group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["initech-internal-data"]}])
+    group_id = group["SecurityGroups"][0]["GroupId"]
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])
+    rule = next(r for r in rules["SecurityGroupRules"] if r.get("CidrIpv4") == "10.41.0.0/16")
+    ec2.modify_security_group_rules(GroupId=group_id, SecurityGroupRules=[{
+        "SecurityGroupRuleId": rule["SecurityGroupRuleId"],
+        "SecurityGroupRule": {"IpProtocol": "tcp", "FromPort": 8443, "ToPort": 8443, "CidrIpv4": "0.0.0.0/0"}}])
+
+    drift = edgec("drift", str(estate["spec"]))
+    assert drift.exit_code == 2, drift.output
+    assert "0.0.0.0/0" in drift.output and "10.41.0.0/16" in drift.output
+
+    reviewed = estate["work"] / "restore.plan"
+    assert edgec("plan", "--out", str(reviewed), str(estate["spec"])).exit_code == 2
+    restore = edgec("apply", "--auto-approve", "-o", str(estate["out"]), str(reviewed))
+    assert restore.exit_code == 0, restore.output
+    assert "as reviewed" in restore.output
+    assert "aws_vpc_security_group_ingress_rule.data_https_10_41_0_0_16" in restore.output
+
+    after = edgec("drift", str(estate["spec"]))
+    assert after.exit_code == 0, after.output
+
+
+def test_a_plan_file_goes_stale_when_the_spec_changes_and_deleting_40_percent_needs_force(applied):
+    estate, _ = applied
+    spec = estate["spec"]
+    reviewed = estate["work"] / "before-edit.plan"
+    assert edgec("plan", "--out", str(reviewed), str(spec)).exit_code == 0
+
+    data = yaml.safe_load(spec.read_text())
+    data["dns"][ZONE] = [r for r in data["dns"][ZONE] if r["name"] not in EXTRA]  # 8 of its 20 records
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    stale = edgec("apply", "--auto-approve", "-o", str(estate["out"]), str(reviewed))
+    assert stale.exit_code == 1, stale.output
+    assert "the spec changed since the plan was made" in stale.output
+
+    refused = edgec("apply", "--auto-approve", "-o", str(estate["out"]), str(spec))
+    assert refused.exit_code == 1, refused.output
+    assert "refused [change-share]: zone initech.internal: 8 of its 21 owned resources" in refused.output
+    assert {f"{name}.{ZONE}" for name in EXTRA} <= zone_records(estate["session"])  # nothing was deleted
+
+    forced = edgec("apply", "--auto-approve", "--force", "-o", str(estate["out"]), str(spec))
+    assert forced.exit_code == 0, forced.output
+    assert "8 to destroy" in forced.output
+    assert not {f"{name}.{ZONE}" for name in EXTRA} & zone_records(estate["session"])
+    assert edgec("plan", str(spec)).exit_code == 0
+
+
+
+def test_replacing_the_load_balancers_or_editing_the_apex_is_refused(applied):
+    estate, _ = applied
+    spec = estate["spec"]
+    original = spec.read_text()
+    data = yaml.safe_load(original)
+    data["aws"]["subnets"]["private"] = data["aws"]["subnets"]["private"][:2]  # an NLB cannot drop a subnet
+    apex = next(r for r in data["dns"][ZONE] if r["name"] == "@")
+    apex["content"] = "owner=someone-else"
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        refused = edgec("apply", "--auto-approve", "-o", str(estate["out"]), str(spec))
+    finally:
+        spec.write_text(original)
+    assert refused.exit_code == 1, refused.output
+    assert refused.output.count("refused [nlb-replace]") == 2
+    assert "load balancer initech-internal-data (aws_lb.data) would be replaced" in refused.output
+    assert "refused [apex-ns]: apex TXT record initech.internal would be updated" in refused.output
+    balancers = estate["session"].client("elbv2").describe_load_balancers()["LoadBalancers"]
+    assert [len(lb["AvailabilityZones"]) for lb in balancers] == [3, 3]  # nothing was applied
+    assert edgec("plan", str(spec)).exit_code == 0

@@ -1,0 +1,114 @@
+"""The safety rails of `edgec apply`, on plans in the shape `terraform show -json` gives (the same
+parser reads the real ones in test_apply_e2e.py), for the public-api example: a Cloudflare zone,
+two public gateways, an origin CA certificate and an ACM certificate."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import ROOT
+from edgec.apply.rails import check_rails
+from edgec.apply.tfplan import read_plan
+from edgec.spec.validate import validate
+
+SPEC = validate(str(ROOT / "examples" / "public-api" / "edge.yaml")).spec
+ACTIONS = {"create": ["create"], "update": ["update"], "delete": ["delete"], "no-op": ["no-op"],
+           "replace": ["delete", "create"], "replace-cbd": ["create", "delete"]}
+
+
+def resource(address: str, action: str, **values) -> dict:
+    kind, name = address.split(".")
+    before = None if action == "create" else dict(values)
+    after = None if action == "delete" else dict(values)
+    return {"address": address, "mode": "managed", "type": kind, "name": name,
+            "change": {"actions": ACTIONS[action], "before": before, "after": after}}
+
+
+def record(name: str, action: str, type_: str = "TXT") -> dict:
+    return resource(f"cloudflare_dns_record.{name.replace('.', '_')}_{type_.lower()}", action, name=name, type=type_)
+
+
+def rails(*resources, spec=SPEC, layer="cloudflare") -> dict[str, list[str]]:
+    found = {}
+    for refusal in check_rails(spec, [read_plan(layer, f"terraform/{layer}", {"resource_changes": list(resources)})]):
+        found.setdefault(refusal.rail, []).append(refusal.message)
+    return found
+
+
+def zone_records(count: int, changed: int, action: str = "update") -> list[dict]:
+    return [record(f"r{n}.acme.com", action if n < changed else "no-op") for n in range(count)]
+
+
+def test_changing_more_than_30_percent_of_a_zone_is_refused():
+    found = rails(*zone_records(10, 4))
+    assert found["change-share"] == [
+        "zone acme.com: 4 of its 10 owned resources would be updated or deleted (40%, more than 30%); if that is "
+        "intended, use --force, or raise zones.acme.com.apply_limits.max_change_percent"]
+
+
+@pytest.mark.parametrize("count, changed", [(10, 3), (9, 9)], ids=["exactly-30-percent", "below-min-resources"])
+def test_the_share_rail_allows_30_percent_and_small_zones(count, changed):
+    assert "change-share" not in rails(*zone_records(count, changed))
+
+
+def test_new_resources_do_not_count_as_owned():
+    assert "change-share" not in rails(*zone_records(10, 3), *[record(f"new{n}.acme.com", "create") for n in range(20)])
+
+
+def test_the_share_limit_is_tuned_per_zone_in_the_spec(tmp_path):
+    text = (ROOT / "examples" / "public-api" / "edge.yaml").read_text()
+    zone = "  acme.com:\n    provider: cloudflare\n"
+    assert zone in text
+    path = tmp_path / "edge.yaml"
+    path.write_text(text.replace(zone, zone + "    apply_limits: {max_change_percent: 50}\n"))
+    tuned = validate(str(path)).spec
+    assert "change-share" not in rails(*zone_records(10, 4), spec=tuned)
+    assert "change-share" in rails(*zone_records(10, 6), spec=tuned)
+
+
+def test_gateway_resources_are_counted_per_gateway():
+    rules = [resource(f"aws_vpc_security_group_ingress_rule.public_https_10_0_{n}_0_24", "delete" if n < 5 else "no-op",
+                      cidr_ipv4=f"10.0.{n}.0/24") for n in range(12)]
+    found = rails(*rules, layer="aws")
+    assert found["change-share"][0].startswith("gateway public: 5 of its 12 owned resources")
+
+
+def test_a_public_hostname_losing_its_address_record_is_refused():
+    found = rails(record("api.acme.com", "delete", "CNAME"))
+    assert found["dns-loss"] == ["public hostname api.acme.com would lose its DNS record (its last address record "
+                                 "is deleted); use --force if it is meant to go offline"]
+
+
+def test_moving_a_hostname_to_a_new_record_is_not_a_loss():
+    moved = [record("api.acme.com", "delete", "CNAME"), record("api.acme.com", "create", "A")]
+    assert "dns-loss" not in rails(*moved)
+    assert "dns-loss" not in rails(record("old.acme.com", "delete", "TXT"))
+
+
+def test_a_replaced_load_balancer_names_the_hosts_that_lose_it():
+    nlb = resource("aws_lb.public", "replace", name="acme-prod-public", dns_name="acme-prod-public-1.elb.amazonaws.com")
+    message = rails(nlb, layer="aws")["nlb-replace"][0]
+    assert "would be replaced (its DNS name changes)" in message
+    assert "acme-prod-public-1.elb.amazonaws.com stops answering for api.acme.com, docs.acme.com" in message
+    assert "would be destroyed" in rails(resource("aws_lb.public", "delete", name="acme-prod-public"),
+                                         layer="aws")["nlb-replace"][0]
+
+
+def test_a_certificate_destroyed_before_its_replacement_is_refused_only_when_it_covers_a_host():
+    origin = dict(hostnames=["acme.com", "*.acme.com"], request_type="origin-ecc")
+    found = rails(resource("cloudflare_origin_ca_certificate.acme_origin", "replace", **origin))
+    assert "covers api.acme.com, docs.acme.com, partners.acme.com" in found["certificate"][0]
+    assert "certificate" not in rails(resource("cloudflare_origin_ca_certificate.acme_origin", "replace-cbd", **origin))
+    unused = resource("aws_acm_certificate.old", "delete", domain_name="old.example.org", subject_alternative_names=[])
+    assert "certificate" not in rails(unused, layer="aws")
+
+
+@pytest.mark.parametrize("change, refused", [
+    (record("acme.com", "update"), True),  # an apex record edited
+    (record("acme.com", "create"), False),  # a new apex record changes nothing that exists
+    (record("acme.com", "create", "NS"), True),  # NS records, whatever the change
+    (record("team.acme.com", "create", "NS"), True),  # a delegation
+    (record("www.acme.com", "update"), False),
+], ids=["apex-update", "apex-create", "apex-ns-create", "subdomain-ns", "plain-update"])
+def test_apex_and_ns_changes(change, refused):
+    assert ("apex-ns" in rails(change)) is refused
