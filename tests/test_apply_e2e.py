@@ -118,6 +118,11 @@ def test_a_security_group_rule_changed_out_of_band_is_reported_and_restored(appl
 
     reviewed = estate["work"] / "restore.plan"
     assert edgec("plan", "--out", str(reviewed), str(estate["spec"])).exit_code == 2
+    unattended = edgec("apply", "-o", str(estate["out"]), str(reviewed))  # no terminal, no --auto-approve
+    assert unattended.exit_code == 1, unattended.output
+    assert "no terminal to ask for confirmation" in unattended.output
+    assert edgec("drift", str(estate["spec"])).exit_code == 2  # nothing was applied
+
     restore = edgec("apply", "--auto-approve", "-o", str(estate["out"]), str(reviewed))
     assert restore.exit_code == 0, restore.output
     assert "as reviewed" in restore.output
@@ -174,3 +179,20 @@ def test_replacing_the_load_balancers_or_editing_the_apex_is_refused(applied):
     balancers = estate["session"].client("elbv2").describe_load_balancers()["LoadBalancers"]
     assert [len(lb["AvailabilityZones"]) for lb in balancers] == [3, 3]  # nothing was applied
     assert edgec("plan", str(spec)).exit_code == 0
+
+
+def test_an_acm_certificate_validated_in_cloudflare_stops_the_first_apply_with_the_steps(applied):
+    estate, _ = applied
+    data = load_spec(str(ROOT / "examples" / "public-api" / "edge.yaml")).data
+    spec = estate["work"] / "public-api" / "edge.yaml"
+    session = boto3.Session(region_name=data["aws"]["region"])
+    spec_for_moto(session, os.environ["AWS_ENDPOINT_URL"], data, spec)
+    out = estate["work"] / "public-api-out"
+    (out / "terraform" / "aws").mkdir(parents=True)
+    (out / "terraform" / "aws" / "moto_override.tf").write_text(provider_override(os.environ["AWS_ENDPOINT_URL"]))
+
+    result = edgec("apply", "--auto-approve", "--layer", "aws", "-o", str(out), str(spec))
+    assert result.exit_code == 1, result.output
+    assert "ACM certificate(s) partners-acm are validated by records in Cloudflare zones" in result.output
+    assert session.client("elbv2").describe_load_balancers()["LoadBalancers"] == []  # nothing was applied
+    assert not (out / "terraform" / "aws" / ".edgec.tfplan").exists()

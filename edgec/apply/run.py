@@ -20,6 +20,7 @@ from edgec.diff.make_plan import PlanOptions, make_plan
 from edgec.diff.plan import Plan
 from edgec.emit.compile import compile_spec, render_files
 from edgec.ir.build import build_ir
+from edgec.ir.model import AwsAcmCertificate
 from edgec.render.apply_text import print_layer_plans, print_refusals
 from edgec.render.plan_text import print_plan
 from edgec.spec.validate import Validation, validate
@@ -101,29 +102,58 @@ class Applier:
     def _apply_layers(self, spec, out_dir: str, layers: list[str]) -> None:
         terraform = self.options.terraform
         terraform.check()
-        dirs = {layer: os.path.join(out_dir, "terraform", layer) for layer in layers}
         plans: list[LayerPlan] = []
         deferred = []
         for layer in layers:
             if layer == "cloudflare" and _creates_load_balancers(plans):
                 deferred.append(layer)  # its aws_lb lookups need the NLBs the AWS plan creates
                 continue
-            plans.append(self._plan(layer, dirs[layer]))
+            plans.append(self._plan(spec, layer, out_dir))
+            if layer == "aws":
+                self._check_acm_validation(spec, plans[-1])
         self._review_and_apply(spec, plans)
         for layer in deferred:
             self.console.print(f"The {layer} layer is planned now: it looks up the load balancers just created.")
-            self._review_and_apply(spec, [self._plan(layer, dirs[layer])])
+            self._review_and_apply(spec, [self._plan(spec, layer, out_dir)])
 
-    def _plan(self, layer: str, directory: str) -> LayerPlan:
+    def _plan(self, spec, layer: str, out_dir: str) -> LayerPlan:
         terraform = self.options.terraform
+        directory = os.path.join(out_dir, "terraform", layer)
         with self.console.status(f"terraform init and plan: {layer} layer..."):
             try:
                 terraform.init(directory)
-                terraform.plan(directory)
+                variables = self._acm_validation_records(spec, out_dir) if layer == "cloudflare" else None
+                terraform.plan(directory, variables)
                 return read_plan(layer, directory, terraform.show(directory))
             except TerraformError:
                 discard_plan(directory)
                 raise
+
+    def _acm_validation_records(self, spec, out_dir: str) -> dict | None:
+        """The AWS layer's ACM validation records, for the Cloudflare layer to create (without them, it
+        would plan to delete the records that keep those certificates renewing)."""
+        if not _validated_in_cloudflare(spec):
+            return None
+        aws = os.path.join(out_dir, "terraform", "aws")
+        self.options.terraform.init(aws)
+        records = self.options.terraform.outputs(aws).get("acm_validation_records")
+        if records is None:
+            raise ApplyFailed("the Cloudflare layer needs the AWS layer's acm_validation_records output; "
+                              "apply the AWS layer first (see the three steps in docs/apply.md)")
+        return {"acm_validation_records": records}
+
+    def _check_acm_validation(self, spec, aws: LayerPlan) -> None:
+        """A first apply of an ACM certificate validated in a Cloudflare zone would wait (for an hour) for a
+        record only the Cloudflare layer creates: stop and say how to do it in three steps."""
+        waiting = sorted(r.name for r in aws.changing if r.type == "aws_acm_certificate_validation"
+                         and r.action == "create" and r.name in _validated_in_cloudflare(spec))
+        if waiting:
+            self._discard([aws])
+            raise ApplyFailed(
+                f"ACM certificate(s) {', '.join(waiting)} are validated by records in Cloudflare zones, which the "
+                "Cloudflare layer creates from the AWS layer's output; their first apply takes three steps "
+                "(docs/apply.md): terraform apply -target=aws_acm_certificate.NAME -target=aws_lb.GATEWAY in the AWS "
+                "layer's folder, then edgec apply --layer cloudflare, then edgec apply")
 
     def _review_and_apply(self, spec, plans: list[LayerPlan]) -> None:
         print_layer_plans(self.console, Groups(spec, plans), plans)
@@ -164,6 +194,12 @@ class Applier:
             print_plan(self.console, after)
         else:
             self.console.print(Text("Applied; live state now matches the spec.", style="green"))
+
+
+def _validated_in_cloudflare(spec) -> set[str]:
+    """Terraform names of the ACM certificates with a name in a Cloudflare zone."""
+    return {r.name for r in build_ir(spec) if isinstance(r, AwsAcmCertificate)
+            and any(provider == "cloudflare" for _, _, provider in r.validation_zones)}
 
 
 def _creates_load_balancers(plans: list[LayerPlan]) -> bool:

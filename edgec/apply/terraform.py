@@ -38,10 +38,15 @@ class Terraform:
         args = ["init", "-input=false"] + ([f"-plugin-dir={self.plugin_dir}"] if self.plugin_dir else [])
         self._run(layer_dir, args)
 
-    def plan(self, layer_dir: str) -> str:
-        """Save a plan in the layer's folder; returns its path."""
-        self._run(layer_dir, ["plan", "-input=false", f"-out={PLAN_FILE}"])
+    def plan(self, layer_dir: str, variables: dict | None = None) -> str:
+        """Save a plan in the layer's folder; returns its path. `variables` are passed as -var (JSON values)."""
+        args = [f"-var={name}={json.dumps(value)}" for name, value in sorted((variables or {}).items())]
+        self._run(layer_dir, ["plan", "-input=false", f"-out={PLAN_FILE}", *args])
         return os.path.join(layer_dir, PLAN_FILE)
+
+    def outputs(self, layer_dir: str) -> dict:
+        """The layer's outputs from its state: name -> value."""
+        return {name: output["value"] for name, output in json.loads(self._run(layer_dir, ["output", "-json"])).items()}
 
     def show(self, layer_dir: str) -> dict:
         return json.loads(self._run(layer_dir, ["show", "-json", PLAN_FILE]))
