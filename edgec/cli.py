@@ -22,6 +22,8 @@ from edgec.emit.envoy_check import check_envoy
 from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE
 from edgec.diff.plan import Plan
 from edgec.render.drift import drift_html, drift_json, drift_markdown, drift_text_lines
+from edgec.policy.check import check_policies
+from edgec.render.check_report import check_json, check_junit, check_sarif, print_check
 from edgec.render.plan_markdown import render_plan_markdown
 from edgec.sandbox.run import run_in_sandbox, start_sandbox
 from edgec.spec.loader import load_spec
@@ -167,6 +169,53 @@ def _print_text(results: list[Validation]) -> None:
             summary = Text(f"{_marks()[1]} {r.target}: {errors} error{'s' * (errors != 1)}, "
                            f"{warnings} warning{'s' * (warnings != 1)} ({files})", style="bold red")
         console.print(summary)
+
+
+@main.command("check")
+@click.argument("spec", metavar="SPEC")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit"]), default="text",
+              show_default=True, help="sarif for GitHub code scanning, junit for CI test reports.")
+@click.option("--fail-on", type=click.Choice(["note", "warning", "error", "never"]), default="error",
+              show_default=True, help="Exit 1 when an unsuppressed finding is at least this severe.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here, not stdout.")
+def check_command(spec: str, fmt: str, fail_on: str, output: str | None) -> None:
+    """Check SPEC and its compiled output against edgec's policies (EDGE001...), offline.
+
+    Each finding names its policy, severity, the spec FILE:LINE:COL, why it matters and the fix.
+    Suppress one inline, with a reason (required), on the finding's line or above the element:
+
+    \b
+      # edgec:allow EDGE011 the admin UI is behind Cloudflare Access
+      - host: admin.acme.com
+
+    \b
+    Exit codes: 0 no finding at or above --fail-on, 1 findings (or an invalid spec),
+    3 internal error, 64 wrong usage.
+
+    \b
+    Examples:
+      edgec check examples/public-api/edge.yaml
+      edgec check --format sarif -o edgec.sarif edge.yaml     # upload with github/codeql-action/upload-sarif
+      edgec check --format junit -o edgec-junit.xml --fail-on warning edge.yaml
+    """
+    console = _console()
+    result = validate(spec)
+    if not result.ok:
+        _print_diagnostics(console, result)
+        sys.exit(EXIT_ERRORS)
+    results = check_policies(result)
+    if fmt == "text" and not output:
+        print_check(console, spec, results, fail_on)
+    else:
+        text = {"text": lambda: "".join(f"{r.location}: {r.policy.id}: {r.message}\n" for r in results),
+                "json": lambda: json.dumps(check_json(spec, results, fail_on), indent=2) + "\n",
+                "sarif": lambda: json.dumps(check_sarif(results), indent=2) + "\n",
+                "junit": lambda: check_junit(spec, results, fail_on)}[fmt]()
+        if output:
+            pathlib.Path(output).write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+    sys.exit(EXIT_ERRORS if any(r.fails(fail_on) for r in results) else EXIT_OK)
 
 
 @main.command("compile")
