@@ -23,7 +23,7 @@ from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE
 from edgec.diff.plan import Plan
 from edgec.render.drift import drift_html, drift_json, drift_markdown, drift_text_lines
 from edgec.policy.check import check_policies
-from edgec.render.check_report import check_json, check_junit, check_sarif, print_check
+from edgec.render.check_report import ALL_POLICIES, check_json, check_junit, check_sarif, print_check
 from edgec.render.plan_markdown import render_plan_markdown
 from edgec.sandbox.run import run_in_sandbox, start_sandbox
 from edgec.spec.loader import load_spec
@@ -172,13 +172,14 @@ def _print_text(results: list[Validation]) -> None:
 
 
 @main.command("check")
-@click.argument("spec", metavar="SPEC")
+@click.argument("spec", metavar="SPEC", required=False)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit"]), default="text",
               show_default=True, help="sarif for GitHub code scanning, junit for CI test reports.")
 @click.option("--fail-on", type=click.Choice(["note", "warning", "error", "never"]), default="error",
               show_default=True, help="Exit 1 when an unsuppressed finding is at least this severe.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here, not stdout.")
-def check_command(spec: str, fmt: str, fail_on: str, output: str | None) -> None:
+@click.option("--list", "list_policies", is_flag=True, help="List the policies (ID, severity, title) and exit.")
+def check_command(spec: str | None, fmt: str, fail_on: str, output: str | None, list_policies: bool) -> None:
     """Check SPEC and its compiled output against edgec's policies (EDGE001...), offline.
 
     Each finding names its policy, severity, the spec FILE:LINE:COL, why it matters and the fix.
@@ -197,8 +198,15 @@ def check_command(spec: str, fmt: str, fail_on: str, output: str | None) -> None
       edgec check examples/public-api/edge.yaml
       edgec check --format sarif -o edgec.sarif edge.yaml     # upload with github/codeql-action/upload-sarif
       edgec check --format junit -o edgec-junit.xml --fail-on warning edge.yaml
+      edgec check --list
     """
     console = _console()
+    if list_policies:
+        for p in ALL_POLICIES:
+            console.print(f"{p.id}  {p.severity:<7}  {p.title}")
+        return
+    if spec is None:
+        raise click.UsageError("missing argument SPEC (or use --list)")
     result = validate(spec)
     if not result.ok:
         _print_diagnostics(console, result)

@@ -14,7 +14,7 @@ from hypothesis import settings
 from edgec.cli import main
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "edge.yaml").is_file())  # not examples/ci
 
 _tool_outcomes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
 

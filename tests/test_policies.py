@@ -124,6 +124,15 @@ def test_every_policy_has_a_fixture_and_a_stable_documented_id():
         assert p.severity in ("note", "warning", "error") and p.title and p.rationale and p.fix
 
 
+def test_docs_and_list_name_every_policy():
+    docs = (pathlib.Path(__file__).parent.parent / "docs" / "ci.md").read_text()
+    listed = run_cli("check", "--list")
+    assert listed.exit_code == 0
+    for p in POLICIES:
+        assert f"| {p.id} | {p.severity} | {p.title} |" in docs
+        assert p.id in listed.output and p.title in listed.output
+
+
 def _subject(tmp_path) -> Subject:
     spec = validate(str(write_spec(tmp_path, copy.deepcopy(BASE)))).spec
     ir = build_ir(spec)
