@@ -22,7 +22,9 @@ from edgec.emit.envoy_check import check_envoy
 from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE
 from edgec.diff.plan import Plan
 from edgec.render.drift import drift_html, drift_json, drift_markdown, drift_text_lines
+from edgec.diff.spec_changes import load_version, spec_changes
 from edgec.policy.check import check_policies
+from edgec.render.spec_changes import pr_comment, print_spec_changes, spec_changes_markdown
 from edgec.render.check_report import ALL_POLICIES, check_json, check_junit, check_sarif, print_check
 from edgec.render.plan_markdown import render_plan_markdown
 from edgec.sandbox.run import run_in_sandbox, start_sandbox
@@ -378,6 +380,64 @@ def plan_command(spec: str, fmt: str, out: str | None, **read) -> None:
     if out and not plan.errors:
         Console(stderr=True, highlight=False).print(f"Saved the plan to {out}; apply it with: edgec apply {out}")
     _plan_exit(plan)
+
+
+@main.command("diff")
+@click.argument("base", metavar="BASE")
+@click.argument("head", metavar="HEAD")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="markdown for a pull-request comment.")
+@click.option("--live", is_flag=True, help="Also read live state for HEAD (as `edgec plan`) and combine both into "
+                                          "one comment (markdown) or report.")
+@_read_options
+def diff_command(base: str, head: str, fmt: str, live: bool, ignore_files: tuple[str, ...], **read) -> None:
+    """What changes between two versions of a spec, grouped by hostname.
+
+    BASE and HEAD are spec paths (files or folders) or git revisions of one, as REV:PATH
+    (origin/main:edge/, HEAD~1:edge.yaml; PATH from the top of the repository). Destructive
+    changes (a host, route, record or WAF rule removed, TLS weakened, exposure changed) are flagged.
+    With --live, HEAD is also compared with the live estate, and --format markdown gives the one
+    pull-request comment: a single line, "edgec: no changes.", when nothing differs.
+
+    \b
+    Exit codes: 0 no changes, 2 changes, 1 an invalid spec or a failed read, 64 wrong usage.
+
+    \b
+    Examples:
+      edgec diff origin/main:examples/multi-team/ examples/multi-team/
+      edgec diff HEAD~1:edge.yaml HEAD:edge.yaml --format markdown
+      edgec diff origin/main:edge/ edge/ --live --format markdown > comment.md
+    """
+    console = _console()
+    versions = []
+    for target in (base, head):
+        try:
+            result = load_version(target)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="BASE" if target is base else "HEAD")
+        if not result.ok:
+            _print_diagnostics(console, result)
+            console.print(Text(f"{_marks()[1]} {target}: not compared, fix the errors above", style="bold red"))
+            sys.exit(EXIT_ERRORS)
+        versions.append(result)
+    changes = spec_changes(versions[0].spec, versions[1].spec, base_label=base, head_label=head)
+    plan = None
+    if live:
+        with console.status("reading live state...") as status:
+            plan = make_plan(versions[1].spec, _plan_options(**read),
+                             progress=lambda message: status.update(message))
+    if fmt == "markdown":
+        text = pr_comment(changes, plan) if live else spec_changes_markdown(changes)
+        click.echo(text, nl=not text.endswith("\n"))
+    elif fmt == "json":
+        click.echo(json.dumps({"spec": changes.to_json(), "plan": plan.to_json() if plan else None}, indent=2))
+    else:
+        print_spec_changes(console, changes)
+        if plan is not None:
+            print_plan(console, plan)
+    if plan is not None and plan.errors:
+        sys.exit(EXIT_ERRORS)
+    sys.exit(EXIT_CHANGES if changes.has_changes or (plan is not None and plan.has_changes) else EXIT_OK)
 
 
 @main.command("drift")

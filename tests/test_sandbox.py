@@ -29,3 +29,22 @@ def test_sandbox_without_drift_plans_clean(tmp_path):
     result = run_cli("sandbox", "--no-drift", str(ROOT / "examples" / "private-internal" / "edge.yaml"),
                      "--dir", str(tmp_path / "s"), "--", "sh", "-c", command)
     assert result.exit_code == 0, out.read_text()
+
+
+def test_the_pr_comment_is_one_line_when_neither_spec_nor_live_state_changes(tmp_path):
+    out = tmp_path / "comment.md"
+    command = f"{sys.executable} -m edgec diff {{spec}} {{spec}} --live --format markdown > {out}"
+    result = run_cli("sandbox", "--no-drift", str(ROOT / "examples" / "public-api" / "edge.yaml"),
+                     "--dir", str(tmp_path / "s"), "--", "sh", "-c", command)
+    assert result.exit_code == 0, out.read_text()
+    assert out.read_text() == "edgec: no changes.\n"
+
+
+def test_the_pr_comment_shows_the_live_drift_beside_the_spec_change(tmp_path):
+    out = tmp_path / "comment.md"
+    command = f"{sys.executable} -m edgec diff {{spec}} {{spec}} --live --format markdown > {out}"
+    result = run_cli("sandbox", str(ROOT / "examples" / "public-api" / "edge.yaml"),
+                     "--dir", str(tmp_path / "s"), "--", "sh", "-c", command)
+    assert result.exit_code == 2, out.read_text()
+    comment = out.read_text()
+    assert "No spec changes" in comment and "sip.acme.com" in comment and "legacy.acme.com" in comment
