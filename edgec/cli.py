@@ -24,6 +24,8 @@ from edgec.diff.plan import Plan
 from edgec.render.drift import drift_html, drift_json, drift_markdown, drift_text_lines
 from edgec.diff.spec_changes import load_version, spec_changes
 from edgec.policy.check import check_policies
+from edgec.render.trace_text import print_trace
+from edgec.trace import trace_url
 from edgec.render.spec_changes import pr_comment, print_spec_changes, spec_changes_markdown
 from edgec.render.check_report import ALL_POLICIES, check_json, check_junit, check_sarif, print_check
 from edgec.render.plan_markdown import render_plan_markdown
@@ -226,6 +228,47 @@ def check_command(spec: str | None, fmt: str, fail_on: str, output: str | None, 
         else:
             click.echo(text, nl=False)
     sys.exit(EXIT_ERRORS if any(r.fails(fail_on) for r in results) else EXIT_OK)
+
+
+@main.command("trace")
+@click.argument("url", metavar="URL")
+@click.argument("spec", metavar="SPEC")
+@click.option("-X", "--method", default="GET", show_default=True, help="HTTP method of the request.")
+@click.option("-H", "--header", "headers", multiple=True, metavar="NAME:VALUE", help="A request header (repeatable).")
+def trace_command(url: str, spec: str, method: str, headers: tuple[str, ...]) -> None:
+    """Walk one URL through every layer of SPEC, statically: DNS, Cloudflare, WAF, NLB, Envoy
+    listener, filter chain, virtual host and route, and the cluster it reaches.
+
+    WAF rules are evaluated where their conditions are on the host, path, query or method; the rest
+    are "may match". When nothing matches, the last line says at which layer the request dies.
+
+    \b
+    Exit codes: 0 the request reaches a cluster (or a redirect), 1 it dies at a layer (or the
+    spec is invalid), 64 wrong usage (e.g. not an http(s) URL).
+
+    \b
+    Examples:
+      edgec trace https://api.acme.com/v1/payments examples/public-api/edge.yaml -X POST
+      edgec trace https://grpc.initech.internal/initech.orders.v1.OrderService/Get \\
+          -H content-type:application/grpc examples/private-internal/edge.yaml
+    """
+    console = _console()
+    parsed = {}
+    for entry in headers:
+        name, sep, value = entry.partition(":")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"'{entry}' is not NAME:VALUE", param_hint="--header")
+        parsed[name.strip().lower()] = value.strip()
+    result = validate(spec)
+    if not result.ok:
+        _print_diagnostics(console, result)
+        sys.exit(EXIT_ERRORS)
+    try:
+        trace = trace_url(result.spec, url, method.upper(), parsed)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="URL")
+    print_trace(console, trace)
+    sys.exit(EXIT_ERRORS if trace.dies_at is not None else EXIT_OK)
 
 
 @main.command("compile")

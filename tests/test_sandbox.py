@@ -10,11 +10,17 @@ from conftest import ROOT, run_cli
 pytestmark = pytest.mark.real_tool("moto_server")
 
 
-def test_sandbox_runs_a_plan_that_finds_the_drift(tmp_path):
-    out = tmp_path / "plan.json"
-    command = f"{sys.executable} -m edgec plan --format json {{spec}} > {out}"
-    result = run_cli("sandbox", str(ROOT / "examples" / "public-api" / "edge.yaml"), "--dir", str(tmp_path / "s"),
+def sandboxed(tmp_path, example: str, edgec_args: str, out_name: str, *flags: str):
+    """Run `python -m edgec EDGEC_ARGS > OUT` in a sandbox of the example; `{spec}` is the sandbox's spec."""
+    out = tmp_path / out_name
+    command = f"{sys.executable} -m edgec {edgec_args} > {out}"
+    result = run_cli("sandbox", *flags, str(ROOT / "examples" / example / "edge.yaml"), "--dir", str(tmp_path / "s"),
                      "--", "sh", "-c", command)
+    return result, out
+
+
+def test_sandbox_runs_a_plan_that_finds_the_drift(tmp_path):
+    result, out = sandboxed(tmp_path, "public-api", "plan --format json {spec}", "plan.json")
     assert result.exit_code == 2, result.output  # the plan's own exit code: changes found
     assert "drift: opened tcp/22" in result.output
     report = json.loads(out.read_text())
@@ -24,27 +30,19 @@ def test_sandbox_runs_a_plan_that_finds_the_drift(tmp_path):
 
 
 def test_sandbox_without_drift_plans_clean(tmp_path):
-    out = tmp_path / "plan.json"
-    command = f"{sys.executable} -m edgec plan --format json {{spec}} > {out}"
-    result = run_cli("sandbox", "--no-drift", str(ROOT / "examples" / "private-internal" / "edge.yaml"),
-                     "--dir", str(tmp_path / "s"), "--", "sh", "-c", command)
+    result, out = sandboxed(tmp_path, "private-internal", "plan --format json {spec}", "plan.json", "--no-drift")
     assert result.exit_code == 0, out.read_text()
 
 
 def test_the_pr_comment_is_one_line_when_neither_spec_nor_live_state_changes(tmp_path):
-    out = tmp_path / "comment.md"
-    command = f"{sys.executable} -m edgec diff {{spec}} {{spec}} --live --format markdown > {out}"
-    result = run_cli("sandbox", "--no-drift", str(ROOT / "examples" / "public-api" / "edge.yaml"),
-                     "--dir", str(tmp_path / "s"), "--", "sh", "-c", command)
+    result, out = sandboxed(tmp_path, "public-api", "diff {spec} {spec} --live --format markdown", "comment.md",
+                            "--no-drift")
     assert result.exit_code == 0, out.read_text()
     assert out.read_text() == "edgec: no changes.\n"
 
 
 def test_the_pr_comment_shows_the_live_drift_beside_the_spec_change(tmp_path):
-    out = tmp_path / "comment.md"
-    command = f"{sys.executable} -m edgec diff {{spec}} {{spec}} --live --format markdown > {out}"
-    result = run_cli("sandbox", str(ROOT / "examples" / "public-api" / "edge.yaml"),
-                     "--dir", str(tmp_path / "s"), "--", "sh", "-c", command)
+    result, out = sandboxed(tmp_path, "public-api", "diff {spec} {spec} --live --format markdown", "comment.md")
     assert result.exit_code == 2, out.read_text()
     comment = out.read_text()
     assert "No spec changes" in comment and "sip.acme.com" in comment and "legacy.acme.com" in comment

@@ -1,0 +1,899 @@
+"""`edgec trace URL`: a static walk of one request through every layer a spec describes.
+
+DNS, Cloudflare's edge, the WAF, the NLB, Envoy's listener and routes, and the cluster are each asked
+what they would do with the request, from the spec and the IR alone (nothing live is read). A layer
+that depends on something a trace cannot know (the client's address, bot scores, request headers
+not given) says "may" instead of guessing, so a "dead" verdict is always certain.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+from urllib.parse import urlsplit
+
+import octorules_wirefilter
+import re2
+
+from edgec.cloudflare_ips import cloudflare_cidrs
+from edgec.ir.build import build_ir
+from edgec.ir.model import (
+    IR,
+    AwsListener,
+    AwsLoadBalancer,
+    AwsRoute53Record,
+    AwsRoute53Zone,
+    AwsSecurityGroupRule,
+    CfDnsRecord,
+    CfRuleset,
+    CfZoneSetting,
+    Resource,
+    WafRule,
+)
+from edgec.spec.lookup import certificate_for, gateway_certificates, zone_of
+from edgec.spec.model import Gateway, HeaderMatch, Ingress, Route, Service, Spec
+from edgec.spec.types import format_duration
+
+Status = Literal["pass", "may", "dead"]
+Tri = bool | None  # True: certainly, False: certainly not, None: depends on what a trace cannot know
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+ADDRESS_TYPES = ("A", "AAAA", "CNAME")
+MAX_CNAME_CHAIN = 8  # resolvers give up on longer chains; a loop in the spec must not hang the walk
+WAF_PHASES = ("http_request_firewall_custom", "http_ratelimit", "http_request_firewall_managed")  # Cloudflare's order
+
+
+@dataclass
+class Hop:
+    """What one layer does with the request."""
+
+    layer: str
+    status: Status
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Trace:
+    """The walk of one request: every layer it passed, and where it ends."""
+
+    url: str
+    method: str
+    hops: list[Hop] = field(default_factory=list)
+    dies_at: str | None = None  # the layer that refuses the request; None when it reaches a cluster
+    why: str | None = None  # one line: why it dies there
+    route: str | None = None  # the Envoy route chosen (its name, as in access logs)
+    clusters: dict[str, list[str]] = field(default_factory=dict)  # cluster -> endpoints reached
+    redirect: str | None = None  # the redirect answered instead ("301 to https://...")
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.dies_at or self.redirect or self.clusters)
+
+
+@dataclass(frozen=True)
+class Request:
+    """The parts of the URL every layer looks at; paths are normalised the way Envoy does it."""
+
+    scheme: str
+    host: str
+    port: int | None  # as written in the URL; None means the scheme's default
+    path: str
+    query: str
+    method: str
+    headers: dict[str, str]  # lower-case names
+
+    @property
+    def target(self) -> str:
+        return self.path + (f"?{self.query}" if self.query else "")
+
+
+def trace_url(spec: Spec, url: str, method: str = "GET", headers: dict[str, str] | None = None) -> Trace:
+    """Walk `method url` (with `headers`) through the layers of `spec`. Raises ValueError on a URL that is
+    not an absolute http(s) URL."""
+    request = parse_request(url, method, headers or {})
+    walk = _Walk(spec, build_ir(spec), request, Trace(url, request.method))
+    for step in (_dns, _cloudflare_edge, _waf, _nlb, _envoy_listener, _envoy_route, _cluster):
+        if walk.trace.finished:
+            break
+        step(walk)
+    return walk.trace
+
+
+def parse_request(url: str, method: str, headers: dict[str, str]) -> Request:
+    """The URL's parts; ValueError when it is not an absolute http(s) URL (the CLI reports it as usage)."""
+    parts = urlsplit(url)
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise ValueError(f"'{url}' is not an absolute http:// or https:// URL")
+    return Request(parts.scheme, parts.hostname.rstrip("."), parts.port, normalise_path(parts.path or "/"),
+                   parts.query, method.upper(), {k.lower(): v for k, v in headers.items()})
+
+
+def normalise_path(path: str) -> str:
+    """Envoy's normalize_path and merge_slashes (both on in the generated config): '//a/./b/../c' -> '/a/c'."""
+    segments: list[str] = []
+    raw = re.sub("/{2,}", "/", path).split("/")[1:]
+    for segment in raw:
+        if segment == "..":
+            segments = segments[:-1]
+        elif segment != ".":
+            segments.append(segment)
+    trailing = "/" if raw and raw[-1] in (".", "..") else ""
+    return "/" + "/".join(segments) + trailing
+
+
+R = TypeVar("R", bound=Resource)
+
+
+def _find(ir: IR, kind: type[R], **attributes: object) -> list[R]:
+    """The IR resources of one kind with these attribute values."""
+    return [r for r in ir if isinstance(r, kind) and all(getattr(r, k) == v for k, v in attributes.items())]
+
+
+@dataclass
+class _Walk:
+    """What the layers walked so far decided, for the layers after them."""
+
+    spec: Spec
+    ir: IR
+    request: Request
+    trace: Trace
+    zone: str | None = None
+    gateway: str | None = None
+    proxied: bool = False  # the request goes through Cloudflare's proxy
+    ingress: Ingress | None = None
+    route: Route | None = None
+
+    def hop(self, layer: str, status: Status, details: list[str]) -> None:
+        self.trace.hops.append(Hop(layer, status, details))
+
+    def die(self, layer: str, why: str, details: list[str]) -> None:
+        self.trace.hops.append(Hop(layer, "dead", [*details, why]))
+        self.trace.dies_at, self.trace.why = layer, why
+
+    def redirect(self, layer: str, status: Status, details: list[str], code: int, target: str) -> None:
+        self.trace.redirect = f"{code} to {target}"
+        self.hop(layer, status, [*details, f"answers {self.trace.redirect}"])
+
+    @property
+    def gateway_spec(self) -> Gateway:
+        assert self.gateway is not None
+        return self.spec.gateways[self.gateway]
+
+
+# --- DNS ---------------------------------------------------------------------------------------
+
+@dataclass
+class _Resolution:
+    """Where a name leads: a gateway's NLB, somewhere outside the spec, or nowhere."""
+
+    lines: list[str] = field(default_factory=list)
+    gateway: str | None = None
+    proxied: bool = False
+    outside: str | None = None  # an address or name that is not one of the spec's gateways
+
+
+def _dns(walk: _Walk) -> None:
+    """The records edgec creates (host records and the spec's extra ones, as the IR has them) decide which
+    gateway, if any, the name leads to."""
+    spec, host = walk.spec, walk.request.host
+    walk.zone = zone_of(spec, host)
+    if walk.zone is None:
+        declared = ", ".join(sorted(spec.zones)) or "none"
+        walk.die("dns", f"{host} is in no declared zone (declared: {declared})", [])
+        return
+    details = [_zone_line(walk.ir, walk.zone, spec.zones[walk.zone].provider)]
+    resolution = _resolve(walk.ir, host)
+    details += resolution.lines
+    if resolution.gateway is None:
+        why = (f"{host} leads to {resolution.outside}, which is not a gateway of this spec" if resolution.outside
+               else f"no A, AAAA or CNAME record for {host} in zone {walk.zone}: NXDOMAIN")
+        walk.die("dns", why, details)
+        return
+    walk.gateway, walk.proxied = resolution.gateway, resolution.proxied
+    walk.hop("dns", "pass", details)
+
+
+def _zone_line(ir: IR, zone: str, provider: str) -> str:
+    if provider == "cloudflare":
+        return f"zone {zone}: Cloudflare (public)"
+    route53 = _find(ir, AwsRoute53Zone, zone=zone)
+    if route53 and route53[0].private:
+        return f"zone {zone}: Route 53, private (resolves only inside {', '.join(route53[0].vpc_ids) or 'its VPCs'})"
+    return f"zone {zone}: Route 53 (public)"
+
+
+def _records(ir: IR, name: str) -> list[CfDnsRecord | AwsRoute53Record]:
+    """The address records of a name, or of the closest wildcard above it when it has none."""
+    labels = name.split(".")
+    for candidate in [name] + ["*." + ".".join(labels[i:]) for i in range(1, len(labels) - 1)]:
+        found = [r for r in ir if isinstance(r, (CfDnsRecord, AwsRoute53Record))
+                 and r.fqdn == candidate and r.type in ADDRESS_TYPES]
+        if found:
+            return found
+    return []
+
+
+def _resolve(ir: IR, name: str) -> _Resolution:
+    """Follow the spec's records from `name` to a gateway, through CNAMEs inside the spec."""
+    resolution = _Resolution()
+    for depth in range(MAX_CNAME_CHAIN):
+        records = _records(ir, name)
+        if not records:
+            resolution.outside = name if depth else None
+            return resolution
+        resolution.lines += [_record_line(r) for r in records]
+        resolution.proxied = resolution.proxied or any(isinstance(r, CfDnsRecord) and r.proxied for r in records)
+        record = records[0]
+        gateway = record.gateway if isinstance(record, CfDnsRecord) else record.alias_gateway
+        if gateway is not None:
+            resolution.gateway = gateway
+            return resolution
+        target = _record_target(record)
+        if record.type != "CNAME":
+            resolution.outside = target
+            return resolution
+        name = target
+    resolution.outside = f"a CNAME chain longer than {MAX_CNAME_CHAIN}"
+    return resolution
+
+
+def _record_target(record: CfDnsRecord | AwsRoute53Record) -> str:
+    if isinstance(record, CfDnsRecord):
+        return (record.content or "").rstrip(".")
+    return ", ".join(value.rstrip(".") for value in record.records)
+
+
+def _record_line(record: CfDnsRecord | AwsRoute53Record) -> str:
+    if isinstance(record, CfDnsRecord):
+        target = f"the NLB of gateway '{record.gateway}'" if record.gateway else record.content
+        how = "proxied by Cloudflare" if record.proxied else "DNS only"
+        return f"{record.fqdn} {record.type} -> {target} ({how})"
+    if record.alias_gateway:
+        return f"{record.fqdn} {record.type} alias -> the NLB of gateway '{record.alias_gateway}'"
+    return f"{record.fqdn} {record.type} -> {_record_target(record)} (ttl {record.ttl})"
+
+
+# --- Cloudflare's edge -------------------------------------------------------------------------
+
+def _cloudflare_edge(walk: _Walk) -> None:
+    """SSL mode and Always Use HTTPS: a proxied http:// request may never leave Cloudflare."""
+    if not walk.proxied or walk.zone is None:
+        return
+    settings = {s.setting_id: s.value for s in _find(walk.ir, CfZoneSetting, zone=walk.zone)}
+    request = walk.request
+    details = [f"SSL mode {settings.get('ssl')}, TLS {settings.get('min_tls_version')} or later from visitors"]
+    if request.scheme == "http" and settings.get("always_use_https") == "on":
+        walk.redirect("cloudflare", "pass", details + ["Always Use HTTPS is on"], 301,
+                      f"https://{request.host}{request.target}")
+        return
+    port = request.port or DEFAULT_PORTS[request.scheme]
+    walk.hop("cloudflare", "pass", details + [f"connects to the origin over {request.scheme} on port {port}"])
+
+
+# --- WAF ---------------------------------------------------------------------------------------
+
+@dataclass
+class _WafWalk:
+    """Cloudflare's phases in order; a skip rule that matches, or may match, skips what comes after."""
+
+    status: Status = "pass"
+    details: list[str] = field(default_factory=list)
+    skipped: set[str] = field(default_factory=set)  # phases certainly skipped ("custom": the rest of it)
+    maybe_skipped: set[str] = field(default_factory=set)
+    blocked_by: WafRule | None = None
+
+    def may(self, line: str) -> None:
+        self.status = "may"
+        self.details.append(line)
+
+
+def _waf(walk: _Walk) -> None:
+    """Only proxied requests meet the WAF: custom rules, then rate limits, then managed rulesets."""
+    if not walk.proxied or walk.zone is None:
+        return
+    rulesets = {r.phase: r.rules for r in _find(walk.ir, CfRuleset, zone=walk.zone)}
+    if not rulesets:
+        walk.hop("waf", "pass", [f"zone {walk.zone} has no WAF rules"])
+        return
+    state = _WafWalk()
+    fields = waf_fields(walk.request)
+    for phase in WAF_PHASES:
+        for rule in rulesets.get(phase, ()):
+            if state.blocked_by is None and rule.enabled:
+                _waf_rule(state, phase, rule, fields)
+    if state.blocked_by is not None:
+        walk.die("waf", f"custom rule '{state.blocked_by.description}' matches and blocks it: "
+                        f"{_one_line(state.blocked_by.expression)}", state.details)
+        return
+    walk.hop("waf", state.status, state.details or ["no rule can match"])
+
+
+def _waf_rule(state: _WafWalk, phase: str, rule: WafRule, fields: dict[str, object]) -> None:
+    key = "custom" if phase == WAF_PHASES[0] else phase
+    if key in state.skipped:
+        return
+    if rule.action == "execute":
+        state.may(f"managed ruleset {rule.description.removeprefix('managed ruleset ')}: may match "
+                  "(it inspects what a trace cannot know)")
+        return
+    matched = evaluate_expression(rule.expression, fields)
+    if matched is False:
+        return
+    if matched is None:
+        why = f"may match ({_unknowns(rule.expression, fields)})"
+    elif key in state.maybe_skipped:
+        matched, why = None, "matches, unless a skip rule before it applied"
+    else:
+        why = "matches"
+    if phase == "http_ratelimit":
+        limit = rule.ratelimit or {}
+        state.may(f"rate limit {rule.description}: {why}; over {limit.get('requests_per_period')} requests per "
+                  f"{limit.get('period')}s -> {rule.action}")
+    else:
+        _custom_rule(state, rule, matched, why)
+
+
+def _custom_rule(state: _WafWalk, rule: WafRule, matched: Tri, why: str) -> None:
+    line = f"custom rule {rule.description} ({rule.action}): {why}"
+    if rule.action == "skip":
+        params = rule.action_parameters or {}
+        skips = {"custom"} if params.get("ruleset") == "current" else set()
+        skips |= set(params.get("phases", ()))
+        (state.skipped if matched else state.maybe_skipped).update(skips)
+        skipped = ["the rest of the custom rules"] * ("custom" in skips) + sorted(skips - {"custom"})
+        state.details.append(f"{line}; skips {', '.join(skipped) or 'nothing'}")
+    elif rule.action == "block" and matched:
+        state.blocked_by = rule
+    elif rule.action == "log":
+        state.details.append(line)
+    else:  # a block that may match, or a challenge: browsers pass challenges, API clients do not
+        state.may(line)
+
+
+def waf_fields(request: Request) -> dict[str, object]:
+    """The Rules-language fields a URL decides; every other field is unknown to a trace."""
+    scheme_port = "" if request.port in (None, DEFAULT_PORTS[request.scheme]) else f":{request.port}"
+    return {
+        "http.host": request.host,
+        "http.request.method": request.method,
+        "http.request.uri.path": request.path,
+        "http.request.uri.query": request.query,
+        "http.request.uri": request.target,
+        "http.request.full_uri": f"{request.scheme}://{request.host}{scheme_port}{request.target}",
+        "ssl": request.scheme == "https",
+    }
+
+
+def _unknowns(expression: str, fields: dict[str, object]) -> str:
+    """Which fields and functions make a rule uncertain, as wirefilter reads the expression."""
+    parsed = octorules_wirefilter.parse_expression(expression)
+    unknown = [f for f in parsed.get("fields", []) if f not in fields]
+    functions = [f for f in parsed.get("functions", []) if f not in _FUNCTIONS]
+    names = unknown + [f"{f}()" for f in functions]
+    return "depends on " + ", ".join(dict.fromkeys(names)) if names else "not evaluated"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- a small evaluator for the Rules language --------------------------------------------------
+# wirefilter's Python binding parses but cannot execute. This evaluates the subset a URL decides, in
+# three-valued logic: a comparison on an unknown field is None, and `False and None` is still False.
+
+class _Unsupported(Exception):
+    """Syntax this evaluator does not read: the rule is then 'may match'."""
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+_TOKEN = re.compile(r"""\s*(?:
+    (?P<raw>r(?P<hashes>\#*)"(?P<body>.*?)"(?P=hashes))
+  | (?P<string>"(?:[^"\\]|\\.)*")
+  | (?P<op>==|!=|>=|<=|&&|\|\||\^\^|[<>~!(){}\[\],*])
+  | (?P<word>\$?[A-Za-z_][A-Za-z0-9_.]*)
+  | (?P<atom>[0-9A-Fa-f:][0-9A-Fa-f.:/]*)
+)""", re.X | re.S)
+_OPERATORS = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "~": "matches"}
+_COMPARISONS = {"eq", "ne", "lt", "le", "gt", "ge", "contains", "matches", "in", "wildcard", "strict"}
+
+
+def _tokens(expression: str) -> list[tuple[str, str]]:
+    out, position = [], 0
+    expression = expression.strip()
+    while position < len(expression):
+        match = _TOKEN.match(expression, position)
+        if not match:
+            raise _Unsupported(expression[position:])
+        position = match.end()
+        kind = next(k for k in ("raw", "string", "op", "word", "atom") if match.group(k) is not None)
+        text = match.group("body") if kind == "raw" else match.group(kind)
+        out.append(("string" if kind == "raw" else kind, text))
+    return out
+
+
+def evaluate_expression(expression: str, fields: dict[str, object]) -> Tri:
+    """Does the rule match? True, False, or None when it depends on something `fields` does not hold."""
+    try:
+        parser = _Parser(_tokens(expression), fields)
+        result = parser.expression()
+        if parser.position != len(parser.tokens):
+            raise _Unsupported("trailing tokens")
+        return result
+    except (_Unsupported, IndexError):
+        return None
+
+
+def _and(a: Tri, b: Tri) -> Tri:
+    return False if a is False or b is False else None if a is None or b is None else True
+
+
+def _or(a: Tri, b: Tri) -> Tri:
+    return True if a is True or b is True else None if a is None or b is None else False
+
+
+def _xor(a: Tri, b: Tri) -> Tri:
+    return None if a is None or b is None else a != b
+
+
+_LOGIC = ((("or", "||"), _or), (("xor", "^^"), _xor), (("and", "&&"), _and))
+
+
+def _truth(value: object) -> Tri:
+    return value if isinstance(value, bool) else None
+
+
+class _Parser:
+    """Recursive descent, evaluating as it goes; not binds tighter than and, then xor, then or (as in wirefilter)."""
+
+    def __init__(self, tokens: list[tuple[str, str]], fields: dict[str, object]) -> None:
+        self.tokens, self.fields, self.position = tokens, fields, 0
+
+    def _peek(self) -> str:
+        return self.tokens[self.position][1] if self.position < len(self.tokens) else ""
+
+    def _take(self) -> tuple[str, str]:
+        token = self.tokens[self.position]
+        self.position += 1
+        return token
+
+    def _accept(self, *texts: str) -> bool:
+        if self._peek() in texts:
+            self.position += 1
+            return True
+        return False
+
+    def expression(self, level: int = 0) -> Tri:
+        """One precedence level of _LOGIC (loosest first); below the last come not and comparisons."""
+        if level == len(_LOGIC):
+            return self._unary()
+        words, combine = _LOGIC[level]
+        value = self.expression(level + 1)
+        while self._accept(*words):
+            value = combine(value, self.expression(level + 1))
+        return value
+
+    def _unary(self) -> Tri:
+        if self._accept("not", "!"):
+            value = self._unary()
+            return None if value is None else not value
+        if self._accept("("):
+            value = self.expression()
+            if not self._accept(")"):
+                raise _Unsupported("unbalanced parenthesis")
+            return value
+        return self._comparison()
+
+    def _comparison(self) -> Tri:
+        return _truth(self._compared(self._operand()))
+
+    def _compared(self, left: object) -> object:
+        """`left OPERATOR literal` when an operator follows (True, False or UNKNOWN), else `left` itself."""
+        operator = _OPERATORS.get(self._peek(), self._peek())
+        if operator not in _COMPARISONS:
+            return left
+        self.position += 1
+        if operator == "strict" and not self._accept("wildcard"):
+            raise _Unsupported("strict without wildcard")
+        result = _compare(operator, left, self._literal())
+        return UNKNOWN if result is None else result
+
+    def _operand(self) -> object:
+        kind, text = self._take()
+        if kind != "word":
+            raise _Unsupported(text)
+        if text in ("true", "false"):
+            return text == "true"
+        if self._accept("("):
+            return _call(text, self._arguments())
+        value = self.fields.get(text, UNKNOWN)
+        while self._accept("["):  # a map or array element: headers, arguments, ...
+            while not self._accept("]"):
+                self._take()
+            value = UNKNOWN
+        return value
+
+    def _arguments(self) -> list[object]:
+        arguments: list[object] = []
+        while not self._accept(")"):
+            arguments.append(self._argument())
+            self._accept(",")
+        return arguments
+
+    def _argument(self) -> object:
+        """A literal, a field, a function's result, or a comparison (as in any(... eq ...))."""
+        if self.tokens[self.position][0] != "word":
+            return self._literal()
+        return self._compared(self._operand())
+
+    def _literal(self) -> object:
+        kind, text = self._take()
+        if text == "{":
+            items = []
+            while not self._accept("}"):
+                items.append(self._literal())
+            return frozenset(items) if UNKNOWN not in items else UNKNOWN
+        if kind == "string":
+            return re.sub(r"\\(.)", r"\1", text[1:-1]) if text.startswith('"') else text
+        if kind == "atom" and text.isdigit():
+            return int(text)
+        if kind == "atom" and re.fullmatch(r"\d+\.\.\d+", text):
+            low, high = text.split("..")
+            return range(int(low), int(high) + 1)
+        return UNKNOWN  # IP addresses and ranges, lists ($name), other fields: only unknown fields use them
+
+
+_FUNCTIONS = {"lower", "upper", "starts_with", "ends_with"}
+
+
+def _call(name: str, arguments: list[object]) -> object:
+    if name not in _FUNCTIONS or not arguments or not all(isinstance(a, str) for a in arguments):
+        return UNKNOWN
+    text = str(arguments[0])
+    if name == "lower":
+        return text.lower()
+    if name == "upper":
+        return text.upper()
+    suffix = str(arguments[1]) if len(arguments) > 1 else ""
+    return text.startswith(suffix) if name == "starts_with" else text.endswith(suffix)
+
+
+def _compare(operator: str, left: object, right: object) -> Tri:
+    if left is UNKNOWN or right is UNKNOWN:
+        return None
+    if operator in ("eq", "ne"):
+        return (left == right) == (operator == "eq")
+    if operator == "in":
+        if not isinstance(right, frozenset):
+            return None
+        return any(left in item if isinstance(item, range) else left == item for item in right)
+    if not isinstance(left, str) or not isinstance(right, str):
+        return _order(operator, left, right)
+    if operator == "contains":
+        return right in left
+    if operator == "matches":
+        try:
+            return re2.search(right, left) is not None
+        except re2.error:
+            return None
+    pattern = ".*".join(re.escape(part) for part in right.split("*"))  # wildcard: only * is special
+    return re.fullmatch(pattern, left, re.S if operator == "strict" else re.S | re.I) is not None
+
+
+def _order(operator: str, left: object, right: object) -> Tri:
+    if not isinstance(left, int) or not isinstance(right, int):
+        return None
+    return {"lt": left < right, "le": left <= right, "gt": left > right, "ge": left >= right}.get(operator)
+
+
+# --- NLB ---------------------------------------------------------------------------------------
+
+def _nlb(walk: _Walk) -> None:
+    """The listener for the port the request arrives on, then the security group in front of it."""
+    gateway, request = walk.gateway_spec, walk.request
+    scheme_port = gateway.ports.https if request.scheme == "https" else gateway.ports.http
+    default_port = DEFAULT_PORTS[request.scheme]
+    balancer = _find(walk.ir, AwsLoadBalancer, gateway=walk.gateway)[0]
+    details = [f"gateway '{walk.gateway}': {'internal' if balancer.internal else 'internet-facing'} NLB "
+               f"{balancer.lb_name}"]
+    # Cloudflare connects on the visitor's port; a direct client on the URL's, or, when the URL names
+    # none, on the gateway's (assuming the client knows it: said below when it is not the default)
+    port = request.port or (default_port if walk.proxied else scheme_port or default_port)
+    listeners = _find(walk.ir, AwsListener, gateway=walk.gateway, port=port)
+    if not listeners or port != scheme_port:
+        walk.die("nlb", _no_listener(walk, port), details)
+        return
+    status: Status = "pass"
+    details.append(_listener_line(listeners[0]))
+    if request.port is None and port != default_port:
+        status = "may"
+        details.append(f"the listener is on port {port}, not {default_port}: clients must use "
+                       f"{request.scheme}://{request.host}:{port}/")
+    _security_group(walk, port, status, details)
+
+
+def _no_listener(walk: _Walk, port: int) -> str:
+    ports = walk.gateway_spec.ports
+    open_ports = ", ".join(f"{p} ({purpose})" for purpose, p in (("https", ports.https), ("http", ports.http)) if p)
+    via = "Cloudflare connects to the origin" if walk.proxied else "the client connects"
+    return (f"{via} over {walk.request.scheme} on port {port}, but the NLB of gateway '{walk.gateway}' "
+            f"listens for it only on {open_ports}")
+
+
+def _listener_line(listener: AwsListener) -> str:
+    if listener.protocol == "TLS":
+        return (f"listener :{listener.port} TLS: TLS ends at the NLB (certificate {listener.certificate}, "
+                f"policy {listener.ssl_policy})")
+    return f"listener :{listener.port} TCP: passed through to Envoy"
+
+
+def _security_group(walk: _Walk, port: int, status: Status, details: list[str]) -> None:
+    """Public gateways must admit Cloudflare; a host Cloudflare does not proxy must admit its clients."""
+    rules = _find(walk.ir, AwsSecurityGroupRule, gateway=walk.gateway, direction="ingress", port=port)
+    sources = [rule.cidr for rule in rules]
+    if not sources:
+        walk.die("nlb", f"the security group admits no one on tcp/{port}", details)
+        return
+    cloudflare = [c for c in cloudflare_cidrs() if ":" not in c]  # the NLB is IPv4-only, as in the IR
+    details.append(f"security group admits tcp/{port} from {_sources_line(sources, cloudflare)}")
+    covered = [_covered(cidr, sources) for cidr in cloudflare]
+    if walk.proxied and not any(covered):
+        walk.die("nlb", "the security group admits none of Cloudflare's ranges, and Cloudflare proxies this host",
+                 details)
+        return
+    if not walk.proxied and all(_covered(source, cloudflare) for source in sources):
+        walk.die("nlb", f"the security group admits only Cloudflare, but {walk.request.host} is not proxied "
+                        "by Cloudflare: its clients connect directly", details)
+        return
+    if walk.proxied and not all(covered):
+        status = "may"
+        details.append("some of Cloudflare's ranges are not admitted: requests through them fail")
+    walk.hop("nlb", status, details)
+
+
+def _covered(cidr: str, sources: list[str]) -> bool:
+    """Is `cidr` inside one of `sources`?"""
+    network = ipaddress.ip_network(cidr)
+    for source in sources:
+        outer = ipaddress.ip_network(source)
+        if outer.version == network.version and network.subnet_of(outer):  # type: ignore[arg-type]
+            return True
+    return False
+
+
+def _sources_line(sources: list[str], cloudflare: list[str]) -> str:
+    if set(sources) == set(cloudflare):
+        return f"Cloudflare's {len(cloudflare)} IPv4 ranges only"
+    return ", ".join(sources)
+
+
+# --- Envoy -------------------------------------------------------------------------------------
+
+def _envoy_listener(walk: _Walk) -> None:
+    """The http listener only redirects; the https one picks a filter chain, then a virtual host."""
+    gateway, request = walk.gateway_spec, walk.request
+    if request.scheme == "http":
+        port = f":{gateway.ports.https}" if gateway.ports.https != 443 else ""
+        walk.redirect("envoy listener", "pass", [f"http listener :{gateway.ports.http} redirects every request "
+                                                 "to https"], 301, f"https://{request.host}{port}{request.target}")
+        return
+    if gateway.tls.terminate == "nlb":
+        details = [f"https listener :{gateway.ports.https} speaks plain HTTP (the NLB ended TLS); one filter chain"]
+        hosts = [i for i in walk.spec.ingresses if i.gateway == walk.gateway]
+    else:
+        details, hosts = _filter_chain(walk, gateway)
+        if walk.trace.dies_at:
+            return
+    _virtual_host(walk, details, hosts)
+
+
+def _filter_chain(walk: _Walk, gateway: Gateway) -> tuple[list[str], list[Ingress]]:
+    """The chain Envoy picks by SNI, as emit/envoy.py lays them out: a certificate's chain lists the hosts
+    it is the most specific certificate for; the default certificate's chain takes every other name."""
+    spec, host = walk.spec, walk.request.host
+    versions = "1.3 only" if gateway.tls.min_version == "1.3" else f"{gateway.tls.min_version} to 1.3"
+    details = [f"https listener :{gateway.ports.https}: TLS {versions}, ALPN h2 and http/1.1"]
+    if gateway.tls.client_auth == "cloudflare-origin-pull":
+        details.append("requires a client certificate from Cloudflare's origin-pull CA")
+        if not walk.proxied:
+            walk.die("envoy listener", f"{host} is not proxied by Cloudflare, so its clients have no origin-pull "
+                                       "certificate: the TLS handshake fails", details)
+            return details, []
+    certificates = gateway_certificates(gateway)
+    if not certificates:
+        walk.die("envoy listener", f"gateway '{walk.gateway}' has no certificate: no TLS handshake succeeds", details)
+        return details, []
+    chosen = certificate_for(spec, gateway, host) or certificates[0]
+    default = " (the default chain)" if chosen == certificates[0] else f" (server_names include {host})"
+    details.append(f"SNI {host} -> filter chain of certificate '{chosen}'{default}")
+    hosts = [i for i in spec.ingresses
+             if i.gateway == walk.gateway and certificate_for(spec, gateway, i.host) == chosen]
+    return details, hosts
+
+
+def _virtual_host(walk: _Walk, details: list[str], hosts: list[Ingress]) -> None:
+    host = walk.request.host
+    walk.ingress = next((i for i in hosts if i.host == host), None)
+    if walk.ingress is None:
+        walk.die("envoy listener", f"no virtual host for {host} in this filter chain: Envoy answers 404", details)
+        return
+    owner = f", owner {walk.ingress.owner}" if walk.ingress.owner else ""
+    walk.hop("envoy listener", "pass", [*details, f"virtual host {host} ({len(walk.ingress.routes)} routes{owner})"])
+
+
+def route_name(ingress: Ingress, index: int) -> str:
+    """The route's name in the generated config and the access log."""
+    return ingress.routes[index].name or f"{ingress.host}#{index}"
+
+
+def _envoy_route(walk: _Walk) -> None:
+    """The first route that matches, in spec order, as Envoy takes it; near misses before it are shown."""
+    assert walk.ingress is not None
+    ingress, request = walk.ingress, walk.request
+    details: list[str] = []
+    status: Status = "pass"
+    for index, route in enumerate(ingress.routes):
+        matched, reason = route_matches(route, request)
+        name = route_name(ingress, index)
+        if matched is None:
+            status = "may"
+            details.append(f"route {name} may match first ({reason})")
+        elif matched:
+            walk.route, walk.trace.route = route, name
+            details.append(f"route {name} ({_describe_match(route)}) matches")
+            _route_action(walk, route, status, details + _header_changes(route))
+            return
+        elif reason:
+            details.append(f"route {name} not taken: {reason}")
+    walk.die("envoy route", f"no route of {ingress.host} matches {request.method} {request.path}: Envoy answers 404",
+             details)
+
+
+def _route_action(walk: _Walk, route: Route, status: Status, details: list[str]) -> None:
+    if route.redirect is None:
+        walk.hop("envoy route", status, details)
+        return
+    redirect, request = route.redirect, walk.request
+    scheme = redirect.scheme or request.scheme
+    query = "" if redirect.strip_query or not request.query else f"?{request.query}"
+    target = f"{scheme}://{redirect.host or request.host}{redirect.path or request.path}{query}"
+    walk.redirect("envoy route", status, details, redirect.code, target)
+
+
+def route_matches(route: Route, request: Request) -> tuple[Tri, str]:
+    """Envoy's match of one route: path, then :method, then headers. The reason says why it did not match
+    when the path did (a near miss worth showing), or why the answer is unknown."""
+    path = _path_matches(route, request.path)
+    if path is not True:
+        return path, "" if path is False else "its regex is not valid RE2"
+    if route.methods and request.method not in route.methods:
+        return False, f"method {request.method} is not {', '.join(route.methods)}"
+    for header in route.headers:
+        if not header_matches(header, request.headers.get(header.name.lower())):
+            return False, f"header {header.name} does not match ({_describe_header(header)})"
+    return True, ""
+
+
+def _path_matches(route: Route, path: str) -> Tri:
+    kind, value = route.match
+    if kind == "exact":
+        return path == value
+    if kind == "regex":
+        try:
+            return re2.fullmatch(value, path) is not None
+        except re2.error:
+            return None
+    prefix = value.rstrip("/")
+    return value == "/" or path == prefix or path.startswith(prefix + "/")
+
+
+def header_matches(header: HeaderMatch, value: str | None) -> bool:
+    """Envoy's HeaderUtility::matchHeaders: a missing header matches only a present_match that expects it
+    missing (present: false, or present: true inverted); a string match on a missing header never matches,
+    inverted or not."""
+    if value is None:
+        return header.present is not None and header.present == header.invert
+    if header.present is not None:
+        matched = header.present
+    elif header.exact is not None:
+        matched = value == header.exact
+    elif header.prefix is not None:
+        matched = value.startswith(header.prefix)
+    else:
+        matched = re2.fullmatch(header.regex or "", value) is not None
+    return matched != header.invert
+
+
+def _describe_match(route: Route) -> str:
+    kind, value = route.match
+    parts = [{"path": "prefix", "exact": "exact", "regex": "regex"}[kind] + f" {value}"]
+    if route.methods:
+        parts.append("methods " + ", ".join(route.methods))
+    parts += [f"header {h.name} {_describe_header(h)}" for h in route.headers]
+    return "; ".join(parts)
+
+
+def _describe_header(header: HeaderMatch) -> str:
+    condition = ("present" if header.present else "absent") if header.present is not None else (
+        f"= {header.exact}" if header.exact is not None else
+        f"starts with {header.prefix}" if header.prefix is not None else f"matches {header.regex}")
+    return f"not {condition}" if header.invert else condition
+
+
+def _header_changes(route: Route) -> list[str]:
+    lines = []
+    for direction, changes in (("request", route.request_headers), ("response", route.response_headers)):
+        if changes is None:
+            continue
+        names = [f"sets {', '.join(changes.set)}"] if changes.set else []
+        names += [f"adds {', '.join(changes.add)}"] if changes.add else []
+        names += [f"removes {', '.join(changes.remove)}"] if changes.remove else []
+        lines.append(f"{direction} headers: {'; '.join(names)}")
+    return lines
+
+
+# --- cluster -----------------------------------------------------------------------------------
+
+def _cluster(walk: _Walk) -> None:
+    """The service (or weighted split) behind the route, with the policies the generated route applies."""
+    route = walk.route
+    assert route is not None
+    targets = [(route.service, 1)] if route.service else [(t.service, t.weight) for t in route.split or []
+                                                          if t.weight > 0]
+    total = sum(weight for _, weight in targets)
+    details: list[str] = []
+    for name, weight in targets:
+        service = walk.spec.services[name]
+        share = f" ({weight * 100 / total:.3g}% of requests)" if len(targets) > 1 else ""
+        details += [f"cluster {name}{share}: {_endpoints_line(service)}", *_service_lines(service)]
+        walk.trace.clusters[name] = list(service.endpoints)
+    details += _route_policy(route, walk.spec.services[route.service or (route.split or [])[0].service])
+    walk.hop("cluster", "may" if route.rate_limit else "pass", details)
+
+
+def _endpoints_line(service: Service) -> str:
+    addresses = all(_is_ip(e.rpartition(":")[0].strip("[]")) for e in service.endpoints)
+    tls = "TLS" if service.tls else "plain text"
+    return (f"{', '.join(service.endpoints)} ({'STATIC' if addresses else 'STRICT_DNS'}, {service.protocol}, "
+            f"{tls}, {service.load_balancing}, connect timeout {format_duration(service.connect_timeout)})")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _service_lines(service: Service) -> list[str]:
+    check = service.health_check
+    lines = [f"  health check GET {check.path} every {format_duration(check.interval)}" if check
+             else "  no active health check"]
+    if service.outlier_detection:
+        lines.append(f"  ejects an endpoint after {service.outlier_detection.consecutive_5xx} 5xx in a row")
+    return lines
+
+
+def _route_policy(route: Route, default: Service) -> list[str]:
+    """Timeout and retries: the route's, else those of the (first) service, as emit/envoy.py applies them."""
+    timeout = f"timeout {format_duration(route.timeout or default.timeout)}" + (
+        " (the route's)" if route.timeout else " (the service's)")
+    retries = route.retries or default.retries
+    lines = [timeout]
+    if retries is None or retries.attempts == 0:
+        lines.append("no retries")
+    else:
+        per_try = f", {format_duration(retries.per_try_timeout)} per try" if retries.per_try_timeout else ""
+        lines.append(f"retries: {retries.attempts} on {', '.join(retries.on)}{per_try}"
+                     + (" (the route's)" if route.retries else " (the service's)"))
+    if route.rate_limit:
+        lines.append(f"rate limit {route.rate_limit.requests} per {format_duration(route.rate_limit.per)} per Envoy "
+                     "instance: over it Envoy answers 429")
+    return lines
