@@ -31,19 +31,20 @@ def test_a_live_estate_as_desired_has_no_changes():
 
 def test_changes_are_classified():
     live = [as_live(r) for r in DESIRED]
-    www = next(r for r in live if isinstance(r, CfDnsRecord) and r.fqdn == "www.acme.com")
+    mx = next(r for r in live if isinstance(r, CfDnsRecord) and r.type == "MX")
     sip = next(r for r in live if isinstance(r, CfDnsRecord) and r.fqdn == "sip.acme.com")
     live.remove(sip)  # deleted out of band
-    live[live.index(www)] = dataclasses.replace(www, content="evil.example.net")  # changed out of band
+    live[live.index(mx)] = dataclasses.replace(mx, content="evil.example.net")  # changed out of band
     live.append(CfDnsRecord("x", "live", "acme.com", "legacy.acme.com", "A", 300, False, "192.0.2.9",
                             comment="hand-made"))  # someone else's record
     live.append(CfDnsRecord("y", "live", "acme.com", "old.acme.com", "A", 300, False, "192.0.2.8",
                             comment="edgec:acme-prod"))  # edgec's record, no longer in the spec
     changes = {(c.action, c.key): c for c in diff_cloudflare(SPEC, DESIRED, live, NLB)}
-    assert set(changes) == {("update", "www.acme.com CNAME"), ("create", "sip.acme.com A"),
+    assert set(changes) == {("update", "acme.com MX"), ("create", "sip.acme.com A"),
                             ("unmanaged", "legacy.acme.com A"), ("delete", "old.acme.com A")}
-    (attribute,) = changes[("update", "www.acme.com CNAME")].attributes
-    assert (attribute.name, attribute.desired, attribute.live) == ("content", "docs.acme.com", "evil.example.net")
+    (attribute,) = changes[("update", "acme.com MX")].attributes
+    assert (attribute.name, attribute.desired, attribute.live) == ("content", "mx1.mail.acme-mail.net",
+                                                                   "evil.example.net")
 
 
 def test_rule_changes_show_by_ref_and_foreign_rulesets_are_not_deleted():

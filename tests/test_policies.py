@@ -51,7 +51,7 @@ waf:
   shop.example: {managed: [cloudflare-managed]}
 dns:
   shop.example:
-    - {name: status, type: CNAME, content: www.shop.example, proxied: true}
+    - {name: status, type: CNAME, content: shop.statusprovider.example.net, proxied: true}
 """)
 
 
@@ -167,6 +167,13 @@ def test_edge015_finds_a_host_missing_from_envoy(tmp_path):
     messages = [message for _, message in _policy("EDGE015").check(subject)]
     assert "www.shop.example: no Envoy virtual host on gateway public" in messages
     assert "Envoy cluster web on gateway public is used by no route" in messages
+
+
+def test_edge015_finds_a_cname_alias_the_gateway_does_not_serve(tmp_path):
+    found = findings(tmp_path, mutate(**{"dns|shop.example|0|content": "www.shop.example"})(copy.deepcopy(BASE)))
+    assert [r.message for r in found["EDGE015"]] == [
+        "status.shop.example is a CNAME to www.shop.example, so it reaches gateway public, which has no virtual "
+        "host for status.shop.example (Envoy answers 404); make it an ingress (a redirect route, or the same routes)"]
 
 
 def _with_comment(tmp_path, data: dict, needle: str, comment: str) -> pathlib.Path:

@@ -174,10 +174,17 @@ def test_a_record_outside_the_gateways_ends_the_walk_at_dns() -> None:
     assert "10.8.1.11" in (trace.why or "")  # through the CNAME to dc1
 
 
-def test_a_cname_to_an_ingress_host_reaches_the_gateway_but_has_no_virtual_host() -> None:
-    # www.acme.com is a proxied CNAME to docs.acme.com: Cloudflare sends Host www.acme.com, which Envoy
-    # does not serve.
-    trace = trace_url(example_spec("public-api"), "https://www.acme.com/")
+def test_a_cname_to_an_ingress_host_reaches_the_gateway_but_has_no_virtual_host(tmp_path) -> None:
+    # A proxied CNAME to docs.acme.com: Cloudflare sends Host alias.acme.com, which Envoy does not serve
+    # (policy EDGE015 reports it; the examples use a redirect ingress instead).
+    text = (next(p for p in EXAMPLES if p.name == "public-api") / "edge.yaml").read_text()
+    anchor = "dns:\n  acme.com:\n"
+    assert anchor in text
+    path = tmp_path / "edge.yaml"
+    path.write_text(text.replace(anchor, anchor + "    - {name: alias, type: CNAME, content: docs.acme.com, proxied: true}\n"))
+    validation = validate(str(path))
+    assert validation.spec is not None, validation.diagnostics
+    trace = trace_url(validation.spec, "https://alias.acme.com/")
     assert trace.dies_at == "envoy listener"
     assert [h.layer for h in trace.hops] == ["dns", "cloudflare", "waf", "nlb", "envoy listener"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from edgec.ir.model import AwsListener, AwsRoute53Record, AwsSecurityGroupRule, CfDnsRecord, CfRuleset
-from edgec.spec.lookup import zone_of
+from edgec.spec.lookup import record_fqdn, zone_of
 
 FIREWALL_PHASES = ("http_request_firewall_custom", "http_request_firewall_managed")
 
@@ -63,7 +63,22 @@ def chain_findings(s) -> Iterator[tuple]:
                     yield where, f"{ingress.host}: route {route.get('name')} names cluster {name}, which Envoy lacks"
                 elif _endpoints(clusters[name]) == 0:
                     yield where, f"{ingress.host}: cluster {name} has no endpoints"
+    yield from _aliases_without_virtual_host(s)
     yield from _orphans(s, used_clusters)
+
+
+def _aliases_without_virtual_host(s) -> Iterator[tuple]:
+    """A CNAME to a host of the spec sends its clients to that host's gateway, but with its own name in
+    the Host header and SNI: unless the gateway serves that name too, Envoy answers 404."""
+    spec = s.spec
+    served = {i.host: i.gateway for i in spec.ingresses}
+    for zone, records in spec.dns.items():
+        for i, record in enumerate(records):
+            name, target = record_fqdn(record.name, zone), record.content.rstrip(".").lower()
+            if record.type == "CNAME" and target in served and served.get(name) != served[target]:
+                yield (("dns", zone, i), f"{name} is a CNAME to {target}, so it reaches gateway {served[target]}, "
+                                         f"which has no virtual host for {name} (Envoy answers 404); make it an "
+                                         "ingress (a redirect route, or the same routes)")
 
 
 def _orphans(s, used_clusters: dict[str, set[str]]) -> Iterator[tuple]:

@@ -138,6 +138,17 @@ resource "aws_route53_record" "host_trino_data_initech_internal" {
   }
 }
 
+resource "aws_route53_record" "host_warehouse_data_initech_internal" {
+  zone_id = aws_route53_zone.data_initech_internal.zone_id
+  name    = "warehouse.data.initech.internal"
+  type    = "A"
+  alias {
+    name                   = aws_lb.data.dns_name
+    zone_id                = aws_lb.data.zone_id
+    evaluate_target_health = true
+  }
+}
+
 resource "aws_route53_record" "host_wiki_initech_internal" {
   zone_id = aws_route53_zone.initech_internal.zone_id
   name    = "wiki.initech.internal"
@@ -171,12 +182,4 @@ resource "aws_route53_record" "mainframe_initech_internal_a" {
   type    = "A"
   ttl     = 3600
   records = ["10.8.0.10"]
-}
-
-resource "aws_route53_record" "warehouse_data_initech_internal_cname" {
-  zone_id = aws_route53_zone.data_initech_internal.zone_id
-  name    = "warehouse.data.initech.internal"
-  type    = "CNAME"
-  ttl     = 300
-  records = ["trino.data.initech.internal"]
 }

@@ -93,6 +93,16 @@ resource "cloudflare_dns_record" "host_partners_acme_com" {
   comment = "edgec:acme-prod"
 }
 
+resource "cloudflare_dns_record" "host_www_acme_com" {
+  zone_id = var.zone_ids["acme.com"]
+  name    = "www.acme.com"
+  type    = "CNAME"
+  content = data.aws_lb.public.dns_name
+  proxied = true
+  ttl     = 1
+  comment = "edgec:acme-prod"
+}
+
 resource "cloudflare_dns_record" "sip_acme_com_a" {
   zone_id = var.zone_ids["acme.com"]
   name    = "sip.acme.com"
@@ -100,16 +110,6 @@ resource "cloudflare_dns_record" "sip_acme_com_a" {
   content = "203.0.113.10"
   proxied = false
   ttl     = 300
-  comment = "edgec:acme-prod"
-}
-
-resource "cloudflare_dns_record" "www_acme_com_cname" {
-  zone_id = var.zone_ids["acme.com"]
-  name    = "www.acme.com"
-  type    = "CNAME"
-  content = "docs.acme.com"
-  proxied = true
-  ttl     = 1
   comment = "edgec:acme-prod"
 }
 
