@@ -106,8 +106,10 @@ def test_zone_wide_tls_and_waf_changes_reach_every_host_of_the_zone(tmp_path):
     edit(head, 'mode: strict\n      min_version: "1.2"', 'mode: full\n      min_version: "1.0"')
     edit(head, "expression: 'starts_with(http.request.uri.path, \"/admin\")'\n        action: block",
          "expression: 'starts_with(http.request.uri.path, \"/admin\")'\n        action: block\n        enabled: false")
-    changes = spec_changes(spec_of(PUBLIC_API), spec_of(head))
-    assert changes.changed_hosts == ["api.acme.com", "docs.acme.com", "partners.acme.com"]
+    base = spec_of(PUBLIC_API)
+    changes = spec_changes(base, spec_of(head))
+    assert changes.changed_hosts == sorted(i.host for i in base.ingresses if i.host.endswith(".acme.com"))
+    assert len(changes.changed_hosts) == 4
     for host in changes.changed_hosts:
         tls, waf = changes.by_host[host]  # once each, under every host of acme.com
         assert tls.kind == "tls"
