@@ -216,11 +216,13 @@ def check_command(spec: str | None, fmt: str, fail_on: str, output: str | None, 
         _print_diagnostics(console, result)
         sys.exit(EXIT_ERRORS)
     results = check_policies(result)
-    if fmt == "text" and not output:
+    if fmt == "text" and output:
+        with open(output, "w", encoding="utf-8") as fh:
+            print_check(Console(file=fh, soft_wrap=True, highlight=False), spec, results, fail_on)
+    elif fmt == "text":
         print_check(console, spec, results, fail_on)
     else:
-        text = {"text": lambda: "".join(f"{r.location}: {r.policy.id}: {r.message}\n" for r in results),
-                "json": lambda: json.dumps(check_json(spec, results, fail_on), indent=2) + "\n",
+        text = {"json": lambda: json.dumps(check_json(spec, results, fail_on), indent=2) + "\n",
                 "sarif": lambda: json.dumps(check_sarif(results), indent=2) + "\n",
                 "junit": lambda: check_junit(spec, results, fail_on)}[fmt]()
         if output:

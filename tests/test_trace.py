@@ -19,7 +19,8 @@ from rich.console import Console
 from edgec.render.trace_text import print_trace
 from edgec.spec.model import HeaderMatch, Ingress, Route, Spec
 from edgec.spec.validate import validate
-from edgec.trace import Trace, evaluate_expression, normalise_path, trace_url
+from edgec.trace import Trace, normalise_path, trace_url
+from edgec.waf_eval import evaluate_expression
 from conftest import EXAMPLES, write
 
 URL_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/:,*")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from edgec.apply.tfplan import DNS_TYPES, LayerPlan, ResourceChange
 from edgec.ir.names import slug
+from edgec.spec.lookup import zone_among
 from edgec.spec.model import ApplyLimits, Spec
 
 ADDRESS_TYPES = frozenset({"A", "AAAA", "CNAME"})
@@ -39,8 +40,7 @@ class Groups:
         self.prefixes = sorted(prefixes.items(), key=lambda item: -len(item[0]))
 
     def zone_of(self, name: str) -> str | None:
-        labels = name.removeprefix("*.").split(".")
-        return next((".".join(labels[i:]) for i in range(len(labels)) if ".".join(labels[i:]) in self.zones), None)
+        return zone_among(self.zones, name)
 
     def of(self, r: ResourceChange) -> tuple[str, str] | None:
         """('zone', 'acme.com'), ('gateway', 'public') or None (certificates and the like)."""

@@ -20,7 +20,7 @@ from edgec.diff.make_plan import PlanOptions, make_plan
 from edgec.diff.plan import Plan
 from edgec.emit.compile import compile_spec, render_files
 from edgec.ir.build import build_ir
-from edgec.ir.model import AwsAcmCertificate
+from edgec.ir.model import IR, AwsAcmCertificate
 from edgec.render.apply_text import print_layer_plans, print_refusals
 from edgec.render.plan_text import print_plan
 from edgec.spec.validate import Validation, validate
@@ -42,11 +42,11 @@ class ApplyOptions:
     ignore_files: tuple[str, ...] = ()
 
 
-def digests(validation: Validation, plan: Plan) -> dict[str, str]:
+def digests(validation: Validation, plan: Plan, ir: IR | None = None) -> dict[str, str]:
     """What `edgec plan --out` pins and `edgec apply PLANFILE` checks again."""
     spec = validation.spec
-    return {"spec": spec_digest(validation.files), "compiled": compiled_digest(render_files(spec, build_ir(spec))),
-            "live": live_digest(plan)}
+    files = render_files(spec, ir if ir is not None else build_ir(spec))
+    return {"spec": spec_digest(validation.files), "compiled": compiled_digest(files), "live": live_digest(plan)}
 
 
 def plan_file(target: str, ignore_files: tuple[str, ...], validation: Validation, plan: Plan,
@@ -75,16 +75,17 @@ class Applier:
         if live.errors:
             print_plan(self.console, live)
             raise ApplyFailed("nothing was applied: live state could not be read completely")
+        ir = build_ir(spec)
         if pinned:
-            self._check_pinned(target, pinned, digests(validation, live))
+            self._check_pinned(target, pinned, digests(validation, live, ir))
         self.console.print(Text("What differs from the live state (edgec plan):", style="bold"))
         print_plan(self.console, live)
-        compiled = compile_spec(spec, self.options.out_dir or f"generated/{spec.name}")
+        compiled = compile_spec(spec, self.options.out_dir or f"generated/{spec.name}", ir)
         layers = [layer for layer in TERRAFORM_LAYERS if layer in read.layers
                   and os.path.isdir(os.path.join(compiled.out_dir, "terraform", layer))]
         if not layers:
             raise ApplyFailed("the spec compiles to no Terraform layer that was selected (--layer)")
-        self._apply_layers(spec, compiled.out_dir, layers)
+        self._apply_layers(spec, compiled.out_dir, layers, _validated_in_cloudflare(ir))
         self._verify(spec, read)
         if spec.gateways:
             self.console.print(f"Envoy configuration is in {os.path.join(compiled.out_dir, 'envoy')}: roll it out "
@@ -99,41 +100,40 @@ class Applier:
                               + ". Review again: edgec plan --out PLANFILE, then edgec apply PLANFILE")
         self.console.print(Text(f"{target}: the spec, compiled output and live state are as reviewed.", style="green"))
 
-    def _apply_layers(self, spec, out_dir: str, layers: list[str]) -> None:
-        terraform = self.options.terraform
-        terraform.check()
+    def _apply_layers(self, spec, out_dir: str, layers: list[str], acm_in_cloudflare: set[str]) -> None:
+        """`acm_in_cloudflare`: Terraform names of ACM certificates validated by records in Cloudflare zones."""
+        self.options.terraform.check()
         plans: list[LayerPlan] = []
         deferred = []
         for layer in layers:
             if layer == "cloudflare" and _creates_load_balancers(plans):
                 deferred.append(layer)  # its aws_lb lookups need the NLBs the AWS plan creates
                 continue
-            plans.append(self._plan(spec, layer, out_dir))
+            plans.append(self._plan(layer, out_dir, acm_in_cloudflare))
             if layer == "aws":
-                self._check_acm_validation(spec, plans[-1])
+                self._check_acm_validation(plans[-1], acm_in_cloudflare)
         self._review_and_apply(spec, plans)
         for layer in deferred:
             self.console.print(f"The {layer} layer is planned now: it looks up the load balancers just created.")
-            self._review_and_apply(spec, [self._plan(spec, layer, out_dir)])
+            self._review_and_apply(spec, [self._plan(layer, out_dir, acm_in_cloudflare)])
 
-    def _plan(self, spec, layer: str, out_dir: str) -> LayerPlan:
+    def _plan(self, layer: str, out_dir: str, acm_in_cloudflare: set[str]) -> LayerPlan:
         terraform = self.options.terraform
         directory = os.path.join(out_dir, "terraform", layer)
         with self.console.status(f"terraform init and plan: {layer} layer..."):
             try:
                 terraform.init(directory)
-                variables = self._acm_validation_records(spec, out_dir) if layer == "cloudflare" else None
+                variables = (self._acm_validation_records(out_dir)
+                             if layer == "cloudflare" and acm_in_cloudflare else None)
                 terraform.plan(directory, variables)
                 return read_plan(layer, directory, terraform.show(directory))
             except TerraformError:
                 discard_plan(directory)
                 raise
 
-    def _acm_validation_records(self, spec, out_dir: str) -> dict | None:
+    def _acm_validation_records(self, out_dir: str) -> dict:
         """The AWS layer's ACM validation records, for the Cloudflare layer to create (without them, it
         would plan to delete the records that keep those certificates renewing)."""
-        if not _validated_in_cloudflare(spec):
-            return None
         aws = os.path.join(out_dir, "terraform", "aws")
         self.options.terraform.init(aws)
         records = self.options.terraform.outputs(aws).get("acm_validation_records")
@@ -142,11 +142,11 @@ class Applier:
                               "apply the AWS layer first (see the three steps in docs/apply.md)")
         return {"acm_validation_records": records}
 
-    def _check_acm_validation(self, spec, aws: LayerPlan) -> None:
+    def _check_acm_validation(self, aws: LayerPlan, acm_in_cloudflare: set[str]) -> None:
         """A first apply of an ACM certificate validated in a Cloudflare zone would wait (for an hour) for a
         record only the Cloudflare layer creates: stop and say how to do it in three steps."""
         waiting = sorted(r.name for r in aws.changing if r.type == "aws_acm_certificate_validation"
-                         and r.action == "create" and r.name in _validated_in_cloudflare(spec))
+                         and r.action == "create" and r.name in acm_in_cloudflare)
         if waiting:
             self._discard([aws])
             raise ApplyFailed(
@@ -196,9 +196,9 @@ class Applier:
             self.console.print(Text("Applied; live state now matches the spec.", style="green"))
 
 
-def _validated_in_cloudflare(spec) -> set[str]:
+def _validated_in_cloudflare(ir: IR) -> set[str]:
     """Terraform names of the ACM certificates with a name in a Cloudflare zone."""
-    return {r.name for r in build_ir(spec) if isinstance(r, AwsAcmCertificate)
+    return {r.name for r in ir if isinstance(r, AwsAcmCertificate)
             and any(provider == "cloudflare" for _, _, provider in r.validation_zones)}
 
 

@@ -51,8 +51,9 @@ def render_files(spec: Spec, ir: IR) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def compile_spec(spec: Spec, out_dir: str) -> CompileResult:
-    ir = build_ir(spec)
+def compile_spec(spec: Spec, out_dir: str, ir: IR | None = None) -> CompileResult:
+    """`ir`: the spec's IR when the caller has already built it."""
+    ir = ir if ir is not None else build_ir(spec)
     result = CompileResult(out_dir, render_files(spec, ir), Counter(r.provider for r in ir))
     _write(result)
     return result

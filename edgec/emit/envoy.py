@@ -244,8 +244,13 @@ def _virtual_host(spec: Spec, ingress: Ingress) -> dict:
             "routes": [_route(spec, ingress, i, route) for i, route in enumerate(ingress.routes)]}
 
 
+def route_name(ingress: Ingress, index: int) -> str:
+    """The route's name in the config and the access log: its spec name, or its place."""
+    return ingress.routes[index].name or f"{ingress.host}#{index}"
+
+
 def _route(spec: Spec, ingress: Ingress, index: int, route: Route) -> dict:
-    out: dict[str, Any] = {"name": route.name or f"{ingress.host}#{index}", "match": _match(route)}
+    out: dict[str, Any] = {"name": route_name(ingress, index), "match": _match(route)}
     if route.redirect is not None:
         out["redirect"] = _redirect(route)
     else:
@@ -362,16 +367,15 @@ def _rate_limit(route: Route) -> dict:
 
 def _cluster(name: str, service: Service) -> dict:
     endpoints = [_endpoint(e) for e in service.endpoints]
-    all_ips = all(_is_ip(host) for host, _ in endpoints)
     cluster: dict[str, Any] = {
         "name": name,
-        "type": "STATIC" if all_ips else "STRICT_DNS",
+        "type": cluster_type(service),
         "connect_timeout": format_duration(service.connect_timeout),
         "lb_policy": LB_POLICIES[service.load_balancing],
         "load_assignment": {"cluster_name": name, "endpoints": [{"lb_endpoints": [
             {"endpoint": {"address": _address(host, port)}} for host, port in endpoints]}]},
     }
-    if not all_ips:
+    if cluster["type"] == "STRICT_DNS":
         cluster["dns_lookup_family"] = "V4_PREFERRED"
     breaker = service.circuit_breaker
     cluster["circuit_breakers"] = {"thresholds": [{
@@ -403,6 +407,11 @@ def _cluster(name: str, service: Service) -> dict:
                 "match_typed_subject_alt_names": [{"san_type": "DNS", "matcher": {"exact": context["sni"]}}]}}
         cluster["transport_socket"] = {"name": "envoy.transport_sockets.tls", "typed_config": context}
     return cluster
+
+
+def cluster_type(service: Service) -> str:
+    """STATIC when every endpoint is an address, else STRICT_DNS (Envoy resolves the names)."""
+    return "STATIC" if all(_is_ip(_endpoint(e)[0]) for e in service.endpoints) else "STRICT_DNS"
 
 
 def _endpoint(endpoint: str) -> tuple[str, int]:

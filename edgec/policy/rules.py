@@ -6,7 +6,6 @@ output) to findings: (spec path, message). IDs never change meaning; retired IDs
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -16,7 +15,7 @@ from edgec.diagnostics import Path
 from edgec.emit.hcl import Block
 from edgec.ir.model import IR
 from edgec.ir.names import slug
-from edgec.spec.lookup import certificate_for, gateway_certificates, record_fqdn, zone_of
+from edgec.spec.lookup import certificate_for, gateway_certificates, inside_any, record_fqdn, zone_of
 from edgec.spec.model import Spec
 
 SEVERITIES = ("note", "warning", "error")  # in increasing order, for --fail-on
@@ -87,13 +86,12 @@ def unproxied_records(s: Subject) -> Iterator[Finding]:
         "A public gateway sits behind Cloudflare; any other source can reach the origin around the WAF.",
         "Leave 'allow' out on public gateways: edgec then admits exactly Cloudflare's published ranges.")
 def public_gateway_wider_than_cloudflare(s: Subject) -> Iterator[Finding]:
-    cloudflare = [ipaddress.ip_network(c) for c in cloudflare_cidrs()]
+    cloudflare = cloudflare_cidrs()
     for name, gateway in s.spec.gateways.items():
         if gateway.exposure != "public":
             continue
         for i, cidr in enumerate(gateway.allow):
-            net = ipaddress.ip_network(cidr)
-            if not any(net.version == cf.version and net.subnet_of(cf) for cf in cloudflare):
+            if not inside_any(cidr, cloudflare):
                 yield ("gateways", name, "allow", i), f"{cidr} is not inside Cloudflare's ranges"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from edgec.spec.model import Gateway, Spec
 
 # The largest RE2 program the generated gateways accept (Envoy's default of 100 refuses ordinary
@@ -11,12 +13,24 @@ RE2_MAX_PROGRAM_SIZE = 5000
 
 def zone_of(spec: Spec, host: str) -> str | None:
     """The most specific declared zone containing `host` (a.b.acme.com -> b.acme.com -> acme.com)."""
+    return zone_among(spec.zones, host)
+
+
+def zone_among(zones, host: str) -> str | None:
+    """The most specific of `zones` (names) containing `host`, or None."""
     labels = host.removeprefix("*.").split(".")
     for i in range(len(labels) - 1):
         candidate = ".".join(labels[i:])
-        if candidate in spec.zones:
+        if candidate in zones:
             return candidate
     return None
+
+
+def inside_any(cidr: str, outer: list[str]) -> bool:
+    """Is `cidr` inside one of the `outer` blocks (of the same IP version)?"""
+    network = ipaddress.ip_network(cidr)
+    return any(network.version == block.version and network.subnet_of(block)
+               for block in map(ipaddress.ip_network, outer))
 
 
 def record_fqdn(name: str, zone: str) -> str:
