@@ -16,7 +16,8 @@ from edgec.apply.pin import PlanFile, compiled_digest, live_digest, read_plan_fi
 from edgec.apply.rails import Groups, check_rails
 from edgec.apply.terraform import Terraform, TerraformError, discard_plan
 from edgec.apply.tfplan import LayerPlan, read_plan
-from edgec.diff.make_plan import PlanOptions, make_plan
+from edgec.diff.make_plan import make_plan
+from edgec.diff.plan import PlanOptions
 from edgec.diff.plan import Plan
 from edgec.emit.compile import compile_spec, render_files
 from edgec.ir.build import build_ir

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 from edgec.diff.aws import diff_aws
 from edgec.diff.cloudflare import diff_cloudflare
@@ -12,25 +11,14 @@ from edgec.diff.envoy import diff_envoy
 from edgec.emit.envoy import bootstrap
 from edgec.read.envoy import desired_view, live_view, read_config_dump
 from edgec.diff.ignore import apply_ignores
-from edgec.diff.plan import Plan
+from edgec.diff.plan import LAYERS, Plan, PlanOptions
 from edgec.ir.build import build_ir
 from edgec.read.aws import AwsLive, aws_session, read_aws
-from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE, ApiCalls, ReadError
+from edgec.read.budget import ApiCalls, ReadError
 from edgec.read.cloudflare import cloudflare_client, read_cloudflare
 from edgec.spec.model import Spec
 
-LAYERS = frozenset({"aws", "cloudflare", "envoy"})
 NOT_REQUESTED = "not requested (--layer)"
-
-
-@dataclass
-class PlanOptions:
-    cloudflare_rate: float = DEFAULT_CLOUDFLARE_RATE
-    max_retries: int = 4
-    timeout: float = 30.0  # seconds per HTTP request
-    today: datetime.date | None = None  # for ignore-rule expiry; None: the real date
-    layers: frozenset[str] = LAYERS  # which layers to compare
-    envoy_admins: dict[str, str] = field(default_factory=dict)  # gateway -> admin URL
 
 
 def make_plan(spec: Spec, options: PlanOptions, progress=lambda message: None) -> Plan:

@@ -8,12 +8,26 @@ difference an ignore rule hides).
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
+
+from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE
 
 CHANGING = ("create", "update", "replace", "delete")
 UNMANAGED_NOTE = "not created by edgec: reported, never deleted"
 PLAN_SCHEMA_VERSION = 1
+LAYERS = frozenset({"aws", "cloudflare", "envoy"})
+
+
+@dataclass
+class PlanOptions:
+    cloudflare_rate: float = DEFAULT_CLOUDFLARE_RATE
+    max_retries: int = 4
+    timeout: float = 30.0  # seconds per HTTP request
+    today: datetime.date | None = None  # for ignore-rule expiry; None: the real date
+    layers: frozenset[str] = LAYERS  # which layers to compare
+    envoy_admins: dict[str, str] = field(default_factory=dict)  # gateway -> admin URL
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ def _suppress(source: SourceMap, policy: Policy, path: Path, message: str) -> li
 def _comment_lines(source: SourceMap, path: Path):
     """The finding's own line, then each containing element's, each with the line above it."""
     for cut in range(len(path), 0, -1):
-        for where in (source.values.get(path[:cut]), source.keys.get(path[:cut])):
+        for where in (source.value_at(path[:cut]), source.key_at(path[:cut])):
             if where is not None:
                 yield where
                 yield Location(where.file, where.line - 1, 1)

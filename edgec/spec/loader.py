@@ -137,9 +137,8 @@ class _Merger:
                     self.load(target, (loc, path))
 
     def merge(self, data: dict, source: SourceMap, file: str) -> None:
-        merged = self.spec.data
-        self.spec.source.values.setdefault((), Location(file, 1, 1))
-        moves: dict[Path, Path] = {}  # where each part of this file lands in the merged document
+        merged, merged_source = self.spec.data, self.spec.source
+        merged_source.start_document(file)
         for key, value in data.items():
             path: Path = (key,)
             if key.startswith(EXTENSION_PREFIX):
@@ -148,37 +147,34 @@ class _Merger:
                 value = {} if key in KEYED_SECTIONS else []  # `services:` with every entry commented out
             if key not in merged:
                 merged[key] = value
-                moves[path] = path
+                merged_source.adopt(path, source, path)
             elif key in LIST_SECTIONS and isinstance(value, list) and isinstance(merged[key], list):
-                self.append_items(merged[key], value, path, path, moves)
+                self.append_items(merged[key], value, source, path, path)
             elif key in KEYED_SECTIONS and isinstance(value, dict) and isinstance(merged[key], dict):
-                self.merge_entries(key, merged[key], value, source, moves)
+                self.merge_entries(key, merged[key], value, source)
             elif key == "apiVersion":
                 if value != merged[key]:
-                    first = self.spec.source.value(path)
+                    first = merged_source.value(path)
                     self.error(source.value(path), path, f"apiVersion {value!r} disagrees with {merged[key]!r} "
                                                          f"at {first.file}:{first.line}; all files must agree")
             else:
-                first = self.spec.source.key(path)
+                first = merged_source.key(path)
                 self.error(source.key(path), path,
                            f"'{key}' is already set in {first.file}:{first.line}; only one file may set it")
-        self.spec.source.absorb(source, moves)
 
-    @staticmethod
-    def append_items(target: list, items: list, src: Path, dst: Path, moves: dict[Path, Path]) -> None:
+    def append_items(self, target: list, items: list, source: SourceMap, src: Path, dst: Path) -> None:
         for i, item in enumerate(items):
-            moves[src + (i,)] = dst + (len(target),)
+            self.spec.source.append(dst, len(target), source, src + (i,))
             target.append(item)
 
-    def merge_entries(self, section: str, target: dict, entries: dict, source: SourceMap,
-                      moves: dict[Path, Path]) -> None:
+    def merge_entries(self, section: str, target: dict, entries: dict, source: SourceMap) -> None:
         for name, value in entries.items():
             path: Path = (section, name)
             if name not in target:
                 target[name] = value
-                moves[path] = path
+                self.spec.source.adopt(path, source, path)
             elif section in CONCAT_WITHIN and isinstance(value, list) and isinstance(target[name], list):
-                self.append_items(target[name], value, path, path, moves)
+                self.append_items(target[name], value, source, path, path)
             else:
                 first = self.spec.source.key(path)
                 self.error(source.key(path), path,
