@@ -8,7 +8,7 @@ EDGEC := $(VENV)/bin/edgec
 EXAMPLE_NAMES := public-api private-internal multi-team
 EXAMPLES := $(foreach name,$(EXAMPLE_NAMES),examples/$(name)/edge.yaml)
 
-.PHONY: install test demo golden clean refresh-cloudflare-ips
+.PHONY: install test demo golden bench clean refresh-cloudflare-ips
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ golden: install
 	$(EDGEC) schema --fragment -o schemas/edge-fragment.schema.json
 	$(EDGEC) schema --format markdown -o docs/spec-reference.md
 	$(foreach name,$(EXAMPLE_NAMES),$(EDGEC) compile examples/$(name)/edge.yaml -o generated/$(name) &&) true
+
+# Time validate, compile, envoy --mode validate and plan (against the sandbox) on generated estates of
+# 1k to 20k hostnames, beside octodns-validate and terraform validate; see docs/performance.md.
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	$(PY) bench/run.py
 
 # Cloudflare's published IP ranges (needs network access to api.cloudflare.com); review and commit.
 refresh-cloudflare-ips: install

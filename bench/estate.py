@@ -68,7 +68,8 @@ def service_name(service: int) -> str:
 def root_spec(layout: Layout) -> dict:
     public, private = layout.public_zones, layout.private_zones
     zones = {zone: {"provider": "cloudflare", "owner": "platform-team",
-                    "tls": {"mode": "strict", "min_version": "1.2", "always_use_https": True, "tls_1_3": True}}
+                    "tls": {"mode": "strict", "min_version": "1.2", "always_use_https": True, "tls_1_3": True,
+                            "hsts": {"enabled": True, "max_age": 31536000, "include_subdomains": True}}}
              for zone in public}
     zones.update({zone: {"provider": "route53", "private": True, "owner": "platform-team"} for zone in private})
     return {

@@ -43,7 +43,8 @@ def test_envoy_errors_are_pinned_to_the_spec_element(tmp_path):
     regex = "^/v1/search(/[a-z]+)?$"
     # Break the generated regex as a faulty edgec release might: Envoy must refuse it, and the error
     # must point at the route in the spec that produced it.
-    bootstrap.write_text(bootstrap.read_text().replace(f"regex: {regex}", f"regex: {regex}(", 1))
+    assert bootstrap.read_text().count(regex) == 1
+    bootstrap.write_text(bootstrap.read_text().replace(regex, f"{regex}(", 1))
     diagnostics, skipped = check_envoy(str(tmp_path), result.spec, result.source)
     assert skipped is None
     (d,) = diagnostics

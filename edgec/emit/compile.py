@@ -16,6 +16,7 @@ from edgec.emit.terraform_aws import emit_aws
 from edgec.emit.terraform_cloudflare import emit_cloudflare
 from edgec.ir.build import build_ir
 from edgec.ir.model import IR
+from edgec.memory import cyclic_gc_paused
 from edgec.spec.model import Spec
 
 MANIFEST = ".edgec-manifest"
@@ -37,24 +38,29 @@ def header(spec: Spec) -> str:
 
 def render_files(spec: Spec, ir: IR) -> dict[str, str]:
     """Every generated file, by path relative to the output folder."""
+    return dict(sorted({**render_terraform(spec, ir), **emit_envoy(spec)}.items()))
+
+
+def render_terraform(spec: Spec, ir: IR) -> dict[str, str]:
+    """The Terraform layers' files: terraform/aws/ and terraform/cloudflare/."""
     files: dict[str, str] = {}
     layers = {"terraform/aws": emit_aws(spec, ir), "terraform/cloudflare": emit_cloudflare(spec, ir)}
     for layer, layer_files in layers.items():
         for name, blocks in layer_files.items():
             files[f"{layer}/{name}"] = render(blocks, header(spec))
-    files.update(emit_envoy(spec))
     zones = sorted(name for name, zone in spec.zones.items() if zone.provider == "cloudflare")
     if layers["terraform/cloudflare"]:
         example = [("zone_ids", {zone: "0123456789abcdef0123456789abcdef" for zone in zones})]
         files["terraform/cloudflare/terraform.tfvars.example"] = render_attributes(
             example, "# Copy to terraform.tfvars and fill in each zone's ID (Cloudflare dashboard > zone > Overview).")
-    return dict(sorted(files.items()))
+    return files
 
 
 def compile_spec(spec: Spec, out_dir: str, ir: IR | None = None) -> CompileResult:
     """`ir`: the spec's IR when the caller has already built it."""
-    ir = ir if ir is not None else build_ir(spec)
-    result = CompileResult(out_dir, render_files(spec, ir), Counter(r.provider for r in ir))
+    with cyclic_gc_paused():
+        ir = ir if ir is not None else build_ir(spec)
+        result = CompileResult(out_dir, render_files(spec, ir), Counter(r.provider for r in ir))
     _write(result)
     return result
 

@@ -19,11 +19,13 @@ from typing import Any, Callable
 import yaml
 
 from edgec.diagnostics import Diagnostic, Path, Severity
+from edgec.emit import yaml_text
 from edgec.emit.envoy import ENVOY_DIR
 from edgec.spec.model import Spec
 from edgec.spec.yaml_source import SourceMap
 
 Issuer = Callable[[pathlib.Path, pathlib.Path, list[str]], None]  # (cert, key, names) -> files written
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # a 10,000-host bootstrap is megabytes of YAML
 _ERROR = re.compile(r"error initializing configuration '[^']*': (.*)")
 
 
@@ -54,7 +56,7 @@ def stage(envoy_dir: pathlib.Path, root: pathlib.Path, spec: Spec, issue: Issuer
         relative = source.relative_to(envoy_dir)
         target = root / ENVOY_DIR.lstrip("/") / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(yaml.safe_dump(stager.rewrite(yaml.safe_load(source.read_text()))))
+        target.write_text(yaml_text.dump(stager.rewrite(yaml.load(source.read_text(), Loader=_Loader))))
         if relative.parent == pathlib.Path("."):
             bootstraps[source.stem] = target
     return bootstraps

@@ -17,6 +17,8 @@ from edgec.ir.model import (
 )
 from edgec.spec.model import Spec
 
+ROUTE53_BATCH = 1000  # the most records ChangeResourceRecordSets takes in one call
+
 
 def seed_aws(session, spec: Spec, desired: IR, vpc_cidr: str, endpoint_url: str) -> None:
     ec2, elb, route53, acm = (session.client(s, endpoint_url=endpoint_url) for s in ("ec2", "elbv2", "route53", "acm"))
@@ -63,6 +65,7 @@ def seed_aws(session, spec: Spec, desired: IR, vpc_cidr: str, endpoint_url: str)
             config["VPC"] = {"VPCRegion": spec.aws.region, "VPCId": zone.vpc_ids[0]}
         zones[zone.zone] = route53.create_hosted_zone(Name=zone.zone, CallerReference=zone.zone,
                                                       **config)["HostedZone"]["Id"]
+    changes: dict[str, list[dict]] = {}
     for record in of(AwsRoute53Record):
         if record.alias_gateway:
             lb = balancers[record.alias_gateway]
@@ -71,5 +74,8 @@ def seed_aws(session, spec: Spec, desired: IR, vpc_cidr: str, endpoint_url: str)
         else:
             change = {"Name": record.fqdn, "Type": record.type, "TTL": record.ttl,
                       "ResourceRecords": [{"Value": v} for v in record.records]}
-        route53.change_resource_record_sets(HostedZoneId=zones[record.zone], ChangeBatch={
-            "Changes": [{"Action": "CREATE", "ResourceRecordSet": change}]})
+        changes.setdefault(zones[record.zone], []).append({"Action": "CREATE", "ResourceRecordSet": change})
+    for zone_id, batch in changes.items():
+        for start in range(0, len(batch), ROUTE53_BATCH):  # large estates seed in seconds
+            route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
+                "Changes": batch[start:start + ROUTE53_BATCH]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edgec.diagnostics import Diagnostic, has_errors, sort_key
+from edgec.memory import cyclic_gc_paused
 from edgec.spec.checks import run_checks
 from edgec.spec.loader import load_spec
 from edgec.spec.model import Spec
@@ -28,13 +29,14 @@ class Validation:
 def validate(target: str, ignore_files: tuple[str, ...] = ()) -> Validation:
     """Validate the spec at `target` (a file or a directory), with extra ignore-rule files. Never raises
     on bad input."""
-    loaded = load_spec(target, ignore_files)
-    diagnostics = list(loaded.diagnostics)
-    spec = None
-    if loaded.complete:
-        structured = validate_structure(loaded.data, loaded.source)
-        diagnostics += structured.diagnostics + run_checks(structured, loaded.source)
-        spec = structured.spec
+    with cyclic_gc_paused():
+        loaded = load_spec(target, ignore_files)
+        diagnostics = list(loaded.diagnostics)
+        spec = None
+        if loaded.complete:
+            structured = validate_structure(loaded.data, loaded.source)
+            diagnostics += structured.diagnostics + run_checks(structured, loaded.source)
+            spec = structured.spec
     diagnostics.sort(key=sort_key)
     return Validation(target, loaded.files, diagnostics, spec if not has_errors(diagnostics) else None,
                       loaded.source)

