@@ -129,6 +129,19 @@ def test_sdk_reads_settings_rulesets_and_origin_pulls(fake, zone_id, client):
     assert client.origin_tls_client_auth.settings.get(zone_id=zone_id).enabled is True
 
 
+def test_all_settings_of_a_zone_in_one_call(fake, zone_id, client):
+    """The SDK has no method for "Get all zone settings"; its generic GET reaches it."""
+    fake.set_setting(zone_id, "min_tls_version", "1.2")
+    fake.reset_calls()
+
+    body = client.get(f"/zones/{zone_id}/settings", cast_to=object)
+
+    assert {s["id"]: s["value"] for s in body["result"]} == {**DEFAULT_SETTINGS, "min_tls_version": "1.2"}
+    assert fake.calls == [("GET", "/zones/{zone_id}/settings")]
+    fake.remove_setting(zone_id, "tls_1_3")
+    assert "tls_1_3" not in {s["id"] for s in client.get(f"/zones/{zone_id}/settings", cast_to=object)["result"]}
+
+
 def test_sdk_writes_dns_records(fake, zone_id, client):
     created = client.dns.records.create(zone_id=zone_id, type="A", name="api", content="192.0.2.10",
                                         ttl=300, proxied=True, comment="edgec:acme")
@@ -258,9 +271,12 @@ READ_CASES = {
                          ("/zones/{zone_id}/settings/{setting_id}", "get", "200")),
     "setting (object)": ("/zones/{zone}/settings/security_header",
                          ("/zones/{zone_id}/settings/{setting_id}", "get", "200")),
+    "all settings": ("/zones/{zone}/settings", ("/zones/{zone_id}/settings", "get", "200")),
     "origin pulls": ("/zones/{zone}/origin_tls_client_auth/settings",
                      ("/zones/{zone_id}/origin_tls_client_auth/settings", "get", "200")),
     "error: unknown zone": ("/zones/{missing}", ("/zones/{zone_id}", "get", "4XX")),
+    "error: all settings of an unknown zone": ("/zones/{missing}/settings",
+                                               ("/zones/{zone_id}/settings", "get", "4XX")),
     "error: no entrypoint": ("/zones/{zone}/rulesets/phases/http_ratelimit/entrypoint",
                              ("/zones/{zone_id}/rulesets/phases/{ruleset_phase}/entrypoint", "get", "4XX")),
     # The document's own 4xx schema for DNS records cannot be met (see the test below), so errors
@@ -361,6 +377,13 @@ def test_fail_next_fails_that_many_requests(fake, zone_id):
     fake.fail_next(1, status=503)
     fake.fail_next(1)
     assert [call(fake, f"/zones/{zone_id}")[0] for _ in range(3)] == [503, 500, 200]
+
+
+def test_fail_next_can_pick_a_route(fake, zone_id):
+    fake.fail_next(1, status=502, route="/zones/{zone_id}/settings")
+    assert call(fake, f"/zones/{zone_id}")[0] == 200
+    assert call(fake, f"/zones/{zone_id}/settings/ssl")[0] == 200
+    assert [call(fake, f"/zones/{zone_id}/settings")[0] for _ in range(2)] == [502, 200]
 
 
 def test_truncated_page_is_detectable_from_result_info(fake, zone_id):

@@ -1,5 +1,6 @@
 """`edgec plan` against the fake Cloudflare API over HTTP, with the official SDK as client."""
 
+import collections
 import json
 import math
 import sys
@@ -8,6 +9,7 @@ import pytest
 
 from aws_support import applied_example
 from conftest import ROOT, run_cli
+from edgec.ir.build import build_ir
 from edgec.read.budget import RateLimiter
 from edgec.sandbox.fake_cloudflare import FakeCloudflare
 from edgec.sandbox.seed import seed_cloudflare
@@ -48,7 +50,8 @@ def test_a_matching_estate_has_no_changes_in_every_format(live):
     assert code == 0 and report["has_changes"] is False and report["changes"] == []
     code, markdown = plan("--format", "markdown")
     assert code == 0 and "✅ **No changes.**" in markdown
-    assert report["schema_version"] == 1 and report["api_calls"]["cloudflare"] > 0
+    assert report["schema_version"] == 1
+    assert report["api_calls"]["cloudflare"] == 1 + 6  # the account's zone list, then 6 calls for acme.com
     assert report["layers_not_read"] == {
         "envoy": "no admin URL for gateway(s) partners, public (--envoy-admin GATEWAY=URL)"}
     assert report["layers_read"] == ["aws", "cloudflare"] and report["api_calls"]["aws"] > 0
@@ -80,6 +83,19 @@ def test_out_of_band_changes_are_classified(live):
     assert "Plan: 1 to create, 1 to update, 0 to replace, 0 to delete; 1 unmanaged." in output
 
 
+def test_in_a_large_account_the_spec_zones_are_looked_up_by_name(three_zones):
+    fake, spec_path, zones = three_zones
+    for i in range(250):  # 6 pages of zones: listing them all costs more than 3 lookups
+        fake.add_zone(f"other{i}.example", account_id=ACCOUNT)
+    fake.reset_calls()
+
+    code, report = plan_cloudflare(spec_path)
+
+    assert code == 0 and report["errors"] == [] and report["changes"] == []
+    assert report["api_calls"] == {"cloudflare": 1 + 3 + 6 * 3}  # the first page, a lookup per zone, the zones
+    assert collections.Counter(path for _, path in fake.calls)["/zones"] == 1 + 3
+
+
 @pytest.mark.parametrize("inject, reason", [
     (lambda fake: fake.fail_next(50, status=500), "HTTP 500"),
     (lambda fake: fake.truncate_next_page(), "incomplete"),
@@ -105,8 +121,97 @@ def test_10000_records_are_read_within_the_call_budget(live):
     code, report = plan_json()
     assert code == 2  # the 10,000 are edgec's and not in the spec: deletes
     dns_list_calls = sum(1 for method, path in fake.calls if method == "GET" and path.endswith("/dns_records"))
-    assert dns_list_calls <= math.ceil(10_000 / 5000) + 2, dns_list_calls
+    assert dns_list_calls <= math.ceil(10_000 / 5000) + 2, dns_list_calls  # plus the example's own records
+    assert report["api_calls"]["cloudflare"] == 1 + dns_list_calls + 5  # zone list, settings, rulesets, pulls
     assert report["counts"]["delete"] == 10_000
+
+
+ACCOUNT = "0123456789abcdef0123456789abcdef"
+THREE_ZONES = f"""\
+apiVersion: edgec/v1
+name: three-zones
+cloudflare: {{account_id: {ACCOUNT}}}
+zones:
+  acme.com: {{provider: cloudflare}}
+  acme.net: {{provider: cloudflare}}
+  acme.org: {{provider: cloudflare}}
+"""
+
+
+@pytest.fixture()
+def three_zones(tmp_path, monkeypatch):
+    """A spec of three Cloudflare zones (no AWS), applied in the fake, in the spec's account."""
+    path = tmp_path / "edge.yaml"
+    path.write_text(THREE_ZONES)
+    spec = validate(str(path)).spec
+    with FakeCloudflare(token="test-token") as fake:
+        zones = seed_cloudflare(fake, spec, build_ir(spec), {})
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "test-token")
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", fake.base_url)
+        yield fake, path, zones
+
+
+def plan_cloudflare(spec_path):
+    result = run_cli("plan", "--format", "json", "--cloudflare-rate", "100", str(spec_path))
+    return result.exit_code, json.loads(result.output)
+
+
+@pytest.mark.parametrize("others_in_account", [0, 117])
+def test_calls_are_one_zone_list_per_50_zones_then_6_per_zone(three_zones, others_in_account):
+    fake, spec_path, zones = three_zones
+    for i in range(others_in_account):
+        fake.add_zone(f"other{i}.example", account_id=ACCOUNT)
+    for i in range(60):  # another account's zones: the spec's account_id keeps them out of the listing
+        fake.add_zone(f"elsewhere{i}.example", account_id="f" * 32)
+    for i in range(5000):  # a full DNS page is still one call
+        fake.add_dns_record(zones["acme.com"], type="A", name=f"h{i}", content="192.0.2.1", ttl=300)
+    fake.reset_calls()
+
+    code, report = plan_cloudflare(spec_path)
+
+    assert code == 0 and report["errors"] == [] and report["counts"] == {"unmanaged": 5000}
+    zone_lists = math.ceil((3 + others_in_account) / 50)
+    assert report["api_calls"] == {"cloudflare": zone_lists + 6 * 3} and len(fake.calls) == zone_lists + 6 * 3
+    assert collections.Counter(path for _, path in fake.calls) == {
+        "/zones": zone_lists, "/zones/{zone_id}/dns_records": 3, "/zones/{zone_id}/settings": 3,
+        "/zones/{zone_id}/rulesets/phases/{ruleset_phase}/entrypoint": 9,
+        "/zones/{zone_id}/origin_tls_client_auth/settings": 3}
+
+
+def test_in_a_large_account_the_spec_zones_are_looked_up_by_name(three_zones):
+    fake, spec_path, zones = three_zones
+    for i in range(250):  # 6 pages of zones: listing them all costs more than 3 lookups
+        fake.add_zone(f"other{i}.example", account_id=ACCOUNT)
+    fake.reset_calls()
+
+    code, report = plan_cloudflare(spec_path)
+
+    assert code == 0 and report["errors"] == [] and report["changes"] == []
+    assert report["api_calls"] == {"cloudflare": 1 + 3 + 6 * 3}  # the first page, a lookup per zone, the zones
+    assert collections.Counter(path for _, path in fake.calls)["/zones"] == 1 + 3
+
+
+@pytest.mark.parametrize("inject, reason", [
+    (lambda fake, zones, path: path.write_text(THREE_ZONES + "  acme.io: {provider: cloudflare}\n"),
+     f"could not read zone acme.io: not found in account {ACCOUNT}"),
+    (lambda fake, zones, path: path.write_text(THREE_ZONES.replace(ACCOUNT, "f" * 32)),
+     f"could not read zone acme.com: not found in account {'f' * 32}"),
+    (lambda fake, zones, path: fake.truncate_next_page(),
+     f"could not read the zones of account {ACCOUNT}: the listing is incomplete: 2 zones read, 3 reported"),
+    (lambda fake, zones, path: fake.fail_next(50, route="/zones/{zone_id}/settings"),
+     "could not read settings of acme.com: HTTP 500: Unexpected internal server error"),
+    (lambda fake, zones, path: fake.remove_setting(zones["acme.net"], "tls_1_3"),
+     "could not read setting tls_1_3 of acme.net: the API returned no value"),
+    (lambda fake, zones, path: fake.set_setting(zones["acme.org"], "ssl", None),
+     "could not read setting ssl of acme.org: the API returned no value"),
+], ids=["zone missing", "zones in another account", "zone list incomplete", "settings failing",
+        "setting missing", "setting null"])
+def test_a_failed_zone_or_settings_read_fails_the_plan(three_zones, inject, reason):
+    fake, spec_path, zones = three_zones
+    inject(fake, zones, spec_path)
+    code, report = plan_cloudflare(spec_path)
+    assert code == 1 and report["errors"] == [reason]
+    assert report["changes"] == [] and report["layers_read"] == []
 
 
 def test_the_rate_limiter_paces_requests():

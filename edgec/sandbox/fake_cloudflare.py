@@ -1,8 +1,10 @@
 """A stateful fake of the Cloudflare API v4 (the parts edgec reads), for tests and the local sandbox.
 
-It serves zones, DNS records, phase entry point rulesets, zone settings and authenticated origin pulls
-on loopback, with Cloudflare's envelope, pagination, bearer-token auth and error codes, and adds fault
-injection and an honest log of the calls it received. Standard library only.
+It serves zones, DNS records, phase entry point rulesets, zone settings (one, or all of a zone's in
+one call) and authenticated origin pulls on loopback, with Cloudflare's envelope, pagination,
+bearer-token auth and error codes, and adds fault injection and an honest log of the calls it
+received. Standard library only. A zone holds the settings edgec manages and any a test sets, not
+the fifty-odd others a live zone reports.
 
     with FakeCloudflare() as cf:
         zone_id = cf.add_zone("example.com")
@@ -216,7 +218,7 @@ class FakeCloudflare:
         self._lock = threading.RLock()
         self._zones: dict[str, _Zone] = {}
         self._record_seq = itertools.count(1)
-        self._faults: collections.deque[ApiError] = collections.deque()
+        self._faults: dict[str | None, collections.deque[ApiError]] = collections.defaultdict(collections.deque)
         self._truncate_by = 0
         self._hits: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self._blocked_until: dict[str, float] = {}
@@ -308,6 +310,11 @@ class FakeCloudflare:
         with self._lock:
             self._zone_or_raise(zone_id).settings[setting_id] = _setting(setting_id, value, _now())
 
+    def remove_setting(self, zone_id: str, setting_id: str) -> None:
+        """The zone stops reporting a setting, as the API does for one the zone's plan lacks."""
+        with self._lock:
+            del self._zone_or_raise(zone_id).settings[setting_id]
+
     def set_entrypoint_ruleset(self, zone_id: str, phase: str, rules: Iterable[dict], *,
                                description: str = "", name: str = "default") -> dict:
         with self._lock:
@@ -333,15 +340,16 @@ class FakeCloudflare:
         with self._lock:
             self.calls.clear()
 
-    def fail_next(self, n: int, status: int = 500) -> None:
-        """The next n requests fail with `status` before reaching auth or routing."""
+    def fail_next(self, n: int, status: int = 500, route: str | None = None) -> None:
+        """The next n requests fail with `status` before reaching auth; with `route` (a path template
+        such as "/zones/{zone_id}/settings"), only requests to that route, so a test can pick the call."""
         with self._lock:
-            self._faults.extend([ApiError(status, INTERNAL_ERROR, "Unexpected internal server error")] * n)
+            self._faults[route].extend([ApiError(status, INTERNAL_ERROR, "Unexpected internal server error")] * n)
 
     def throttle_next(self, n: int, retry_after: int = 1) -> None:
         """The next n requests get Cloudflare's 429 with a Retry-After header."""
         with self._lock:
-            self._faults.extend([_throttled(retry_after)] * n)
+            self._faults[None].extend([_throttled(retry_after)] * n)
 
     def truncate_next_page(self, missing: int = 1) -> None:
         """The next list answer drops its last `missing` items while result_info still counts them."""
@@ -356,9 +364,10 @@ class FakeCloudflare:
         url = urlsplit(target)
         with self._lock:  # held while encoding too: answers share the stored dicts
             route, params = self._match(method, url.path)
-            self.calls.append((method, route.template if route else url.path))
+            template = route.template if route else url.path
+            self.calls.append((method, template))
             try:
-                self._admit(authorization)
+                self._admit(authorization, template)
                 if route is None:
                     raise ApiError(404, NO_ROUTE, "No route for that URI")
                 request = _Request(url.path, params, _query(url.query), _json_body(raw_body))
@@ -367,10 +376,11 @@ class FakeCloudflare:
                 status, headers, body = error.status, error.headers, _failure(error)
             return status, headers, json.dumps(body, separators=(",", ":")).encode()
 
-    def _admit(self, authorization: str | None) -> None:
+    def _admit(self, authorization: str | None, route: str) -> None:
         # Injected faults come first: they stand for trouble in front of the API, before auth.
-        if self._faults:
-            raise self._faults.popleft()
+        for faults in (self._faults.get(route), self._faults.get(None)):
+            if faults:
+                raise faults.popleft()
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or token != self.token:
             raise ApiError(403, AUTH_ERROR, "Authentication error")
@@ -404,6 +414,7 @@ class FakeCloudflare:
             ("PUT", "/zones/{zone_id}/dns_records/{dns_record_id}", self._put_record),
             ("DELETE", "/zones/{zone_id}/dns_records/{dns_record_id}", self._delete_record),
             ("GET", "/zones/{zone_id}/rulesets/phases/{ruleset_phase}/entrypoint", self._get_entrypoint),
+            ("GET", "/zones/{zone_id}/settings", self._list_settings),
             ("GET", "/zones/{zone_id}/settings/{setting_id}", self._get_setting),
             ("PATCH", "/zones/{zone_id}/settings/{setting_id}", self._patch_setting),
             ("GET", "/zones/{zone_id}/origin_tls_client_auth/settings", self._get_origin_pulls),
@@ -489,6 +500,10 @@ class FakeCloudflare:
         if ruleset is None:
             raise ApiError(404, NO_ENTRYPOINT, f"could not find entrypoint ruleset in the {phase} phase")
         return _ok(ruleset)
+
+    def _list_settings(self, req: _Request) -> dict:
+        # "Get all zone settings": one list, without result_info (the document gives it no paging).
+        return _ok(list(self._zone(req).settings.values()))
 
     def _get_setting(self, req: _Request) -> dict:
         return _ok(self._setting(req))

@@ -9,7 +9,10 @@ from edgec.spec.model import Spec
 
 def seed_cloudflare(fake: FakeCloudflare, spec: Spec, desired: IR, nlb_dns_names: dict[str, str]) -> dict[str, str]:
     """Every Cloudflare resource of `desired`, live in `fake`. Returns zone name -> zone ID."""
-    zones = {name: fake.add_zone(name) for name, zone in sorted(spec.zones.items()) if zone.provider == "cloudflare"}
+    # In the spec's account, if it names one: edgec lists only that account's zones.
+    account = {"account_id": spec.cloudflare.account_id} if spec.cloudflare.account_id else {}
+    zones = {name: fake.add_zone(name, **account) for name, zone in sorted(spec.zones.items())
+             if zone.provider == "cloudflare"}
     for resource in desired:
         if isinstance(resource, CfDnsRecord):
             fake.add_dns_record(zones[resource.zone], **_record_fields(resource, nlb_dns_names))
