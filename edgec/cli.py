@@ -340,7 +340,8 @@ def _check_envoy(console: Console, out_dir: str, result: Validation) -> None:
 _READ_OPTIONS = {
     "cloudflare_rate": click.option(
         "--cloudflare-rate", type=click.FloatRange(min=0.1), default=DEFAULT_CLOUDFLARE_RATE, show_default=True,
-        help="Most Cloudflare API requests per second, sustained (Cloudflare allows 4 on average)."),
+        help="Cloudflare API requests per second, sustained; after a burst of what Cloudflare's budget of "
+             "1,200 per 5 minutes leaves at that rate (150 at 3.5)."),
     "layers": click.option("--layer", "layers", multiple=True, type=click.Choice(sorted(LAYERS)),
                            help="Compare only this layer (repeatable; default: every layer the spec uses)."),
     "envoy_admins": click.option(

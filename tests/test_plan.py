@@ -1,5 +1,6 @@
 """`edgec plan` against the fake Cloudflare API over HTTP, with the official SDK as client."""
 
+import bisect
 import collections
 import json
 import math
@@ -10,7 +11,7 @@ import pytest
 from aws_support import applied_example
 from conftest import ROOT, run_cli
 from edgec.ir.build import build_ir
-from edgec.read.budget import RateLimiter
+from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE, RateLimiter, cloudflare_burst
 from edgec.sandbox.fake_cloudflare import FakeCloudflare
 from edgec.sandbox.seed import seed_cloudflare
 from edgec.spec.validate import validate
@@ -224,6 +225,21 @@ def test_the_rate_limiter_paces_requests():
     for _ in range(24):
         limiter.acquire()
     assert now[0] == pytest.approx(5.0)  # 4 at once, then 20 more at 4 per second
+
+
+def test_the_default_pacing_never_exceeds_cloudflares_budget_in_any_five_minutes():
+    now, stamps = [0.0], []
+
+    def sleep(seconds):
+        now[0] += seconds
+    limiter = RateLimiter(DEFAULT_CLOUDFLARE_RATE, cloudflare_burst(DEFAULT_CLOUDFLARE_RATE), clock=lambda: now[0],
+                          sleep=sleep)
+    for _ in range(3000):
+        limiter.acquire()
+        stamps.append(now[0])
+    assert stamps[149] == 0.0 and stamps[150] > 0  # a plan of 150 calls does not wait
+    busiest = max(bisect.bisect_right(stamps, start + 300 - 1e-9) - i for i, start in enumerate(stamps))
+    assert 1150 < busiest <= 1200  # Cloudflare's budget, 1,200 requests per 5 minutes: used, never exceeded
 
 
 def test_no_token_is_an_error_not_an_empty_estate(live, monkeypatch):

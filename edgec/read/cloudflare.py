@@ -1,8 +1,9 @@
 """Read the live Cloudflare estate of a spec's zones through the official `cloudflare` SDK.
 
-Reads are list-based rather than one call per object, because at 4 requests a second the calls are
-most of a plan's time: the account's zones are listed once (50 a page), then each zone costs one DNS
-page per 5,000 records, one call for all its settings, one per WAF phase and one for origin pulls.
+Reads are list-based rather than one call per object, because paced calls (3.5 a second after a
+burst, see budget.py) are most of a large plan's time: the account's zones are listed once (50 a
+page), then each zone costs one DNS page per 5,000 records, one call for all its settings, one per
+WAF phase and one for origin pulls.
 Calls are paced by the rate limiter and counted. A page that is missing, short or inconsistent is an
 error: a failed read must never look like "nothing exists".
 """
@@ -18,7 +19,7 @@ import httpx
 
 from edgec.ir.model import IR, CfDnsRecord, CfOriginPulls, CfRuleset, CfZoneSetting, WafRule
 from edgec.ir.names import slug
-from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE, ApiCalls, RateLimiter, ReadError
+from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE, ApiCalls, RateLimiter, ReadError, cloudflare_burst
 from edgec.spec.model import Spec
 
 DNS_PAGE_SIZE = 5000  # the largest page Cloudflare's DNS list accepts
@@ -36,7 +37,7 @@ def cloudflare_client(calls: ApiCalls, rate: float = DEFAULT_CLOUDFLARE_RATE, ma
     token = os.environ.get("CLOUDFLARE_API_TOKEN")
     if not token:
         raise ReadError("Cloudflare", "CLOUDFLARE_API_TOKEN is not set")
-    limiter = RateLimiter(rate)
+    limiter = RateLimiter(rate, cloudflare_burst(rate))
 
     def before_request(_request: httpx.Request) -> None:
         limiter.acquire()
