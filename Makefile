@@ -36,11 +36,8 @@ golden: install
 
 # Time validate, compile, envoy --mode validate and plan (against the sandbox) on generated estates of
 # 1k to 20k hostnames, beside octodns-validate and terraform validate; see docs/performance.md.
-$(VENV)/.bench-installed: $(VENV)/.installed
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
-	touch $@
-
-bench: $(VENV)/.bench-installed
+# (The dev extra includes the bench extra: octodns.)
+bench: install
 	$(PY) bench/run.py
 
 # Cloudflare's published IP ranges (needs network access to api.cloudflare.com); review and commit.

@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 from edgec.emit.compile import render_terraform  # noqa: E402
 from edgec.emit.envoy import emit_envoy  # noqa: E402
 from edgec.ir.build import build_ir  # noqa: E402
+from edgec.memory import cyclic_gc_paused  # noqa: E402
 from edgec.spec.validate import validate  # noqa: E402
 
 
@@ -29,7 +30,8 @@ def main() -> None:
         raise SystemExit(f"{spec_path} does not validate")
     phases["validate_s"] = time.perf_counter() - started
     mark = time.perf_counter()
-    files = render_terraform(result.spec, build_ir(result.spec)) if layer == "terraform" else emit_envoy(result.spec)
+    with cyclic_gc_paused():  # as `edgec compile` does
+        files = render_terraform(result.spec, build_ir(result.spec)) if layer == "terraform" else emit_envoy(result.spec)
     phases["emit_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     for path, content in files.items():

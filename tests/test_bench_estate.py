@@ -62,6 +62,7 @@ def test_the_octodns_zone_files_hold_every_record(estate, tmp_path):
     assert len(config["zones"]) == 2
 
 
+@pytest.mark.real_tool("octodns")
 def test_octodns_validate_accepts_the_zone_files(estate, tmp_path):
     octodns = os.path.join(os.path.dirname(sys.executable), "octodns-validate")
     if not os.path.exists(octodns):
@@ -71,6 +72,7 @@ def test_octodns_validate_accepts_the_zone_files(estate, tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.real_tool("moto_server")
 def test_a_plan_against_the_seeded_estate_finds_no_change(estate, tmp_path):
     pytest.importorskip("moto", reason="the sandbox needs moto (the dev extra)")
     from edgec.sandbox.run import start_sandbox

@@ -84,19 +84,6 @@ def test_out_of_band_changes_are_classified(live):
     assert "Plan: 1 to create, 1 to update, 0 to replace, 0 to delete; 1 unmanaged." in output
 
 
-def test_in_a_large_account_the_spec_zones_are_looked_up_by_name(three_zones):
-    fake, spec_path, zones = three_zones
-    for i in range(250):  # 6 pages of zones: listing them all costs more than 3 lookups
-        fake.add_zone(f"other{i}.example", account_id=ACCOUNT)
-    fake.reset_calls()
-
-    code, report = plan_cloudflare(spec_path)
-
-    assert code == 0 and report["errors"] == [] and report["changes"] == []
-    assert report["api_calls"] == {"cloudflare": 1 + 3 + 6 * 3}  # the first page, a lookup per zone, the zones
-    assert collections.Counter(path for _, path in fake.calls)["/zones"] == 1 + 3
-
-
 @pytest.mark.parametrize("inject, reason", [
     (lambda fake: fake.fail_next(50, status=500), "HTTP 500"),
     (lambda fake: fake.truncate_next_page(), "incomplete"),
