@@ -3,7 +3,7 @@
 Cloudflare allows 1,200 requests per 5 minutes per token and blocks the token for 5 minutes when
 that is exceeded. edgec's token bucket refills at a sustained rate (3.5 a second by default) and holds
 what the budget leaves over five minutes at that rate (150 at 3.5): no five minutes of a run ever
-exceed 1,200 requests, and a plan of up to 150 calls (25 zones) does not wait at all.
+exceed 1,200 requests, and a plan of up to 150 calls (24 zones) does not wait at all.
 """
 
 from __future__ import annotations
