@@ -79,8 +79,8 @@ def root_spec(layout: Layout) -> dict:
         "include": ["teams/*.yaml"],
         "cloudflare": {"account_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0"},
         "aws": {"region": "us-east-1", "vpc_id": "vpc-0e57a7e0000000001",
-                "subnets": {"public": ["subnet-0a00000000000001", "subnet-0a00000000000002", "subnet-0a00000000000003"],
-                            "private": ["subnet-0b00000000000001", "subnet-0b00000000000002", "subnet-0b00000000000003"]},
+                "subnets": {"public": [f"subnet-0a0000000000000{i}" for i in (1, 2, 3)],
+                            "private": [f"subnet-0b0000000000000{i}" for i in (1, 2, 3)]},
                 "tags": {"managed-by": "edgec", "cost-center": "edge"}},
         "zones": zones,
         "certificates": {

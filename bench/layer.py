@@ -31,7 +31,10 @@ def main() -> None:
     phases["validate_s"] = time.perf_counter() - started
     mark = time.perf_counter()
     with cyclic_gc_paused():  # as `edgec compile` does
-        files = render_terraform(result.spec, build_ir(result.spec)) if layer == "terraform" else emit_envoy(result.spec)
+        if layer == "terraform":
+            files = render_terraform(result.spec, build_ir(result.spec))
+        else:
+            files = emit_envoy(result.spec)
     phases["emit_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     for path, content in files.items():

@@ -12,9 +12,8 @@ import ipaddress
 import os
 from typing import Any
 
-from edgec.emit import yaml_text
-
 from edgec.cloudflare_ips import cloudflare_cidrs
+from edgec.emit import yaml_text
 from edgec.spec.lookup import RE2_MAX_PROGRAM_SIZE, certificate_for, gateway_certificates
 from edgec.spec.model import Gateway, HeaderChanges, Ingress, Retries, Route, Service, Spec
 

@@ -301,9 +301,9 @@ class _Builder:
         self.root: Any = None
         self.root_written: Written | Position | None = None
         self.documents = 0
-        self.handlers = {yaml.DocumentStartEvent: self.document, yaml.ScalarEvent: self.scalar, yaml.MappingStartEvent: self.start,
-                         yaml.SequenceStartEvent: self.start, yaml.MappingEndEvent: self.end,
-                         yaml.SequenceEndEvent: self.end, yaml.AliasEvent: self.alias}
+        self.handlers = {yaml.DocumentStartEvent: self.document, yaml.ScalarEvent: self.scalar,
+                         yaml.MappingStartEvent: self.start, yaml.SequenceStartEvent: self.start,
+                         yaml.MappingEndEvent: self.end, yaml.SequenceEndEvent: self.end, yaml.AliasEvent: self.alias}
 
     def loc(self, mark) -> Location:
         return Location(self.file, mark.line + 1, mark.column + 1)
@@ -338,7 +338,8 @@ class _Builder:
     def document(self, event) -> None:
         self.documents += 1
         if self.documents > 1:
-            self.error(self.loc(event.start_mark), (), "more than one YAML document (---) in a file; split it into files")
+            self.error(self.loc(event.start_mark), (),
+                       "more than one YAML document (---) in a file; split it into files")
             raise _Abort
 
     def check_tag(self, event, path: Path | None) -> None:
@@ -400,7 +401,8 @@ class _Builder:
     def start(self, event) -> None:
         path = self.value_slot(event, "a mapping or list")
         if len(self.stack) >= MAX_DEPTH:
-            self.error(self.loc(event.start_mark), path, f"nesting is deeper than {MAX_DEPTH} levels; a spec never needs that")
+            self.error(self.loc(event.start_mark), path,
+                       f"nesting is deeper than {MAX_DEPTH} levels; a spec never needs that")
             raise _Abort
         if event.tag:
             self.check_tag(event, path)
@@ -412,7 +414,7 @@ class _Builder:
         self.distinct_nodes += 1
         self.stack.append(_Container(value, written, path, event.anchor))
 
-    def end(self, _event=None) -> None:
+    def end(self, _event) -> None:
         done = self.stack.pop()
         if done.merges:
             self.apply_merges(done)
