@@ -42,7 +42,7 @@ bench: install
 
 # Cloudflare's published IP ranges (needs network access to api.cloudflare.com); review and commit.
 refresh-cloudflare-ips: install
-	$(PY) -m edgec.cloudflare_ips --refresh
+	$(PY) -m edgec.layers.cloudflare.ips --refresh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

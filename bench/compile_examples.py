@@ -18,7 +18,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from edgec.emit.compile import compile_spec  # noqa: E402
+from edgec.emit.compile import compile_ir  # noqa: E402
 from edgec.spec.validate import validate  # noqa: E402
 
 
@@ -28,7 +28,7 @@ def measure(spec_path: str, repeat: int) -> dict:
         with tempfile.TemporaryDirectory() as out:
             started = time.perf_counter()
             result = validate(spec_path)
-            compiled = compile_spec(result.spec, out)
+            compiled = compile_ir(result.ir, out)
             times.append(time.perf_counter() - started)
     return {"median_s": round(statistics.median(times), 4), "max_s": round(max(times), 4),
             "files": len(compiled.files), "resources": dict(compiled.resources), "repeat": repeat}

@@ -200,8 +200,8 @@ def write_estate(hosts: int, out: pathlib.Path) -> Layout:
 def write_octodns(spec_dir: pathlib.Path, out: pathlib.Path) -> int:
     """The estate's DNS records (as edgec would create them) as octoDNS zone files; returns the record count."""
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
-    from edgec.ir.build import build_ir
-    from edgec.ir.model import AwsRoute53Record, CfDnsRecord
+    from edgec.layers.aws.model import AwsRoute53Record
+    from edgec.layers.cloudflare.model import CfDnsRecord
     from edgec.spec.validate import validate
 
     result = validate(str(spec_dir))
@@ -209,11 +209,10 @@ def write_octodns(spec_dir: pathlib.Path, out: pathlib.Path) -> int:
         raise SystemExit(f"{spec_dir}: the estate does not validate")
     zones: dict[str, dict[str, list]] = {name: {} for name in result.spec.zones}
     count = 0
-    for record in build_ir(result.spec):
-        if isinstance(record, (CfDnsRecord, AwsRoute53Record)):
-            name = "" if record.fqdn == record.zone else record.fqdn[: -len(record.zone) - 1]
-            zones[record.zone].setdefault(name, []).append(_octodns_record(record))
-            count += 1
+    for record in [*result.ir.of(CfDnsRecord), *result.ir.of(AwsRoute53Record)]:
+        name = "" if record.fqdn == record.zone else record.fqdn[: -len(record.zone) - 1]
+        zones[record.zone].setdefault(name, []).append(_octodns_record(record))
+        count += 1
     (out / "zones").mkdir(parents=True, exist_ok=True)
     for zone, records in zones.items():
         merged = {name: _merge(values) for name, values in sorted(records.items())}
@@ -227,7 +226,7 @@ def write_octodns(spec_dir: pathlib.Path, out: pathlib.Path) -> int:
 
 def _octodns_record(record) -> dict:
     """One edgec record as an octoDNS record of one value."""
-    from edgec.ir.model import CfDnsRecord
+    from edgec.layers.cloudflare.model import CfDnsRecord
 
     ttl = 300 if record.ttl in (1, None) else record.ttl  # automatic, or a Route 53 alias
     gateway = record.gateway if isinstance(record, CfDnsRecord) else record.alias_gateway

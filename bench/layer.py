@@ -1,7 +1,7 @@
 """Validate a spec and compile one layer of it, for bench/run.py: run in its own process, so that the
 process's peak RSS is that layer's. Prints the phases' wall times as JSON.
 
-Run: .venv/bin/python bench/layer.py terraform|envoy SPEC OUT_DIR
+Run: .venv/bin/python bench/layer.py terraform|envoy SPEC OUT_DIR (terraform: every Terraform layer)
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from edgec.emit.compile import render_terraform  # noqa: E402
-from edgec.emit.envoy import emit_envoy  # noqa: E402
-from edgec.ir.build import build_ir  # noqa: E402
+from edgec.layers import LAYERS  # noqa: E402
 from edgec.memory import cyclic_gc_paused  # noqa: E402
 from edgec.spec.validate import validate  # noqa: E402
 
@@ -31,10 +29,8 @@ def main() -> None:
     phases["validate_s"] = time.perf_counter() - started
     mark = time.perf_counter()
     with cyclic_gc_paused():  # as `edgec compile` does
-        if layer == "terraform":
-            files = render_terraform(result.spec, build_ir(result.spec))
-        else:
-            files = emit_envoy(result.spec)
+        files = {path: text for each in LAYERS if each.terraform == (layer == "terraform")
+                 for path, text in each.emit(result.ir).items()}
     phases["emit_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     for path, content in files.items():

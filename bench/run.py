@@ -39,9 +39,9 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.estate import write_estate, write_octodns  # noqa: E402
-from edgec.emit.envoy_check import find_envoy, stage  # noqa: E402
-from edgec.read.aws import ROUTE53_PAGE_SIZE  # noqa: E402
-from edgec.read.cloudflare import DNS_PAGE_SIZE, ZONE_PAGE_SIZE  # noqa: E402
+from edgec.layers.envoy.check import find_envoy, stage  # noqa: E402
+from edgec.layers.aws.read import ROUTE53_PAGE_SIZE  # noqa: E402
+from edgec.layers.cloudflare.read import DNS_PAGE_SIZE, ZONE_PAGE_SIZE  # noqa: E402
 from edgec.spec.loader import load_spec  # noqa: E402
 from edgec.spec.validate import validate  # noqa: E402
 
@@ -178,10 +178,11 @@ def plan(spec_dir: pathlib.Path, work: pathlib.Path, layout, spec, repeat: int) 
 def list_pages(spec) -> dict[str, int]:
     """The fewest list calls that can return every DNS record (and every Cloudflare zone) of the spec."""
     from edgec.ir.build import build_ir
-    from edgec.ir.model import AwsRoute53Record, CfDnsRecord
+    from edgec.layers.aws.model import AwsRoute53Record
+    from edgec.layers.cloudflare.model import CfDnsRecord
 
     per_zone: dict[tuple[str, str], int] = {}
-    for r in build_ir(spec):
+    for r in build_ir(spec).resources:
         if isinstance(r, (CfDnsRecord, AwsRoute53Record)):
             per_zone[(r.provider, r.zone)] = per_zone.get((r.provider, r.zone), 0) + 1
     cloudflare_zones = [n for (p, _), n in per_zone.items() if p == "cloudflare"]

@@ -15,10 +15,11 @@ from rich.text import Text
 from edgec import __version__
 from edgec.diagnostics import Diagnostic, Severity, one_line
 from edgec.apply.terraform import Terraform, TerraformError
-from edgec.emit.compile import compile_spec
-from edgec.emit.envoy_check import check_envoy
+from edgec.emit.compile import compile_ir
+from edgec.layers import LAYER_NAMES, TERRAFORM_LAYERS
+from edgec.layers.envoy.check import check_envoy
 from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE
-from edgec.diff.plan import LAYERS, Plan, PlanOptions
+from edgec.diff.plan import Plan, PlanOptions
 from edgec.render.drift import drift_html, drift_json, drift_markdown, drift_text_lines
 from edgec.diff.spec_changes import load_version, spec_changes
 from edgec.policy.check import check_policies
@@ -267,7 +268,7 @@ def trace_command(url: str, spec: str, method: str, headers: tuple[str, ...]) ->
         _print_diagnostics(console, result)
         sys.exit(EXIT_ERRORS)
     try:
-        trace = trace_url(result.spec, url, method.upper(), parsed)
+        trace = trace_url(result.spec, url, method.upper(), parsed, ir=result.ir)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="URL")
     print_trace(console, trace)
@@ -310,7 +311,7 @@ def compile_command(spec: str, out_dir: str | None, check: bool) -> None:
         _print_diagnostics(console, result)
         console.print(Text(f"{_marks()[1]} {spec}: not compiled, fix the errors above", style="bold red"))
         sys.exit(EXIT_ERRORS)
-    compiled = compile_spec(result.spec, out_dir or f"generated/{result.spec.name}")
+    compiled = compile_ir(result.ir, out_dir or f"generated/{result.spec.name}")
     counts = ", ".join(f"{provider} {n}" for provider, n in sorted(compiled.resources.items())) or "none"
     elapsed = time.perf_counter() - started
     console.print(Text(f"{_marks()[0]} compiled {result.spec.name} into {compiled.out_dir} in {elapsed:.2f}s",
@@ -342,7 +343,7 @@ _READ_OPTIONS = {
         "--cloudflare-rate", type=click.FloatRange(min=0.1), default=DEFAULT_CLOUDFLARE_RATE, show_default=True,
         help="Cloudflare API requests per second, sustained; after a burst of what Cloudflare's budget of "
              "1,200 per 5 minutes leaves at that rate (150 at 3.5)."),
-    "layers": click.option("--layer", "layers", multiple=True, type=click.Choice(sorted(LAYERS)),
+    "layers": click.option("--layer", "layers", multiple=True, type=click.Choice(LAYER_NAMES),
                            help="Compare only this layer (repeatable; default: every layer the spec uses)."),
     "envoy_admins": click.option(
         "--envoy-admin", "envoy_admins", multiple=True, metavar="GATEWAY=URL",
@@ -369,7 +370,7 @@ def _plan_options(cloudflare_rate: float, layers: tuple[str, ...], envoy_admins:
         if not sep or not url:
             raise click.BadParameter(f"'{entry}' is not GATEWAY=URL", param_hint="--envoy-admin")
         admins[gateway] = url
-    return PlanOptions(cloudflare_rate=cloudflare_rate, layers=frozenset(layers) or LAYERS, envoy_admins=admins,
+    return PlanOptions(cloudflare_rate=cloudflare_rate, layers=frozenset(layers) or None, envoy_admins=admins,
                        timeout=read_timeout)
 
 
@@ -382,7 +383,8 @@ def _read_live(console: Console, spec: str, ignore_files: tuple[str, ...], **rea
 
     options = _plan_options(**read)
     with console.status("reading live state...") as status:
-        return result, make_plan(result.spec, options, progress=lambda message: status.update(message))
+        return result, make_plan(result.ir, result.spec.ignore, options,
+                                 progress=lambda message: status.update(message))
 
 
 def _plan_exit(plan: Plan) -> None:
@@ -421,7 +423,7 @@ def plan_command(spec: str, fmt: str, out: str | None, **read) -> None:
     console = _console()
     result, plan = _read_live(console, spec, **read)
     if out and not plan.errors:
-        plan_file(spec, read["ignore_files"], result, plan, frozenset(read["layers"]) or LAYERS).write(out)
+        plan_file(spec, read["ignore_files"], result, plan, read["layers"]).write(out)
     if fmt == "json":
         click.echo(json.dumps(plan.to_json(), indent=2, sort_keys=False))
     elif fmt == "markdown":
@@ -447,8 +449,9 @@ def diff_command(base: str, head: str, fmt: str, live: bool, ignore_files: tuple
     BASE and HEAD are spec paths (files or folders) or git revisions of one, as REV:PATH
     (origin/main:edge/, HEAD~1:edge.yaml; PATH from the top of the repository). Destructive
     changes (a host, route, record or WAF rule removed, TLS weakened, exposure changed) are flagged.
-    With --live, HEAD is also compared with the live estate, and --format markdown gives the one
-    pull-request comment: a single line, "edgec: no changes.", when nothing differs.
+    With --live, HEAD is also compared with the live estate (its ignore rules, and those of any
+    --ignore-file, hide accepted differences), and --format markdown gives the one pull-request
+    comment: a single line, "edgec: no changes.", when nothing differs.
 
     \b
     Exit codes: 0 no changes, 2 changes, 1 an invalid spec or a failed read, 64 wrong usage.
@@ -458,12 +461,15 @@ def diff_command(base: str, head: str, fmt: str, live: bool, ignore_files: tuple
       edgec diff origin/main:examples/multi-team/ examples/multi-team/
       edgec diff HEAD~1:edge.yaml HEAD:edge.yaml --format markdown
       edgec diff origin/main:edge/ edge/ --live --format markdown > comment.md
+      edgec diff main:edge.yaml edge.yaml --live --ignore-file accepted-drift.yaml
     """
     console = _console()
+    if ignore_files and not live:
+        raise click.UsageError("--ignore-file hides differences from the live estate: use it with --live")
     versions = []
     for target in (base, head):
         try:
-            result = load_version(target)
+            result = load_version(target, ignore_files=ignore_files if target is head else ())
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="BASE" if target is base else "HEAD")
         if not result.ok:
@@ -477,7 +483,7 @@ def diff_command(base: str, head: str, fmt: str, live: bool, ignore_files: tuple
         from edgec.diff.make_plan import make_plan
 
         with console.status("reading live state...") as status:
-            plan = make_plan(versions[1].spec, _plan_options(**read),
+            plan = make_plan(versions[1].ir, versions[1].spec.ignore, _plan_options(**read),
                              progress=lambda message: status.update(message))
     if fmt == "markdown":
         text = pr_comment(changes, plan) if live else spec_changes_markdown(changes)
@@ -546,7 +552,7 @@ def _read_options_for_apply(command):
 @click.option("--plugin-dir", type=click.Path(file_okay=False, exists=True), envvar="EDGEC_PLUGIN_DIR",
               help="Passed to `terraform init -plugin-dir` (env EDGEC_PLUGIN_DIR); by default Terraform's own "
                    "CLI configuration (mirrors, caches) applies.")
-@click.option("--layer", "layers", multiple=True, type=click.Choice(["aws", "cloudflare"]),
+@click.option("--layer", "layers", multiple=True, type=click.Choice([layer.name for layer in TERRAFORM_LAYERS]),
               help="Apply only this Terraform layer (repeatable; default: both, AWS first).")
 @_read_options_for_apply
 def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: bool, terraform_bin: str,

@@ -15,24 +15,24 @@ from urllib.parse import urlsplit
 
 import re2
 
-from edgec.cloudflare_ips import cloudflare_cidrs
 from edgec.ir.build import build_ir
-from edgec.ir.model import (
-    IR,
-    AwsListener,
-    AwsLoadBalancer,
-    AwsRoute53Record,
-    AwsRoute53Zone,
-    AwsSecurityGroupRule,
-    CfDnsRecord,
-    CfRuleset,
-    CfZoneSetting,
-    Resource,
-    WafRule,
+from edgec.ir.model import IR, Resource
+from edgec.layers.aws.model import AwsListener, AwsLoadBalancer, AwsRoute53Record, AwsRoute53Zone, AwsSecurityGroupRule
+from edgec.layers.cloudflare.ips import cloudflare_cidrs
+from edgec.layers.cloudflare.model import CfDnsRecord, CfRuleset, CfZoneSetting, WafRule
+from edgec.layers.envoy.model import (
+    EnvoyCluster,
+    EnvoyListener,
+    EnvoyRoute,
+    EnvoyVirtualHost,
+    FilterChain,
+    Forward,
+    HeaderMatch,
+    Redirect,
+    RouteMatch,
 )
-from edgec.emit.envoy import cluster_type, route_name
-from edgec.spec.lookup import certificate_for, gateway_certificates, inside_any, zone_of
-from edgec.spec.model import Gateway, HeaderMatch, Ingress, Route, Service, Spec
+from edgec.spec.lookup import inside_any, zone_of
+from edgec.spec.model import Gateway, Spec
 from edgec.spec.types import format_duration
 from edgec.waf_eval import Tri, evaluate_expression, unknowns
 
@@ -88,11 +88,12 @@ class Request:
         return self.path + (f"?{self.query}" if self.query else "")
 
 
-def trace_url(spec: Spec, url: str, method: str = "GET", headers: dict[str, str] | None = None) -> Trace:
-    """Walk `method url` (with `headers`) through the layers of `spec`. Raises ValueError on a URL that is
-    not an absolute http(s) URL."""
+def trace_url(spec: Spec, url: str, method: str = "GET", headers: dict[str, str] | None = None,
+              ir: IR | None = None) -> Trace:
+    """Walk `method url` (with `headers`) through the layers of `spec` (as its IR resolves them). Raises
+    ValueError on a URL that is not an absolute http(s) URL."""
     request = parse_request(url, method, headers or {})
-    walk = _Walk(spec, build_ir(spec), request, Trace(url, request.method))
+    walk = _Walk(spec, ir if ir is not None else build_ir(spec), request, Trace(url, request.method))
     for step in (_dns, _cloudflare_edge, _waf, _nlb, _envoy_listener, _envoy_route, _cluster):
         if walk.trace.finished:
             break
@@ -127,7 +128,7 @@ R = TypeVar("R", bound=Resource)
 
 def _find(ir: IR, kind: type[R], **attributes: object) -> list[R]:
     """The IR resources of one kind with these attribute values."""
-    return [r for r in ir if isinstance(r, kind) and all(getattr(r, k) == v for k, v in attributes.items())]
+    return [r for r in ir.of(kind) if all(getattr(r, k) == v for k, v in attributes.items())]
 
 
 @dataclass
@@ -141,8 +142,9 @@ class _Walk:
     zone: str | None = None
     gateway: str | None = None
     proxied: bool = False  # the request goes through Cloudflare's proxy
-    ingress: Ingress | None = None
-    route: Route | None = None
+    virtual_host: EnvoyVirtualHost | None = None
+    route: EnvoyRoute | None = None
+    details: list[str] = field(default_factory=list)  # of the Envoy listener, for the virtual host's hop
 
     def hop(self, layer: str, status: Status, details: list[str]) -> None:
         self.trace.hops.append(Hop(layer, status, details))
@@ -207,8 +209,8 @@ def _records(ir: IR, name: str) -> list[CfDnsRecord | AwsRoute53Record]:
     """The address records of a name, or of the closest wildcard above it when it has none."""
     labels = name.split(".")
     for candidate in [name] + ["*." + ".".join(labels[i:]) for i in range(1, len(labels) - 1)]:
-        found = [r for r in ir if isinstance(r, (CfDnsRecord, AwsRoute53Record))
-                 and r.fqdn == candidate and r.type in ADDRESS_TYPES]
+        found = [r for r in [*ir.of(CfDnsRecord), *ir.of(AwsRoute53Record)]
+                 if r.fqdn == candidate and r.type in ADDRESS_TYPES]
         if found:
             return found
     return []
@@ -444,115 +446,125 @@ def _sources_line(sources: list[str], cloudflare: list[str]) -> str:
 
 def _envoy_listener(walk: _Walk) -> None:
     """The http listener only redirects; the https one picks a filter chain, then a virtual host."""
-    gateway, request = walk.gateway_spec, walk.request
+    request = walk.request
+    listeners = {listener.role: listener for listener in walk.ir.of(EnvoyListener) if listener.gateway == walk.gateway}
     if request.scheme == "http":
-        port = f":{gateway.ports.https}" if gateway.ports.https != 443 else ""
-        walk.redirect("envoy listener", "pass", [f"http listener :{gateway.ports.http} redirects every request "
+        redirect = listeners["redirect"]
+        port = f":{redirect.redirect_port}" if redirect.redirect_port else ""
+        walk.redirect("envoy listener", "pass", [f"http listener :{redirect.port} redirects every request "
                                                  "to https"], 301, f"https://{request.host}{port}{request.target}")
         return
-    if gateway.tls.terminate == "nlb":
-        details = [f"https listener :{gateway.ports.https} speaks plain HTTP (the NLB ended TLS); one filter chain"]
-        hosts = [i for i in walk.spec.ingresses if i.gateway == walk.gateway]
-    else:
-        details, hosts = _filter_chain(walk, gateway)
-        if walk.trace.dies_at:
-            return
-    _virtual_host(walk, details, hosts)
+    listener = listeners["routes"]
+    chain = _filter_chain(walk, listener)
+    if chain is not None:
+        _virtual_host(walk, chain)
 
 
-def _filter_chain(walk: _Walk, gateway: Gateway) -> tuple[list[str], list[Ingress]]:
-    """The chain Envoy picks by SNI, as emit/envoy.py lays them out: a certificate's chain lists the hosts
-    it is the most specific certificate for; the default certificate's chain takes every other name."""
-    spec, host = walk.spec, walk.request.host
-    versions = "1.3 only" if gateway.tls.min_version == "1.3" else f"{gateway.tls.min_version} to 1.3"
-    details = [f"https listener :{gateway.ports.https}: TLS {versions}, ALPN h2 and http/1.1"]
-    if gateway.tls.client_auth == "cloudflare-origin-pull":
+def _filter_chain(walk: _Walk, listener: EnvoyListener) -> FilterChain | None:
+    """The chain Envoy picks by SNI: the one whose server names hold the host, else the default one."""
+    host = walk.request.host
+    chains = listener.filter_chains
+    if len(chains) == 1 and chains[0].tls is None:
+        walk.details = [f"https listener :{listener.port} speaks plain HTTP (the NLB ended TLS); one filter chain"]
+        return chains[0]
+    default = next((c for c in chains if c.server_names is None), None)
+    tls = (default or chains[0]).tls if chains else None
+    if tls is None:
+        walk.die("envoy listener", f"gateway '{walk.gateway}' has no certificate: no TLS handshake succeeds",
+                 [f"https listener :{listener.port}"])
+        return None
+    versions = "1.3 only" if tls.min_version == "1.3" else f"{tls.min_version} to 1.3"
+    details = [f"https listener :{listener.port}: TLS {versions}, ALPN h2 and http/1.1"]
+    if tls.client_ca:
         details.append("requires a client certificate from Cloudflare's origin-pull CA")
         if not walk.proxied:
             walk.die("envoy listener", f"{host} is not proxied by Cloudflare, so its clients have no origin-pull "
                                        "certificate: the TLS handshake fails", details)
-            return details, []
-    certificates = gateway_certificates(gateway)
-    if not certificates:
-        walk.die("envoy listener", f"gateway '{walk.gateway}' has no certificate: no TLS handshake succeeds", details)
-        return details, []
-    chosen = certificate_for(spec, gateway, host) or certificates[0]
-    default = " (the default chain)" if chosen == certificates[0] else f" (server_names include {host})"
-    details.append(f"SNI {host} -> filter chain of certificate '{chosen}'{default}")
-    hosts = [i for i in spec.ingresses
-             if i.gateway == walk.gateway and certificate_for(spec, gateway, i.host) == chosen]
-    return details, hosts
+            return None
+    chosen = next((c for c in chains if c.server_names and host in c.server_names), default)
+    if chosen is None:
+        walk.die("envoy listener", f"no filter chain of gateway '{walk.gateway}' takes SNI {host}", details)
+        return None
+    which = " (the default chain)" if chosen is default else f" (server_names include {host})"
+    assert chosen.tls is not None
+    details.append(f"SNI {host} -> filter chain of certificate '{chosen.tls.certificate}'{which}")
+    walk.details = details
+    return chosen
 
 
-def _virtual_host(walk: _Walk, details: list[str], hosts: list[Ingress]) -> None:
+def _virtual_host(walk: _Walk, chain: FilterChain) -> None:
     host = walk.request.host
-    walk.ingress = next((i for i in hosts if i.host == host), None)
-    if walk.ingress is None:
-        walk.die("envoy listener", f"no virtual host for {host} in this filter chain: Envoy answers 404", details)
+    walk.virtual_host = next((h for h in walk.ir.of(EnvoyVirtualHost)
+                              if h.gateway == walk.gateway and h.host == host and host in chain.hosts), None)
+    if walk.virtual_host is None:
+        walk.die("envoy listener", f"no virtual host for {host} in this filter chain: Envoy answers 404",
+                 walk.details)
         return
-    owner = f", owner {walk.ingress.owner}" if walk.ingress.owner else ""
-    walk.hop("envoy listener", "pass", [*details, f"virtual host {host} ({len(walk.ingress.routes)} routes{owner})"])
+    ingress = next(i for i in walk.spec.ingresses if i.host == host)
+    owner = f", owner {ingress.owner}" if ingress.owner else ""
+    walk.hop("envoy listener", "pass", [*walk.details, f"virtual host {host} ({len(walk.virtual_host.routes)} "
+                                                       f"routes{owner})"])
 
 
 def _envoy_route(walk: _Walk) -> None:
-    """The first route that matches, in spec order, as Envoy takes it; near misses before it are shown."""
-    assert walk.ingress is not None
-    ingress, request = walk.ingress, walk.request
+    """The first route that matches, in order, as Envoy takes it; near misses before it are shown."""
+    assert walk.virtual_host is not None
+    request = walk.request
+    routes = {r.name: r for r in walk.ir.of(EnvoyRoute) if r.gateway == walk.gateway and r.host == request.host}
     details: list[str] = []
     status: Status = "pass"
-    for index, route in enumerate(ingress.routes):
-        matched, reason = route_matches(route, request)
-        name = route_name(ingress, index)
+    for route in (routes[name] for name in walk.virtual_host.routes):
+        matched, reason = route_matches(route.match, request)
         if matched is None:
             status = "may"
-            details.append(f"route {name} may match first ({reason})")
+            details.append(f"route {route.route_name} may match first ({reason})")
         elif matched:
-            walk.route, walk.trace.route = route, name
-            details.append(f"route {name} ({_describe_match(route)}) matches")
+            walk.route, walk.trace.route = route, route.route_name
+            details.append(f"route {route.route_name} ({_describe_match(route.match)}) matches")
             _route_action(walk, route, status, details + _header_changes(route))
             return
         elif reason:
-            details.append(f"route {name} not taken: {reason}")
-    walk.die("envoy route", f"no route of {ingress.host} matches {request.method} {request.path}: Envoy answers 404",
+            details.append(f"route {route.route_name} not taken: {reason}")
+    walk.die("envoy route", f"no route of {request.host} matches {request.method} {request.path}: Envoy answers 404",
              details)
 
 
-def _route_action(walk: _Walk, route: Route, status: Status, details: list[str]) -> None:
-    if route.redirect is None:
+def _route_action(walk: _Walk, route: EnvoyRoute, status: Status, details: list[str]) -> None:
+    if not isinstance(route.action, Redirect):
         walk.hop("envoy route", status, details)
         return
-    redirect, request = route.redirect, walk.request
+    redirect, request = route.action, walk.request
     scheme = redirect.scheme or request.scheme
     query = "" if redirect.strip_query or not request.query else f"?{request.query}"
     target = f"{scheme}://{redirect.host or request.host}{redirect.path or request.path}{query}"
     walk.redirect("envoy route", status, details, redirect.code, target)
 
 
-def route_matches(route: Route, request: Request) -> tuple[Tri, str]:
+def route_matches(match: RouteMatch, request: Request) -> tuple[Tri, str]:
     """Envoy's match of one route: path, then :method, then headers. The reason says why it did not match
     when the path did (a near miss worth showing), or why the answer is unknown."""
-    path = _path_matches(route, request.path)
+    path = _path_matches(match, request.path)
     if path is not True:
         return path, "" if path is False else "its regex is not valid RE2"
-    if route.methods and request.method not in route.methods:
-        return False, f"method {request.method} is not {', '.join(route.methods)}"
-    for header in route.headers:
-        if not header_matches(header, request.headers.get(header.name.lower())):
+    if match.methods and request.method not in match.methods:
+        return False, f"method {request.method} is not {', '.join(match.methods)}"
+    for header in match.headers:
+        if not header_matches(header, request.headers.get(header.name)):
             return False, f"header {header.name} does not match ({_describe_header(header)})"
     return True, ""
 
 
-def _path_matches(route: Route, path: str) -> Tri:
-    kind, value = route.match
-    if kind == "exact":
-        return path == value
-    if kind == "regex":
+def _path_matches(match: RouteMatch, path: str) -> Tri:
+    if match.kind == "path":
+        return path == match.value
+    if match.kind == "safe_regex":
         try:
-            return re2.fullmatch(value, path) is not None
+            return re2.fullmatch(match.value, path) is not None
         except re2.error:
             return None
-    prefix = value.rstrip("/")
-    return value == "/" or path == prefix or path.startswith(prefix + "/")
+    if match.kind == "prefix":
+        return path.startswith(match.value)
+    return path == match.value or path.startswith(match.value + "/")  # path_separated_prefix
 
 
 def header_matches(header: HeaderMatch, value: str | None) -> bool:
@@ -560,41 +572,43 @@ def header_matches(header: HeaderMatch, value: str | None) -> bool:
     missing (present: false, or present: true inverted); a string match on a missing header never matches,
     inverted or not."""
     if value is None:
-        return header.present is not None and header.present == header.invert
-    if header.present is not None:
-        matched = header.present
-    elif header.exact is not None:
-        matched = value == header.exact
-    elif header.prefix is not None:
-        matched = value.startswith(header.prefix)
+        return header.kind == "present" and header.value == header.invert
+    if header.kind == "present":
+        matched = bool(header.value)
+    elif header.kind == "exact":
+        matched = value == header.value
+    elif header.kind == "prefix":
+        matched = value.startswith(str(header.value))
     else:
-        matched = re2.fullmatch(header.regex or "", value) is not None
+        matched = re2.fullmatch(str(header.value), value) is not None
     return matched != header.invert
 
 
-def _describe_match(route: Route) -> str:
-    kind, value = route.match
-    parts = [{"path": "prefix", "exact": "exact", "regex": "regex"}[kind] + f" {value}"]
-    if route.methods:
-        parts.append("methods " + ", ".join(route.methods))
-    parts += [f"header {h.name} {_describe_header(h)}" for h in route.headers]
+PATH_KINDS = {"prefix": "path", "path_separated_prefix": "path", "path": "exact", "safe_regex": "regex"}
+
+
+def _describe_match(match: RouteMatch) -> str:
+    parts = [f"{PATH_KINDS[match.kind]} {match.value}"]
+    if match.methods:
+        parts.append("methods " + ", ".join(match.methods))
+    parts += [f"header {h.name} {_describe_header(h)}" for h in match.headers]
     return "; ".join(parts)
 
 
 def _describe_header(header: HeaderMatch) -> str:
-    condition = ("present" if header.present else "absent") if header.present is not None else (
-        f"= {header.exact}" if header.exact is not None else
-        f"starts with {header.prefix}" if header.prefix is not None else f"matches {header.regex}")
+    condition = {"present": lambda: "present" if header.value else "absent",
+                 "exact": lambda: f"= {header.value}", "prefix": lambda: f"starts with {header.value}",
+                 "safe_regex": lambda: f"matches {header.value}"}[header.kind]()
     return f"not {condition}" if header.invert else condition
 
 
-def _header_changes(route: Route) -> list[str]:
+def _header_changes(route: EnvoyRoute) -> list[str]:
     lines = []
     for direction, changes in (("request", route.request_headers), ("response", route.response_headers)):
         if changes is None:
             continue
-        names = [f"sets {', '.join(changes.set)}"] if changes.set else []
-        names += [f"adds {', '.join(changes.add)}"] if changes.add else []
+        names = [f"sets {', '.join(k for k, _ in changes.set)}"] if changes.set else []
+        names += [f"adds {', '.join(k for k, _ in changes.add)}"] if changes.add else []
         names += [f"removes {', '.join(changes.remove)}"] if changes.remove else []
         lines.append(f"{direction} headers: {'; '.join(names)}")
     return lines
@@ -603,49 +617,56 @@ def _header_changes(route: Route) -> list[str]:
 # --- cluster -----------------------------------------------------------------------------------
 
 def _cluster(walk: _Walk) -> None:
-    """The service (or weighted split) behind the route, with the policies the generated route applies."""
+    """The clusters behind the route (a weighted split), with the policies the route applies."""
     route = walk.route
-    assert route is not None
-    targets = [(route.service, 1)] if route.service else [(t.service, t.weight) for t in route.split or []
-                                                          if t.weight > 0]
-    total = sum(weight for _, weight in targets)
+    assert route is not None and isinstance(route.action, Forward)
+    forward = route.action
+    clusters = {c.cluster: c for c in walk.ir.of(EnvoyCluster) if c.gateway == walk.gateway}
+    total = sum(target.weight or 1 for target in forward.clusters)
     details: list[str] = []
-    for name, weight in targets:
-        service = walk.spec.services[name]
-        share = f" ({weight * 100 / total:.3g}% of requests)" if len(targets) > 1 else ""
-        details += [f"cluster {name}{share}: {_endpoints_line(service)}", *_service_lines(service)]
-        walk.trace.clusters[name] = list(service.endpoints)
-    details += _route_policy(route, walk.spec.services[route.service or (route.split or [])[0].service])
+    for target in forward.clusters:
+        cluster = clusters[target.cluster]
+        share = f" ({(target.weight or 1) * 100 / total:.3g}% of requests)" if len(forward.clusters) > 1 else ""
+        endpoints = [_endpoint(host, port) for host, port in cluster.endpoints]
+        details += [f"cluster {target.cluster}{share}: {_endpoints_line(cluster, endpoints)}", *_cluster_lines(cluster)]
+        walk.trace.clusters[target.cluster] = endpoints
+    details += _route_policy(walk.spec, route, forward)
     walk.hop("cluster", "may" if route.rate_limit else "pass", details)
 
 
-def _endpoints_line(service: Service) -> str:
-    tls = "TLS" if service.tls else "plain text"
-    return (f"{', '.join(service.endpoints)} ({cluster_type(service)}, {service.protocol}, "
-            f"{tls}, {service.load_balancing}, connect timeout {format_duration(service.connect_timeout)})")
+def _endpoint(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _service_lines(service: Service) -> list[str]:
-    check = service.health_check
+def _endpoints_line(cluster: EnvoyCluster, endpoints: list[str]) -> str:
+    tls = "TLS" if cluster.tls else "plain text"
+    return (f"{', '.join(endpoints)} ({cluster.discovery}, {cluster.protocol}, {tls}, {cluster.lb_policy.lower()}, "
+            f"connect timeout {format_duration(cluster.connect_timeout)})")
+
+
+def _cluster_lines(cluster: EnvoyCluster) -> list[str]:
+    check = cluster.health_check
     lines = [f"  health check GET {check.path} every {format_duration(check.interval)}" if check
              else "  no active health check"]
-    if service.outlier_detection:
-        lines.append(f"  ejects an endpoint after {service.outlier_detection.consecutive_5xx} 5xx in a row")
+    if cluster.outlier_detection:
+        lines.append(f"  ejects an endpoint after {cluster.outlier_detection.consecutive_5xx} 5xx in a row")
     return lines
 
 
-def _route_policy(route: Route, default: Service) -> list[str]:
-    """Timeout and retries: the route's, else those of the (first) service, as emit/envoy.py applies them."""
-    timeout = f"timeout {format_duration(route.timeout or default.timeout)}" + (
-        " (the route's)" if route.timeout else " (the service's)")
-    retries = route.retries or default.retries
+def _route_policy(spec: Spec, route: EnvoyRoute, forward: Forward) -> list[str]:
+    """Timeout and retries as the IR resolved them, and whether the route or its service set them."""
+    _, i, _, j = route.origin
+    written = spec.ingresses[int(i)].routes[int(j)]
+    timeout = f"timeout {format_duration(forward.timeout)}" + (
+        " (the route's)" if written.timeout else " (the service's)")
+    retry = forward.retry
     lines = [timeout]
-    if retries is None or retries.attempts == 0:
+    if retry is None or retry.num_retries == 0:
         lines.append("no retries")
     else:
-        per_try = f", {format_duration(retries.per_try_timeout)} per try" if retries.per_try_timeout else ""
-        lines.append(f"retries: {retries.attempts} on {', '.join(retries.on)}{per_try}"
-                     + (" (the route's)" if route.retries else " (the service's)"))
+        per_try = f", {format_duration(retry.per_try_timeout)} per try" if retry.per_try_timeout else ""
+        lines.append(f"retries: {retry.num_retries} on {', '.join(retry.retry_on)}{per_try}"
+                     + (" (the route's)" if written.retries else " (the service's)"))
     if route.rate_limit:
         lines.append(f"rate limit {route.rate_limit.requests} per {format_duration(route.rate_limit.per)} per Envoy "
                      "instance: over it Envoy answers 429")

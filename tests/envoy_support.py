@@ -14,7 +14,7 @@ import subprocess
 import time
 import urllib.request
 
-from edgec.emit.envoy_check import find_envoy, stage
+from edgec.layers.envoy.check import find_envoy, stage
 
 ENVOY = find_envoy()
 HAVE_ENVOY = ENVOY is not None

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from bench.estate import write_estate, write_octodns
-from edgec.ir.build import build_ir
-from edgec.ir.model import AwsRoute53Record, CfDnsRecord
+from edgec.layers.aws.model import AwsRoute53Record
+from edgec.layers.cloudflare.model import CfDnsRecord
 from edgec.policy.check import check_policies
 from edgec.spec.loader import load_spec
 from edgec.spec.validate import validate
@@ -50,7 +50,8 @@ def test_the_estate_has_the_documented_shape(estate):
 def test_the_octodns_zone_files_hold_every_record(estate, tmp_path):
     folder, _ = estate
     count = write_octodns(folder, tmp_path)
-    records = [r for r in build_ir(validate(str(folder)).spec) if isinstance(r, (CfDnsRecord, AwsRoute53Record))]
+    ir = validate(str(folder)).ir
+    records = [*ir.of(CfDnsRecord), *ir.of(AwsRoute53Record)]
     assert count == len(records) > HOSTS
     written = 0
     for zone_file in (tmp_path / "zones").glob("*.yaml"):

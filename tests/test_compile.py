@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES, ROOT, run_cli
-from edgec.emit.compile import MANIFEST, compile_spec
+from edgec.emit.compile import MANIFEST, compile_ir
 from edgec.spec.loader import load_spec
 from edgec.spec.validate import validate
 
@@ -17,7 +17,7 @@ ADDRESS = re.compile(r'^(resource|data) "([^"]+)" "([^"]+)"', re.M)
 def compile_into(tmp_path, spec_path):
     result = validate(str(spec_path))
     assert result.ok, result.diagnostics
-    return compile_spec(result.spec, str(tmp_path))
+    return compile_ir(result.ir, str(tmp_path))
 
 
 def addresses(files):

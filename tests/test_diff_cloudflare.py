@@ -1,17 +1,23 @@
-"""The Cloudflare differ on IR objects: normalisation, ownership, classification."""
+"""The Cloudflare comparison on IR objects: normalisation, ownership, classification."""
 
 import dataclasses
 
 from conftest import ROOT
-from edgec.diff.cloudflare import diff_cloudflare
-from edgec.ir.build import build_ir
-from edgec.ir.model import CfDnsRecord, CfRuleset
+from edgec.layers.aws.model import AwsLoadBalancer
+from edgec.layers.base import LiveLayer
+from edgec.layers.cloudflare.compare import compare_cloudflare
+from edgec.layers.cloudflare.model import CfDnsRecord, CfRuleset
 from edgec.spec.validate import validate
 
-SPEC = validate(str(ROOT / "examples" / "public-api" / "edge.yaml")).spec
-DESIRED = [r for r in build_ir(SPEC) if r.provider == "cloudflare"]
+IR = validate(str(ROOT / "examples" / "public-api" / "edge.yaml")).ir
+DESIRED = IR.in_layer("cloudflare")
 NLB = {"public": "acme-prod-public-123.elb.eu-west-1.amazonaws.com",
        "partners": "acme-prod-partners-456.elb.eu-west-1.amazonaws.com"}
+AWS = LiveLayer(IR.of(AwsLoadBalancer), {lb.address: {"dns_name": NLB[lb.gateway]} for lb in IR.of(AwsLoadBalancer)})
+
+
+def diff_cloudflare(live: list) -> list:
+    return compare_cloudflare(IR, {"aws": AWS, "cloudflare": LiveLayer(live)})
 
 
 def as_live(resource):
@@ -26,7 +32,7 @@ def as_live(resource):
 
 
 def test_a_live_estate_as_desired_has_no_changes():
-    assert diff_cloudflare(SPEC, DESIRED, [as_live(r) for r in DESIRED], NLB) == []
+    assert diff_cloudflare([as_live(r) for r in DESIRED]) == []
 
 
 def test_changes_are_classified():
@@ -35,11 +41,11 @@ def test_changes_are_classified():
     sip = next(r for r in live if isinstance(r, CfDnsRecord) and r.fqdn == "sip.acme.com")
     live.remove(sip)  # deleted out of band
     live[live.index(mx)] = dataclasses.replace(mx, content="evil.example.net")  # changed out of band
-    live.append(CfDnsRecord("x", "live", "acme.com", "legacy.acme.com", "A", 300, False, "192.0.2.9",
+    live.append(CfDnsRecord("x", (), "acme.com", "legacy.acme.com", "A", 300, False, "192.0.2.9",
                             comment="hand-made"))  # someone else's record
-    live.append(CfDnsRecord("y", "live", "acme.com", "old.acme.com", "A", 300, False, "192.0.2.8",
+    live.append(CfDnsRecord("y", (), "acme.com", "old.acme.com", "A", 300, False, "192.0.2.8",
                             comment="edgec:acme-prod"))  # edgec's record, no longer in the spec
-    changes = {(c.action, c.key): c for c in diff_cloudflare(SPEC, DESIRED, live, NLB)}
+    changes = {(c.action, c.key): c for c in diff_cloudflare(live)}
     assert set(changes) == {("update", "acme.com MX"), ("create", "sip.acme.com A"),
                             ("unmanaged", "legacy.acme.com A"), ("delete", "old.acme.com A")}
     (attribute,) = changes[("update", "acme.com MX")].attributes
@@ -52,7 +58,7 @@ def test_rule_changes_show_by_ref_and_foreign_rulesets_are_not_deleted():
     custom = next(r for r in live if isinstance(r, CfRuleset) and r.phase == "http_request_firewall_custom")
     edited = dataclasses.replace(custom.rules[0], action="log")
     live[live.index(custom)] = dataclasses.replace(custom, rules=(edited, *custom.rules[1:]))
-    live.append(CfRuleset("z", "live", "acme.com", "http_request_sbfm", "made by hand", ()))
-    changes = diff_cloudflare(SPEC, DESIRED, live, NLB)
+    live.append(CfRuleset("z", (), "acme.com", "http_request_sbfm", "made by hand", ()))
+    changes = diff_cloudflare(live)
     assert [(c.action, c.kind) for c in changes] == [("update", "ruleset"), ("unmanaged", "ruleset")]
     assert changes[0].attributes[0].name == "rules[block-admin]"

@@ -16,7 +16,7 @@ import warnings
 import pytest
 
 from envoy_support import HAVE_ENVOY, OPENSSL, issue, relocate, running_envoy
-from edgec.emit.compile import compile_spec
+from edgec.emit.compile import compile_ir
 from edgec.spec.validate import validate
 
 pytestmark = [
@@ -118,7 +118,7 @@ def edge(tmp_path_factory):
                                      **{n: u.port for n, u in upstreams.items()}))
     result = validate(str(spec_file))
     assert result.ok, [str(d) for d in result.diagnostics]
-    compile_spec(result.spec, str(root / "out"))
+    compile_ir(result.ir, str(root / "out"))
     bootstrap = relocate(root / "out" / "envoy", root / "gateway", result.spec)["edge"]
     ca = (root / "gateway" / "test-ca" / "ca.crt", root / "gateway" / "test-ca" / "ca.key")
     # served certificates named by absolute paths in the spec live where the spec says

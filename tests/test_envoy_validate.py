@@ -4,7 +4,7 @@ import pytest
 
 from conftest import EXAMPLES, ROOT
 from envoy_support import ENVOY, HAVE_ENVOY, OPENSSL, relocate
-from edgec.emit.envoy_check import run_validate
+from edgec.layers.envoy.check import run_validate
 from edgec.spec.validate import validate
 
 pytestmark = [
@@ -33,12 +33,12 @@ def test_compile_check_passes_on_an_example(tmp_path):
 
 
 def test_envoy_errors_are_pinned_to_the_spec_element(tmp_path):
-    from edgec.emit.compile import compile_spec
-    from edgec.emit.envoy_check import check_envoy
+    from edgec.emit.compile import compile_ir
+    from edgec.layers.envoy.check import check_envoy
 
     spec_path = ROOT / "examples" / "public-api" / "edge.yaml"
     result = validate(str(spec_path))
-    compile_spec(result.spec, str(tmp_path))
+    compile_ir(result.ir, str(tmp_path))
     bootstrap = tmp_path / "envoy" / "public.yaml"
     regex = "^/v1/search(/[a-z]+)?$"
     # Break the generated regex as a faulty edgec release might: Envoy must refuse it, and the error

@@ -10,7 +10,6 @@ import pytest
 
 from aws_support import applied_example
 from conftest import ROOT, run_cli
-from edgec.ir.build import build_ir
 from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE, RateLimiter, cloudflare_burst
 from edgec.sandbox.fake_cloudflare import FakeCloudflare
 from edgec.sandbox.seed import seed_cloudflare
@@ -131,9 +130,9 @@ def three_zones(tmp_path, monkeypatch):
     """A spec of three Cloudflare zones (no AWS), applied in the fake, in the spec's account."""
     path = tmp_path / "edge.yaml"
     path.write_text(THREE_ZONES)
-    spec = validate(str(path)).spec
+    validation = validate(str(path))
     with FakeCloudflare(token="test-token") as fake:
-        zones = seed_cloudflare(fake, spec, build_ir(spec), {})
+        zones = seed_cloudflare(fake, validation.spec, validation.ir, {})
         monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "test-token")
         monkeypatch.setenv("CLOUDFLARE_BASE_URL", fake.base_url)
         yield fake, path, zones

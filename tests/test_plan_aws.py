@@ -6,6 +6,7 @@ import pytest
 
 from aws_support import applied_example
 from conftest import run_cli
+from edgec.spec.validate import validate
 
 pytestmark = pytest.mark.real_tool("moto_server")
 
@@ -64,7 +65,7 @@ def test_10000_route53_records_are_read_within_the_call_budget(estate, moto_url)
 
     import boto3
 
-    from edgec.read.aws import read_aws
+    from edgec.layers.aws.read import read_aws
 
     path, _, spec = estate
     session = boto3.Session(region_name=spec.aws.region)
@@ -77,7 +78,7 @@ def test_10000_route53_records_are_read_within_the_call_budget(estate, moto_url)
             for i in range(start, start + 1000)]})
     calls = []
     session.events.register("before-send.route53.ListResourceRecordSets", lambda **_: calls.append(1))
-    live = read_aws(spec, session)
+    live = read_aws(validate(str(path)).ir, session)
     records = [r for r in live.resources if type(r).__name__ == "AwsRoute53Record" and r.zone == "initech.internal"]
     assert len(records) >= 10_000
     assert len(calls) <= math.ceil(10_000 / 300) + 2, len(calls)

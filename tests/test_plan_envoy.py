@@ -6,7 +6,7 @@ import pytest
 
 from conftest import run_cli
 from envoy_support import HAVE_ENVOY, OPENSSL, relocate, running_envoy
-from edgec.emit.compile import compile_spec
+from edgec.emit.compile import compile_ir
 from edgec.spec.validate import validate
 from test_envoy_behaviour import SPEC, free_port
 
@@ -24,15 +24,15 @@ def write_spec(path, ports, **changes):
     path.write_text(text)
     result = validate(str(path))
     assert result.ok, [str(d) for d in result.diagnostics]
-    return result.spec
+    return result
 
 
 @pytest.fixture()
 def running_old_config(tmp_path):
     ports = {name: free_port() for name in ("https", "http", "health", "admin")}
-    old_spec = write_spec(tmp_path / "old.yaml", ports)
-    compile_spec(old_spec, str(tmp_path / "old"))
-    bootstrap = relocate(tmp_path / "old" / "envoy", tmp_path / "gateway", old_spec)["edge"]
+    old = write_spec(tmp_path / "old.yaml", ports)
+    compile_ir(old.ir, str(tmp_path / "old"))
+    bootstrap = relocate(tmp_path / "old" / "envoy", tmp_path / "gateway", old.spec)["edge"]
     with running_envoy(bootstrap, ports["health"], tmp_path / "envoy.log"):
         yield tmp_path, ports
 

@@ -15,9 +15,9 @@ import yaml
 from junitparser import JUnitXml
 
 from conftest import EXAMPLES, run_cli
-from edgec.emit.envoy import bootstrap
-from edgec.emit.terraform_aws import emit_aws
-from edgec.ir.build import build_ir
+from edgec.ir.model import IR
+from edgec.layers.aws.emit import emit_aws
+from edgec.layers.envoy.model import EnvoyVirtualHost
 from edgec.policy.check import check_policies
 from edgec.policy.rules import POLICIES, Subject
 from edgec.spec.validate import validate
@@ -134,9 +134,8 @@ def test_docs_and_list_name_every_policy():
 
 
 def _subject(tmp_path) -> Subject:
-    spec = validate(str(write_spec(tmp_path, copy.deepcopy(BASE)))).spec
-    ir = build_ir(spec)
-    return Subject(spec, ir, {n: bootstrap(spec, n, g) for n, g in spec.gateways.items()}, emit_aws(spec, ir))
+    validation = validate(str(write_spec(tmp_path, copy.deepcopy(BASE))))
+    return Subject(validation.spec, validation.ir, emit_aws(validation.ir))
 
 
 def _policy(policy_id: str):
@@ -156,14 +155,8 @@ def test_edge014_finds_a_load_balancer_without_a_security_group(tmp_path):
 
 def test_edge015_finds_a_host_missing_from_envoy(tmp_path):
     subject = _subject(tmp_path)
-    listeners = subject.envoy["public"]["static_resources"]["listeners"]
-    for listener in listeners:
-        for chain in listener.get("filter_chains", []):
-            for f in chain.get("filters", []):
-                route_config = f.get("typed_config", {}).get("route_config")
-                if route_config:
-                    route_config["virtual_hosts"] = [vh for vh in route_config["virtual_hosts"]
-                                                     if "www.shop.example" not in vh["domains"]]
+    kept = [r for r in subject.ir.resources if not (isinstance(r, EnvoyVirtualHost) and r.host == "www.shop.example")]
+    subject = dataclasses.replace(subject, ir=IR(subject.ir.estate, kept))
     messages = [message for _, message in _policy("EDGE015").check(subject)]
     assert "www.shop.example: no Envoy virtual host on gateway public" in messages
     assert "Envoy cluster web on gateway public is used by no route" in messages

@@ -17,16 +17,16 @@ from edgec.apply.rails import Groups, check_rails
 from edgec.apply.terraform import Terraform, TerraformError, discard_plan
 from edgec.apply.tfplan import LayerPlan, read_plan
 from edgec.diff.make_plan import make_plan
-from edgec.diff.plan import PlanOptions
-from edgec.diff.plan import Plan
-from edgec.emit.compile import compile_spec, render_files
-from edgec.ir.build import build_ir
-from edgec.ir.model import IR, AwsAcmCertificate
+from edgec.diff.plan import Plan, PlanOptions
+from edgec.emit.compile import compile_ir, render_files
+from edgec.ir.model import IR
+from edgec.layers import LAYER_NAMES, TERRAFORM_LAYERS
+from edgec.layers.aws.model import AwsAcmCertificate
+from edgec.layers.base import Layer
 from edgec.render.apply_text import print_layer_plans, print_refusals
 from edgec.render.plan_text import print_plan
+from edgec.spec.model import Spec
 from edgec.spec.validate import Validation, validate
-
-TERRAFORM_LAYERS = ("aws", "cloudflare")  # apply order: the Cloudflare layer looks the NLBs up by name
 
 
 class ApplyFailed(Exception):
@@ -43,17 +43,18 @@ class ApplyOptions:
     ignore_files: tuple[str, ...] = ()
 
 
-def digests(validation: Validation, plan: Plan, ir: IR | None = None) -> dict[str, str]:
+def digests(validation: Validation, plan: Plan) -> dict[str, str]:
     """What `edgec plan --out` pins and `edgec apply PLANFILE` checks again."""
-    spec = validation.spec
-    files = render_files(spec, ir if ir is not None else build_ir(spec))
+    assert validation.ir is not None
+    files = render_files(validation.ir)
     return {"spec": spec_digest(validation.files), "compiled": compiled_digest(files), "live": live_digest(plan)}
 
 
 def plan_file(target: str, ignore_files: tuple[str, ...], validation: Validation, plan: Plan,
-              layers: frozenset[str]) -> PlanFile:
-    return PlanFile(os.path.abspath(target), [os.path.abspath(f) for f in ignore_files], sorted(layers),
-                    digests(validation, plan), plan.to_json())
+              layers: tuple[str, ...]) -> PlanFile:
+    """`layers`: those chosen with --layer (none: every layer)."""
+    return PlanFile(os.path.abspath(target), [os.path.abspath(f) for f in ignore_files],
+                    sorted(layers or LAYER_NAMES), digests(validation, plan), plan.to_json())
 
 
 class Applier:
@@ -70,24 +71,24 @@ class Applier:
         validation = validate(spec_target, ignore_files)
         if not validation.ok:
             return validation
-        spec = validation.spec
+        spec, ir = validation.spec, validation.ir
+        assert spec is not None and ir is not None
         with self.console.status("reading live state...") as status:
-            live = make_plan(spec, read, lambda message: status.update(message))
+            live = make_plan(ir, spec.ignore, read, lambda message: status.update(message))
         if live.errors:
             print_plan(self.console, live)
             raise ApplyFailed("nothing was applied: live state could not be read completely")
-        ir = build_ir(spec)
         if pinned:
-            self._check_pinned(target, pinned, digests(validation, live, ir))
+            self._check_pinned(target, pinned, digests(validation, live))
         self.console.print(Text("What differs from the live state (edgec plan):", style="bold"))
         print_plan(self.console, live)
-        compiled = compile_spec(spec, self.options.out_dir or f"generated/{spec.name}", ir)
-        layers = [layer for layer in TERRAFORM_LAYERS if layer in read.layers
-                  and os.path.isdir(os.path.join(compiled.out_dir, "terraform", layer))]
+        compiled = compile_ir(ir, self.options.out_dir or f"generated/{spec.name}")
+        layers = [layer for layer in TERRAFORM_LAYERS if read.wants(layer.name)
+                  and os.path.isdir(os.path.join(compiled.out_dir, "terraform", layer.name))]
         if not layers:
             raise ApplyFailed("the spec compiles to no Terraform layer that was selected (--layer)")
-        self._apply_layers(spec, compiled.out_dir, layers, _validated_in_cloudflare(ir))
-        self._verify(spec, read)
+        self._apply_layers(spec, ir, compiled.out_dir, layers)
+        self._verify(ir, spec, read)
         if spec.gateways:
             self.console.print(f"Envoy configuration is in {os.path.join(compiled.out_dir, 'envoy')}: roll it out "
                                "with your gateways (edgec apply does not deploy Envoy).")
@@ -101,55 +102,57 @@ class Applier:
                               + ". Review again: edgec plan --out PLANFILE, then edgec apply PLANFILE")
         self.console.print(Text(f"{target}: the spec, compiled output and live state are as reviewed.", style="green"))
 
-    def _apply_layers(self, spec, out_dir: str, layers: list[str], acm_in_cloudflare: set[str]) -> None:
-        """`acm_in_cloudflare`: Terraform names of ACM certificates validated by records in Cloudflare zones."""
+    def _apply_layers(self, spec: Spec, ir: IR, out_dir: str, layers: list[Layer]) -> None:
         self.options.terraform.check()
         plans: list[LayerPlan] = []
         deferred = []
         for layer in layers:
-            if layer == "cloudflare" and _creates_load_balancers(plans):
-                deferred.append(layer)  # its aws_lb lookups need the NLBs the AWS plan creates
+            created = {r.type for plan in plans for r in plan.changing if r.action in ("create", "replace")}
+            if created & layer.looks_up:
+                deferred.append(layer)  # its data sources need what an earlier layer's plan creates
                 continue
-            plans.append(self._plan(layer, out_dir, acm_in_cloudflare))
-            if layer == "aws":
-                self._check_acm_validation(plans[-1], acm_in_cloudflare)
+            plans.append(self._plan(layer, ir, out_dir))
+            self._check_first_validation(plans[-1], ir)
         self._review_and_apply(spec, plans)
         for layer in deferred:
-            self.console.print(f"The {layer} layer is planned now: it looks up the load balancers just created.")
-            self._review_and_apply(spec, [self._plan(layer, out_dir, acm_in_cloudflare)])
+            self.console.print(f"The {layer.name} layer is planned now: it looks up what was just created.")
+            self._review_and_apply(spec, [self._plan(layer, ir, out_dir)])
 
-    def _plan(self, layer: str, out_dir: str, acm_in_cloudflare: set[str]) -> LayerPlan:
+    def _plan(self, layer: Layer, ir: IR, out_dir: str) -> LayerPlan:
         terraform = self.options.terraform
-        directory = os.path.join(out_dir, "terraform", layer)
-        with self.console.status(f"terraform init and plan: {layer} layer..."):
+        directory = os.path.join(out_dir, "terraform", layer.name)
+        with self.console.status(f"terraform init and plan: {layer.name} layer..."):
             try:
                 terraform.init(directory)
-                variables = (self._acm_validation_records(out_dir)
-                             if layer == "cloudflare" and acm_in_cloudflare else None)
-                terraform.plan(directory, variables)
-                return read_plan(layer, directory, terraform.show(directory))
+                terraform.plan(directory, self._inputs(layer, ir, out_dir) or None)
+                return read_plan(layer.name, directory, terraform.show(directory))
             except TerraformError:
                 discard_plan(directory)
                 raise
 
-    def _acm_validation_records(self, out_dir: str) -> dict:
-        """The AWS layer's ACM validation records, for the Cloudflare layer to create (without them, it
-        would plan to delete the records that keep those certificates renewing)."""
-        aws = os.path.join(out_dir, "terraform", "aws")
-        self.options.terraform.init(aws)
-        records = self.options.terraform.outputs(aws).get("acm_validation_records")
-        if records is None:
-            raise ApplyFailed("the Cloudflare layer needs the AWS layer's acm_validation_records output; "
-                              "apply the AWS layer first (see the three steps in docs/apply.md)")
-        return {"acm_validation_records": records}
+    def _inputs(self, layer: Layer, ir: IR, out_dir: str) -> dict:
+        """The variables a layer takes from earlier layers' outputs (the Cloudflare layer creates the ACM
+        validation records the AWS layer outputs; without them it would plan to delete the records that
+        keep those certificates renewing)."""
+        variables = {}
+        for variable, (source, output) in layer.terraform_inputs(ir).items():
+            directory = os.path.join(out_dir, "terraform", source)
+            self.options.terraform.init(directory)
+            value = self.options.terraform.outputs(directory).get(output)
+            if value is None:
+                raise ApplyFailed(f"the {layer.name} layer needs the {source} layer's {output} output; apply the "
+                                  f"{source} layer first (see the three steps in docs/apply.md)")
+            variables[variable] = value
+        return variables
 
-    def _check_acm_validation(self, aws: LayerPlan, acm_in_cloudflare: set[str]) -> None:
+    def _check_first_validation(self, plan: LayerPlan, ir: IR) -> None:
         """A first apply of an ACM certificate validated in a Cloudflare zone would wait (for an hour) for a
         record only the Cloudflare layer creates: stop and say how to do it in three steps."""
-        waiting = sorted(r.name for r in aws.changing if r.type == "aws_acm_certificate_validation"
-                         and r.action == "create" and r.name in acm_in_cloudflare)
+        in_cloudflare = {r.name for r in ir.of(AwsAcmCertificate) if r.validated_in_cloudflare}
+        waiting = sorted(r.name for r in plan.changing if r.type == "aws_acm_certificate_validation"
+                         and r.action == "create" and r.name in in_cloudflare)
         if waiting:
-            self._discard([aws])
+            self._discard([plan])
             raise ApplyFailed(
                 f"ACM certificate(s) {', '.join(waiting)} are validated by records in Cloudflare zones, which the "
                 "Cloudflare layer creates from the AWS layer's output; their first apply takes three steps "
@@ -184,11 +187,11 @@ class Applier:
         for plan in plans:
             discard_plan(plan.directory)
 
-    def _verify(self, spec, read: PlanOptions) -> None:
+    def _verify(self, ir: IR, spec: Spec, read: PlanOptions) -> None:
         """Read live state again: what Terraform cannot fix (rules added by hand to an owned security group,
         records outside its state) is shown, not hidden."""
         with self.console.status("reading live state again..."):
-            after = make_plan(spec, read)
+            after = make_plan(ir, spec.ignore, read)
         if after.errors or after.has_changes:
             self.console.print(Text("Applied, but live state still differs from the spec (outside Terraform's "
                                     "state, or a read failed):", style="yellow"))
@@ -196,12 +199,3 @@ class Applier:
         else:
             self.console.print(Text("Applied; live state now matches the spec.", style="green"))
 
-
-def _validated_in_cloudflare(ir: IR) -> set[str]:
-    """Terraform names of the ACM certificates with a name in a Cloudflare zone."""
-    return {r.name for r in ir if isinstance(r, AwsAcmCertificate)
-            and any(provider == "cloudflare" for _, _, provider in r.validation_zones)}
-
-
-def _creates_load_balancers(plans: list[LayerPlan]) -> bool:
-    return any(r.type == "aws_lb" and r.action in ("create", "replace") for plan in plans for r in plan.changing)

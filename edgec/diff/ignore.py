@@ -6,7 +6,7 @@ import dataclasses
 import datetime
 from fnmatch import fnmatchcase
 
-from edgec.diff.plan import Change
+from edgec.diff.plan import Action, Change
 from edgec.spec.model import IgnoreRule
 
 
@@ -24,11 +24,11 @@ def apply_ignores(changes: list[Change], rules: list[IgnoreRule], today: datetim
     for change in changes:
         for rule in (r for r in active if _matches(r, change)):
             if rule.attribute is None:
-                change = dataclasses.replace(change, action="ignored", note=f"ignored: {rule.reason}")
+                change = dataclasses.replace(change, action=Action.IGNORED, note=f"ignored: {rule.reason}")
                 break
             kept = tuple(a for a in change.attributes if a.name != rule.attribute)
-            if change.action == "update" and not kept:
-                change = dataclasses.replace(change, action="ignored", attributes=(), note=f"ignored: {rule.reason}")
+            if change.action == Action.UPDATE and not kept:
+                change = dataclasses.replace(change, action=Action.IGNORED, attributes=(), note=f"ignored: {rule.reason}")
                 break
             change = dataclasses.replace(change, attributes=kept)
         out.append(change)

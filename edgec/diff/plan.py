@@ -1,4 +1,5 @@
-"""Plan: what would change, classified, with attribute-level detail.
+"""Plan: what would change, classified, with attribute-level detail; and the one comparison of desired
+and live resources every layer uses.
 
 Actions: create (desired, not live), update (both, attributes differ), replace (both, an attribute
 that cannot change in place differs), delete (live, owned by edgec, no longer desired), unmanaged
@@ -9,15 +10,27 @@ difference an ignore rule hides).
 from __future__ import annotations
 
 import datetime
+import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterable
 
+from edgec.ir.model import Resource
 from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE
 
-CHANGING = ("create", "update", "replace", "delete")
 UNMANAGED_NOTE = "not created by edgec: reported, never deleted"
-PLAN_SCHEMA_VERSION = 1
-LAYERS = frozenset({"aws", "cloudflare", "envoy"})
+PLAN_SCHEMA_VERSION = 1  # additions (a change's address) keep the version; a removal or new meaning bumps it
+
+
+class Action(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    UNMANAGED = "unmanaged"
+    IGNORED = "ignored"
+
+
+CHANGING = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
 
 
 @dataclass
@@ -26,8 +39,11 @@ class PlanOptions:
     max_retries: int = 4
     timeout: float = 30.0  # seconds per HTTP request
     today: datetime.date | None = None  # for ignore-rule expiry; None: the real date
-    layers: frozenset[str] = LAYERS  # which layers to compare
+    layers: frozenset[str] | None = None  # which layers to compare; None: every layer
     envoy_admins: dict[str, str] = field(default_factory=dict)  # gateway -> admin URL
+
+    def wants(self, layer: str) -> bool:
+        return self.layers is None or layer in self.layers
 
 
 @dataclass(frozen=True)
@@ -39,7 +55,7 @@ class AttributeChange:
 
 @dataclass(frozen=True)
 class Change:
-    action: str
+    action: Action
     layer: str  # cloudflare | aws | envoy
     kind: str  # dns_record, zone_setting, ruleset, origin_pulls, ...
     key: str  # stable identity, as people read it: "api.acme.com CNAME"
@@ -47,10 +63,11 @@ class Change:
     attributes: tuple[AttributeChange, ...] = ()
     note: str | None = None
     gateway: str | None = None  # the gateway it belongs to, if any (for owners in drift reports)
+    address: str | None = None  # the resource's address (a Terraform address for Terraform layers)
 
     def to_json(self) -> dict:
-        return {"action": self.action, "layer": self.layer, "kind": self.kind, "key": self.key,
-                "host": self.host, "gateway": self.gateway, "note": self.note,
+        return {"action": str(self.action), "layer": self.layer, "kind": self.kind, "key": self.key,
+                "address": self.address, "host": self.host, "gateway": self.gateway, "note": self.note,
                 "attributes": [{"name": a.name, "desired": a.desired, "live": a.live} for a in self.attributes]}
 
 
@@ -71,7 +88,7 @@ class Plan:
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for change in self.changes:
-            counts[change.action] = counts.get(change.action, 0) + 1
+            counts[str(change.action)] = counts.get(str(change.action), 0) + 1
         return counts
 
     def to_json(self) -> dict:
@@ -81,29 +98,49 @@ class Plan:
                 "changes": [c.to_json() for c in self.changes]}
 
 
-def attribute_changes(desired: dict, live: dict, only: dict | None = None) -> tuple[AttributeChange, ...]:
-    """The attributes whose values differ (all of both sides', or only those of `only`)."""
+def attribute_changes(desired: dict, live: dict, only: Iterable[str] | None = None) -> tuple[AttributeChange, ...]:
+    """The attributes whose values differ (all of both sides', or only those named in `only`)."""
     names = sorted(set(only) if only is not None else set(desired) | set(live))
     return tuple(AttributeChange(n, desired.get(n), live.get(n)) for n in names if desired.get(n) != live.get(n))
 
 
-def compare_keyed(layer: str, kind: str, wanted: dict[str, Any], found: dict[str, Any], view, is_owned,
-                  replace_on: frozenset[str] = frozenset(), gateway=lambda resource: None) -> list[Change]:
-    """Resources paired by key: create, delete (owned) or unmanaged (not), update or replace (when an
-    attribute in `replace_on` differs: the provider cannot change it in place)."""
+@dataclass(frozen=True)
+class Comparison:
+    """How a layer compares one type of resource."""
+
+    view: Callable[[Resource], dict[str, Any]]  # the attributes compared, normalised
+    owned: Callable[[Resource], bool] = lambda resource: False  # may a live one the spec lacks be deleted?
+    replace_on: frozenset[str] = frozenset()  # attributes the provider cannot change in place
+    create_note: str | None = None
+    delete_note: str | None = None
+
+
+def compare(desired: list[Resource], live: list[Resource], how: Callable[[Resource], Comparison]) -> list[Change]:
+    """Pair desired and live resources by address: create, delete (owned) or unmanaged (not), update, or
+    replace (an attribute in `replace_on` differs). An update compares the attributes the desired view
+    has (a value the desired side cannot know, such as an NLB's DNS name before it exists, is left out)."""
+    wanted = {r.address: r for r in desired}
+    found = {r.address: r for r in live}
     changes = []
-    for key in sorted(set(wanted) | set(found)):
-        if key not in found:
-            changes.append(Change("create", layer, kind, key, None, attribute_changes(view(wanted[key]), {}),
-                                  gateway=gateway(wanted[key])))
-        elif key not in wanted:
-            owned = is_owned(found[key])
-            changes.append(Change("delete" if owned else "unmanaged", layer, kind, key, None,
-                                  attribute_changes({}, view(found[key])), None if owned else UNMANAGED_NOTE,
-                                  gateway=gateway(found[key])))
+    for address in sorted(set(wanted) | set(found)):
+        want, have = wanted.get(address), found.get(address)
+        resource = want or have
+        assert resource is not None
+        rules = how(resource)
+        if have is None:
+            action, attributes, note = Action.CREATE, attribute_changes(rules.view(resource), {}), rules.create_note
+        elif want is None:
+            owned = rules.owned(have)
+            action = Action.DELETE if owned else Action.UNMANAGED
+            attributes = attribute_changes({}, rules.view(have))
+            note = rules.delete_note if owned else UNMANAGED_NOTE
         else:
-            diff = attribute_changes(view(wanted[key]), view(found[key]))
-            if diff:
-                action = "replace" if {a.name for a in diff} & replace_on else "update"
-                changes.append(Change(action, layer, kind, key, None, diff, gateway=gateway(wanted[key])))
-    return changes
+            wanted_view = rules.view(want)
+            attributes = attribute_changes(wanted_view, rules.view(have), only=wanted_view)
+            if not attributes:
+                continue
+            action = Action.REPLACE if {a.name for a in attributes} & rules.replace_on else Action.UPDATE
+            note = None
+        changes.append(Change(action, resource.layer, resource.kind, resource.label, resource.hostname, attributes, note,
+                              resource.gateway_name, address))
+    return sorted(changes, key=lambda c: (c.kind, c.key, c.address or ""))

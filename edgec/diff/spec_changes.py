@@ -26,6 +26,8 @@ from typing import Any, Iterable
 from pydantic import BaseModel
 
 from edgec.spec.loader import YAML_SUFFIXES
+from edgec.ir.build import build_ir
+from edgec.layers.envoy.model import EnvoyListener, EnvoyRoute
 from edgec.spec.lookup import certificate_for, record_fqdn, zone_of
 from edgec.spec.model import DnsRecord, Ingress, ManagedRuleset, Route, Spec
 from edgec.spec.validate import Validation, validate
@@ -303,22 +305,22 @@ class _Reach:
 
     @classmethod
     def of(cls, *specs: Spec) -> _Reach:
+        """Zones and gateways from the ingresses; certificates and services as the IR resolves them
+        (the certificate each host is served with, the services its routes send requests to)."""
         reach = cls({}, {}, {}, {})
         for spec in specs:
             for ingress in spec.ingresses:
-                reach.add(spec, ingress)
+                reach.zones.setdefault(zone_of(spec, ingress.host) or "", set()).add(ingress.host)
+                reach.gateways.setdefault(ingress.gateway, set()).add(ingress.host)
+            ir = build_ir(spec)
+            for listener in ir.of(EnvoyListener):
+                for chain in listener.filter_chains:
+                    for host in chain.hosts if chain.tls else ():
+                        reach.certificates.setdefault(chain.tls.certificate, set()).add(host)
+            for route in ir.of(EnvoyRoute):
+                for service in route.clusters:
+                    reach.services.setdefault(service, set()).add(route.host)
         return reach
-
-    def add(self, spec: Spec, ingress: Ingress) -> None:
-        host, gateway = ingress.host, spec.gateways.get(ingress.gateway)
-        self.zones.setdefault(zone_of(spec, host) or "", set()).add(host)
-        self.gateways.setdefault(ingress.gateway, set()).add(host)
-        if gateway and (cert := certificate_for(spec, gateway, host)):
-            self.certificates.setdefault(cert, set()).add(host)
-        for route in ingress.routes:
-            for service in [route.service] + [s.service for s in route.split or []]:
-                if service:
-                    self.services.setdefault(service, set()).add(host)
 
 
 def _section(kind: str, base: dict[str, Any], head: dict[str, Any], reach: dict[str, set[str]]) -> list[SpecChange]:
@@ -370,14 +372,15 @@ def spec_changes(base: Spec, head: Spec, *, base_label: str = "base", head_label
 
 # --- loading a version: a path, or REV:PATH from git -------------------------------------------
 
-def load_version(target: str, repo_dir: str = ".") -> Validation:
+def load_version(target: str, repo_dir: str = ".", ignore_files: tuple[str, ...] = ()) -> Validation:
     """Validate one version of a spec: a file or folder (relative to `repo_dir`), or `REV:PATH` read
-    from git in `repo_dir`. An existing path wins over the git form, so 'a:b.yaml' on disk is a file.
+    from git in `repo_dir`, with extra ignore-rule files (paths on disk). An existing path wins over the
+    git form, so 'a:b.yaml' on disk is a file.
 
     Raises ValueError, with what to do, when `target` is neither."""
     local = os.path.normpath(os.path.join(repo_dir, target))
     if os.path.exists(local):
-        return validate(local)
+        return validate(local, ignore_files)
     rev, colon, path = target.partition(":")
     if not colon:
         raise ValueError(f"'{target}' is not a file or folder; give a spec path, or REV:PATH to read it from "
@@ -385,7 +388,7 @@ def load_version(target: str, repo_dir: str = ".") -> Validation:
     if not rev or not path:
         raise ValueError(f"'{target}' is not a file or folder, nor REV:PATH with both a git revision and a "
                          "path (e.g. main:edge.yaml)")
-    return _load_from_git(rev, path, repo_dir, target)
+    return _load_from_git(rev, path, repo_dir, target, ignore_files)
 
 
 def _git(repo_dir: str, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -447,7 +450,7 @@ def _export_yaml(repo_dir: str, commit: str, folder: str, into: str, also: str =
             fh.write(content)
 
 
-def _load_from_git(rev: str, path: str, repo_dir: str, target: str) -> Validation:
+def _load_from_git(rev: str, path: str, repo_dir: str, target: str, ignore_files: tuple[str, ...]) -> Validation:
     """Validate PATH as it is at REV, from a temporary copy; diagnostics name it `REV:PATH`."""
     commit, full, kind = _resolve_in_git(rev, path, repo_dir, target)
     with tempfile.TemporaryDirectory(prefix="edgec-diff-") as tmp:
@@ -456,7 +459,7 @@ def _load_from_git(rev: str, path: str, repo_dir: str, target: str) -> Validatio
             os.makedirs(os.path.join(tmp, full), exist_ok=True)  # one without YAML: the loader says so
         else:
             _export_yaml(repo_dir, commit, os.path.dirname(full), tmp, also=full)
-        return _relabel(validate(os.path.join(tmp, full)), tmp, rev, target)
+        return _relabel(validate(os.path.join(tmp, full), ignore_files), tmp, rev, target)
 
 
 def _relabel(validation: Validation, tmp: str, rev: str, target: str) -> Validation:

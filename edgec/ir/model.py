@@ -1,170 +1,119 @@
-"""The IR: the provider-level resources a spec implies, one object per resource.
+"""The IR: every resource a spec implies, in every layer, with the estate facts the emitters need.
 
-Emitters turn these into Terraform (and Envoy config); live readers will produce the same shapes so
-the differ can compare desired and live state attribute by attribute. Values here are normalised
-(full names without trailing dots, TTL 1 for automatic, sorted collections); provider syntax and
-quirks (HCL, API field names, references between Terraform resources) stay in emitters and readers.
+It is the one middle of edgec. The spec is resolved into it once (defaults filled in, references
+followed, names chosen); emitters write files from it alone; readers turn live state into the same
+resource types; the differ compares the two; trace and the policies walk it.
 
-Every resource has a `name`: a stable slug derived from spec names (never from positions), used
-for Terraform addresses, so adding or renaming one element never re-addresses the others.
+Every resource has
+- `name`: a stable label derived from spec names (never from positions), so adding or renaming one
+  element never re-addresses another. With its class's `resource_type` it makes the `address`: the
+  Terraform address for the Terraform layers (`aws_lb.public`), a path for Envoy
+  (`envoy_route.public/api.acme.com/payments`). A live resource carries the address of the desired
+  resource it is, so desired and live pair by address.
+- `key()`: what makes it the same object to the provider (a record's zone, name and type; a load
+  balancer's name). Two resources of one type never share an address or a key.
+- `origin`: the spec path that produced it, so a problem with it can be located in the spec (empty for
+  live resources).
+Values are normalised (names without trailing dots, durations as timedelta, sorted collections);
+provider syntax (HCL, API field names, Envoy's JSON) stays in each layer's emitter and reader.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Iterable, TypeVar
+
+from edgec.diagnostics import Path
 
 
 @dataclass(frozen=True)
 class Resource:
-    provider: ClassVar[str]
-    name: str  # stable slug, unique per resource kind
-    origin: str  # the spec element that produced it, e.g. 'ingresses[api.acme.com]'
+    layer: ClassVar[str]  # the layer that emits and reads it: aws, cloudflare, envoy
+    resource_type: ClassVar[str]  # the first part of its address (a Terraform type for Terraform layers)
+    kind: ClassVar[str]  # how plans name the type: dns_record, security_group_rule, route, ...
+    name: str
+    origin: Path
+
+    @property
+    def address(self) -> str:
+        return f"{self.resource_type}.{self.name}"
+
+    def key(self) -> tuple:
+        """The provider's identity of the object (default: its address)."""
+        return (self.name,)
+
+    @property
+    def label(self) -> str:
+        """How plans show it, e.g. 'api.acme.com CNAME' (ignore rules match this)."""
+        return self.name
+
+    @property
+    def hostname(self) -> str | None:
+        """The hostname it serves or names, for grouping plans by host."""
+        return getattr(self, "host", None)
+
+    @property
+    def gateway_name(self) -> str | None:
+        """The gateway it belongs to, for owners in drift reports."""
+        return getattr(self, "gateway", None)
 
 
-# --- Cloudflare --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CfDnsRecord(Resource):
-    provider: ClassVar[str] = "cloudflare"
-    zone: str
-    fqdn: str
-    type: str
-    ttl: int  # 1 = automatic
-    proxied: bool
-    content: str | None = None  # None when the target is a gateway's NLB
-    gateway: str | None = None  # points at this gateway's NLB
-    priority: int | None = None
-    comment: str | None = None
-    data: tuple[tuple[str, Any], ...] | None = None  # structured data (SRV, CAA), sorted pairs
+R = TypeVar("R", bound=Resource)
 
 
-@dataclass(frozen=True)
-class WafRule:
-    ref: str  # stable identity of the rule inside its ruleset
-    description: str
-    expression: str
-    action: str
-    enabled: bool = True
-    action_parameters: dict | None = None
-    ratelimit: dict | None = None
-
-
-@dataclass(frozen=True)
-class CfRuleset(Resource):
-    provider: ClassVar[str] = "cloudflare"
-    zone: str
-    phase: str
-    description: str
-    rules: tuple[WafRule, ...]
-
+# --- facts the emitters need besides the resources --------------------------------------------
 
 @dataclass(frozen=True)
-class CfZoneSetting(Resource):
-    provider: ClassVar[str] = "cloudflare"
-    zone: str
-    setting_id: str
-    value: Any
+class AwsFacts:
+    region: str
+    vpc_id: str
+    tags: tuple[tuple[str, str], ...]  # the spec's labels and aws.tags, sorted (edgec adds its own)
 
 
 @dataclass(frozen=True)
-class CfOriginPulls(Resource):
-    provider: ClassVar[str] = "cloudflare"
-    zone: str
-    enabled: bool
-
-
-@dataclass(frozen=True)
-class CfOriginCaCertificate(Resource):
-    provider: ClassVar[str] = "cloudflare"
-    certificate: str  # spec certificate name
-    hostnames: tuple[str, ...]
-    request_type: Literal["origin-rsa", "origin-ecc"]
-    validity_days: int
-
-
-# --- AWS ---------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class AwsSecurityGroup(Resource):
-    provider: ClassVar[str] = "aws"
-    gateway: str
-    group_name: str
-    description: str
-
-
-@dataclass(frozen=True)
-class AwsSecurityGroupRule(Resource):
-    provider: ClassVar[str] = "aws"
-    gateway: str
-    direction: Literal["ingress", "egress"]
-    cidr: str  # IPv4 or IPv6 block; for egress, 'vpc' means the VPC's own CIDR
-    port: int
-    protocol: str
-    description: str
-
-
-@dataclass(frozen=True)
-class AwsLoadBalancer(Resource):
-    provider: ClassVar[str] = "aws"
-    gateway: str
-    lb_name: str
-    internal: bool
-    subnets: tuple[str, ...]
-    cross_zone: bool | None  # None: not read
-    deletion_protection: bool | None
-
-
-@dataclass(frozen=True)
-class AwsTargetGroup(Resource):
-    provider: ClassVar[str] = "aws"
-    gateway: str
-    group_name: str
-    port: int
-    protocol: Literal["TCP", "TLS"]
-    health_port: int
-    health_path: str
-
-
-@dataclass(frozen=True)
-class AwsListener(Resource):
-    provider: ClassVar[str] = "aws"
-    gateway: str
-    port: int
-    protocol: Literal["TCP", "TLS"]
-    target_group: str  # name of the AwsTargetGroup
-    certificate: str | None = None  # name of the AwsAcmCertificate (TLS listeners): the default
-    sni_certificates: tuple[str, ...] = ()  # more AwsAcmCertificates, chosen by SNI
-    ssl_policy: str | None = None
-    alpn_policy: str | None = None
-
-
-@dataclass(frozen=True)
-class AwsRoute53Zone(Resource):
-    provider: ClassVar[str] = "aws"
-    zone: str
+class ZoneFacts:
+    provider: str  # cloudflare | route53
     private: bool
-    vpc_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class AwsRoute53Record(Resource):
-    provider: ClassVar[str] = "aws"
-    zone: str
-    fqdn: str
-    type: str
-    ttl: int | None = None
-    records: tuple[str, ...] = ()
-    alias_gateway: str | None = None  # an alias A record to this gateway's NLB
+class Estate:
+    """What the spec says about the whole estate: its name, account, region, VPC and zones."""
+
+    name: str
+    zones: dict[str, ZoneFacts]
+    aws: AwsFacts | None = None
+    cloudflare_account: str | None = None
+
+    def zones_of(self, provider: str) -> list[str]:
+        return sorted(name for name, zone in self.zones.items() if zone.provider == provider)
 
 
-@dataclass(frozen=True)
-class AwsAcmCertificate(Resource):
-    provider: ClassVar[str] = "aws"
-    certificate: str  # spec certificate name
-    domains: tuple[str, ...]
-    # zone of each domain and who serves it: validation records go to that provider
-    validation_zones: tuple[tuple[str, str, str], ...] = field(default=())  # (domain, zone, provider)
+@dataclass
+class IR:
+    estate: Estate
+    resources: list[Resource]
+    _by_type: dict[type, list[Resource]] = field(default_factory=dict, repr=False, compare=False)
+
+    def of(self, kind: type[R]) -> list[R]:
+        """The resources of one type, in IR order."""
+        if not self._by_type:
+            index: dict[type, list[Resource]] = defaultdict(list)
+            for resource in self.resources:
+                index[type(resource)].append(resource)
+            self._by_type.update(index)
+        return self._by_type.get(kind, [])  # type: ignore[return-value]
+
+    def in_layer(self, layer: str) -> list[Resource]:
+        return [r for r in self.resources if r.layer == layer]
 
 
-IR = list[Resource]
+def sort_resources(resources: Iterable[Resource]) -> list[Resource]:
+    """The IR's order: by layer, type and name, so output never depends on the order of the spec."""
+    return sorted(resources, key=lambda r: (r.layer, r.resource_type, r.name))
+
+
+def pairs(values: dict[str, Any] | None) -> tuple[tuple[str, Any], ...] | None:
+    """A mapping as sorted (key, value) pairs: hashable, and equal whatever the insertion order."""
+    return tuple(sorted(values.items())) if values else None

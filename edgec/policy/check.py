@@ -9,9 +9,7 @@ import re
 from dataclasses import dataclass
 
 from edgec.diagnostics import Location, Path, format_path
-from edgec.emit.envoy import bootstrap
-from edgec.emit.terraform_aws import emit_aws
-from edgec.ir.build import build_ir
+from edgec.layers.aws.emit import emit_aws
 from edgec.policy.rules import POLICIES, SEVERITIES, Policy, Subject
 from edgec.spec.validate import Validation
 from edgec.spec.yaml_source import SourceMap
@@ -41,10 +39,9 @@ class Result:
 
 
 def check_policies(validation: Validation) -> list[Result]:
-    spec = validation.spec
-    ir = build_ir(spec)
-    subject = Subject(spec, ir, {name: bootstrap(spec, name, g) for name, g in spec.gateways.items()},
-                      emit_aws(spec, ir))
+    spec, ir = validation.spec, validation.ir
+    assert spec is not None and ir is not None
+    subject = Subject(spec, ir, emit_aws(ir))
     results = []
     for policy in POLICIES:
         for path, message in policy.check(subject):

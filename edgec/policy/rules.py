@@ -1,7 +1,9 @@
 """The policies `edgec check` enforces: each has a stable ID, a severity, why it matters and the fix.
 
-A policy is a function from the `Subject` (the valid spec, its IR and its compiled Envoy and AWS
-output) to findings: (spec path, message). IDs never change meaning; retired IDs are not reused.
+A policy is a function from the `Subject` (the valid spec, its IR and its compiled AWS output) to
+findings: (spec path, message). What the spec resolves to (a route's timeout and retries, where TLS
+ends) is read from the IR; what was written (an explicit value) from the spec. IDs never change
+meaning; retired IDs are not reused.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from edgec.cloudflare_ips import cloudflare_cidrs
+from edgec.layers.cloudflare.ips import cloudflare_cidrs
 from edgec.diagnostics import Path
 from edgec.emit.hcl import Block
 from edgec.ir.model import IR
 from edgec.ir.names import slug
+from edgec.layers.envoy.model import EnvoyRoute, Forward
 from edgec.spec.lookup import certificate_for, gateway_certificates, inside_any, record_fqdn, zone_of
 from edgec.spec.model import Spec
 
@@ -33,8 +36,11 @@ Finding = tuple[Path, str]
 class Subject:
     spec: Spec
     ir: IR
-    envoy: dict[str, dict]  # gateway -> its compiled bootstrap
     aws: dict[str, list[Block]]  # the AWS layer's files -> their blocks
+
+    def routes(self) -> dict[Path, EnvoyRoute]:
+        """The IR's routes, by the spec path of the route they come from."""
+        return {route.origin: route for route in self.ir.of(EnvoyRoute)}
 
 
 @dataclass(frozen=True)
@@ -154,14 +160,15 @@ def no_managed_waf(s: Subject) -> Iterator[Finding]:
         "A route relying on the implicit 15 s default (or 0: never) ties up connections when the upstream hangs.",
         "Set timeout on the route or its service, sized to the slowest legitimate request.")
 def route_without_timeout(s: Subject) -> Iterator[Finding]:
+    resolved = s.routes()
     for path, ingress, route in _routes(s.spec):
-        if route.redirect:
+        forward = getattr(resolved.get(path), "action", None)
+        if not isinstance(forward, Forward):
             continue
-        services = [route.service] if route.service else [t.service for t in route.split or []]
         explicit = route.timeout if "timeout" in route.model_fields_set else None
-        if explicit is None and all("timeout" not in s.spec.services[n].model_fields_set for n in services):
+        if explicit is None and all("timeout" not in s.spec.services[n].model_fields_set for n in route.services):
             yield path, f"route {route.name or path[-1]} of {ingress.host} uses the implicit default timeout"
-        elif (route.timeout or s.spec.services[services[0]].timeout).total_seconds() == 0:
+        elif forward.timeout.total_seconds() == 0:
             yield path + ("timeout",), f"route {route.name or path[-1]} of {ingress.host} never times out"
 
 
@@ -170,12 +177,12 @@ def route_without_timeout(s: Subject) -> Iterator[Finding]:
         "gateway-error (a timed-out try counts as one) never happens.",
         "Set retries.per_try_timeout below the route's timeout.")
 def retries_without_per_try_timeout(s: Subject) -> Iterator[Finding]:
+    resolved = s.routes()
     for path, ingress, route in _routes(s.spec):
-        service = s.spec.services.get(route.service or "")
-        retries = route.retries or (service.retries if service else None)
-        if (retries and retries.attempts > 0 and retries.per_try_timeout is None
-                and {"5xx", "gateway-error"} & set(retries.on)):
-            where = path + ("retries",) if route.retries else ("services", route.service, "retries")
+        retry = getattr(getattr(resolved.get(path), "action", None), "retry", None)
+        if (retry and retry.num_retries > 0 and retry.per_try_timeout is None
+                and {"5xx", "gateway-error"} & set(retry.retry_on)):
+            where = path + ("retries",) if route.retries else ("services", route.services[0], "retries")
             yield where, f"route {route.name or path[-1]} of {ingress.host} retries without a per-try timeout"
 
 

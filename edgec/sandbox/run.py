@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from edgec.ir.build import build_ir
-from edgec.ir.model import IR, AwsLoadBalancer, AwsSecurityGroup, CfDnsRecord
+from edgec.ir.model import IR
+from edgec.layers.aws.model import AwsLoadBalancer, AwsSecurityGroup
+from edgec.layers.cloudflare.model import CfDnsRecord
 from edgec.sandbox.fake_cloudflare import FakeCloudflare
 from edgec.sandbox.seed import seed_cloudflare
 from edgec.sandbox.seed_aws import seed_aws
 from edgec.spec.loader import LoadedSpec
 from edgec.spec.model import Spec
-from edgec.spec.validate import validate
+from edgec.spec.validate import Validation, validate
 
 SANDBOX_TOKEN = "sandbox-token"
 VPC_CIDR = "10.40.0.0/16"
@@ -90,7 +91,7 @@ class AppliedAws:
     nlb_dns_names: dict[str, str]  # gateway -> the DNS name moto gave its NLB
 
 
-def spec_for_moto(session, url: str, loaded_data: dict, spec_path: pathlib.Path) -> Spec:
+def spec_for_moto(session, url: str, loaded_data: dict, spec_path: pathlib.Path) -> Validation:
     """Create the spec's VPC and subnets in moto and write the spec naming them to `spec_path`."""
     data = copy.deepcopy(loaded_data)
     if data.get("aws"):
@@ -98,22 +99,23 @@ def spec_for_moto(session, url: str, loaded_data: dict, spec_path: pathlib.Path)
     spec_path.parent.mkdir(parents=True, exist_ok=True)
     spec_path.write_text("# The spec as the sandbox knows it (its own VPC and subnet IDs).\n"
                          + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-    spec = validate(str(spec_path)).spec
-    if spec is None:
+    validation = validate(str(spec_path))
+    if validation.ir is None:
         raise RuntimeError("the spec does not validate; run `edgec validate` first")
-    return spec
+    return validation
 
 
 def apply_to_moto(session, url: str, loaded_data: dict, spec_path: pathlib.Path) -> AppliedAws:
     """`spec_for_moto`, then seed moto with the AWS resources the spec implies, as if it had been applied."""
-    spec = spec_for_moto(session, url, loaded_data, spec_path)
-    desired = build_ir(spec)
+    validation = spec_for_moto(session, url, loaded_data, spec_path)
+    spec, desired = validation.spec, validation.ir
+    assert spec is not None and desired is not None
     nlb = {}
     if spec.aws is not None:
         seed_aws(session, spec, desired, VPC_CIDR, url)
         names = {lb["LoadBalancerName"]: lb["DNSName"] for lb in session.client(
             "elbv2", endpoint_url=url).describe_load_balancers()["LoadBalancers"]}
-        nlb = {r.gateway: names[r.lb_name] for r in desired if isinstance(r, AwsLoadBalancer)}
+        nlb = {r.gateway: names[r.lb_name] for r in desired.of(AwsLoadBalancer)}
     return AppliedAws(spec_path, spec, desired, nlb)
 
 
@@ -155,17 +157,17 @@ def _make_network(session, url: str, data: dict) -> None:
         zone.pop("vpc_ids", None)  # other VPCs do not exist in the sandbox
 
 
-def _add_drift(spec: Spec, desired, session, url: str, cloudflare: FakeCloudflare, zones: dict[str, str]) -> list[str]:
+def _add_drift(spec: Spec, desired: IR, session, url: str, cloudflare: FakeCloudflare, zones: dict[str, str]) -> list[str]:
     """Out-of-band changes a platform team meets: a port opened by hand, an edited and a stray record."""
     notes = []
-    groups = [r for r in desired if isinstance(r, AwsSecurityGroup)]
+    groups = desired.of(AwsSecurityGroup)
     if groups:
         ec2 = session.client("ec2", endpoint_url=url)
         found = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [groups[0].group_name]}])
         ec2.authorize_security_group_ingress(GroupId=found["SecurityGroups"][0]["GroupId"], IpPermissions=[
             {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
         notes.append(f"opened tcp/22 to 0.0.0.0/0 on security group {groups[0].group_name}")
-    records = [r for r in desired if isinstance(r, CfDnsRecord) and not r.gateway and r.type in ("A", "CNAME")]
+    records = [r for r in desired.of(CfDnsRecord) if not r.gateway and r.type in ("A", "CNAME")]
     if zones:
         zone = sorted(zones)[0]
         cloudflare.add_dns_record(zones[zone], name=f"legacy.{zone}", type="A", content="192.0.2.10", ttl=300)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from edgec.ir.model import IR, CfDnsRecord, CfOriginPulls, CfRuleset, CfZoneSetting
+from edgec.ir.model import IR
+from edgec.layers.cloudflare.model import CfDnsRecord, CfOriginPulls, CfRuleset, CfZoneSetting
 from edgec.sandbox.fake_cloudflare import FakeCloudflare
 from edgec.spec.model import Spec
 
@@ -13,7 +14,7 @@ def seed_cloudflare(fake: FakeCloudflare, spec: Spec, desired: IR, nlb_dns_names
     account = {"account_id": spec.cloudflare.account_id} if spec.cloudflare.account_id else {}
     zones = {name: fake.add_zone(name, **account) for name, zone in sorted(spec.zones.items())
              if zone.provider == "cloudflare"}
-    for resource in desired:
+    for resource in desired.resources:
         if isinstance(resource, CfDnsRecord):
             fake.add_dns_record(zones[resource.zone], **_record_fields(resource, nlb_dns_names))
         elif isinstance(resource, CfZoneSetting):

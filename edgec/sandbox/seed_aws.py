@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from edgec.emit.terraform_aws import ownership_tags
-from edgec.ir.build import ownership_comment
-from edgec.ir.model import (
-    IR,
+from edgec.ir.model import IR
+from edgec.ir.ownership import marker
+from edgec.layers.aws.emit import ownership_tags
+from edgec.layers.aws.model import (
     AwsAcmCertificate,
     AwsListener,
     AwsLoadBalancer,
@@ -22,8 +22,8 @@ ROUTE53_BATCH = 1000  # the most records ChangeResourceRecordSets takes in one c
 
 def seed_aws(session, spec: Spec, desired: IR, vpc_cidr: str, endpoint_url: str) -> None:
     ec2, elb, route53, acm = (session.client(s, endpoint_url=endpoint_url) for s in ("ec2", "elbv2", "route53", "acm"))
-    tags = [{"Key": k, "Value": v} for k, v in ownership_tags(spec).items()]
-    of = lambda kind: [r for r in desired if isinstance(r, kind)]  # noqa: E731
+    tags = [{"Key": k, "Value": v} for k, v in ownership_tags(desired.estate).items()]
+    of = desired.of
     groups = {}
     for sg in of(AwsSecurityGroup):
         groups[sg.gateway] = ec2.create_security_group(
@@ -60,7 +60,7 @@ def seed_aws(session, spec: Spec, desired: IR, vpc_cidr: str, endpoint_url: str)
                             **extra)
     zones = {}
     for zone in of(AwsRoute53Zone):
-        config = {"HostedZoneConfig": {"Comment": ownership_comment(spec, None), "PrivateZone": zone.private}}
+        config = {"HostedZoneConfig": {"Comment": marker(spec.name), "PrivateZone": zone.private}}
         if zone.private:
             config["VPC"] = {"VPCRegion": spec.aws.region, "VPCId": zone.vpc_ids[0]}
         zones[zone.zone] = route53.create_hosted_zone(Name=zone.zone, CallerReference=zone.zone,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import re2
 
-from edgec.cloudflare_facts import OWASP_ANOMALY_RULE_ID
+from edgec.layers.cloudflare.facts import OWASP_ANOMALY_RULE_ID
 from edgec.diagnostics import Diagnostic, Location, Path, Severity, did_you_mean, format_path
 from edgec.spec.expressions import check_expression
 from edgec.spec.lookup import RE2_MAX_PROGRAM_SIZE, certificate_for, gateway_certificates, record_fqdn, zone_of

@@ -395,6 +395,14 @@ class Route(SpecModel):
         return self
 
     @property
+    def services(self) -> list[str]:
+        """Every service the route names (split targets of weight 0 too); the first one's timeout and
+        retries are the route's defaults. Empty for a redirect."""
+        if self.service:
+            return [self.service]
+        return [target.service for target in self.split or []]
+
+    @property
     def match(self) -> tuple[str, str]:
         """(kind, value) of the path match; no match means the prefix '/'."""
         for kind in ("exact", "regex", "path"):

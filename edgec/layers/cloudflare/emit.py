@@ -1,4 +1,5 @@
-"""The Cloudflare layer (provider v5): DNS records, WAF rulesets, zone settings, origin certificates.
+"""The Cloudflare layer's IR -> Terraform (provider v5): DNS records, WAF rulesets, zone settings,
+origin pulls, Origin CA certificates.
 
 v5 writes nested attributes as `name = { ... }` and `rules = [{ ... }]`, never as blocks; the HCL
 writer does exactly that for dicts and lists. Public hostnames point at their gateway's NLB, found by
@@ -7,13 +8,13 @@ name through the AWS provider's `aws_lb` data source, so this layer needs only r
 
 from __future__ import annotations
 
-from edgec.emit.hcl import Block, Expr
-from edgec.emit.terraform_aws import AWS_PROVIDER
-from edgec.emit.terraform_common import Files, by_type, data_ref, ref, terraform_block
-from edgec.ir.model import (
-    IR,
-    AwsAcmCertificate,
-    AwsLoadBalancer,
+from edgec.emit.hcl import Block, Expr, render_attributes
+from edgec.emit.terraform import Files, data_ref, ref, render_layer, terraform_block
+from edgec.ir.model import IR
+from edgec.ir.names import slug
+from edgec.layers.aws.emit import AWS_PROVIDER
+from edgec.layers.aws.model import AwsAcmCertificate, AwsLoadBalancer
+from edgec.layers.cloudflare.model import (
     CfDnsRecord,
     CfOriginCaCertificate,
     CfOriginPulls,
@@ -21,8 +22,6 @@ from edgec.ir.model import (
     CfZoneSetting,
     WafRule,
 )
-from edgec.ir.names import slug
-from edgec.spec.model import Spec
 
 CLOUDFLARE_PROVIDER = {"source": "cloudflare/cloudflare", "version": "5.22.0"}
 
@@ -31,40 +30,49 @@ def zone_id(zone: str) -> Expr:
     return Expr(f'var.zone_ids["{zone}"]')
 
 
-def emit_cloudflare(spec: Spec, ir: IR) -> Files:
-    resources = by_type(ir, "cloudflare")
-    acm = [c for c in by_type(ir, "aws").get(AwsAcmCertificate, [])
-           if any(provider == "cloudflare" for _, _, provider in c.validation_zones)]
-    if not resources and not acm:
+def cloudflare_files(ir: IR) -> dict[str, str]:
+    """terraform/cloudflare/*.tf, and an example of the zone IDs it needs."""
+    files = render_layer("terraform/cloudflare", emit_cloudflare(ir), ir.estate.name)
+    if files:
+        example = [("zone_ids", {zone: "0123456789abcdef0123456789abcdef" for zone in ir.estate.zones_of("cloudflare")})]
+        files["terraform/cloudflare/terraform.tfvars.example"] = render_attributes(
+            example, "# Copy to terraform.tfvars and fill in each zone's ID (Cloudflare dashboard > zone > Overview).")
+    return files
+
+
+def emit_cloudflare(ir: IR) -> Files:
+    acm = [c for c in ir.of(AwsAcmCertificate) if c.validated_in_cloudflare]
+    if not ir.in_layer("cloudflare") and not acm:
         return {}
-    records = resources.get(CfDnsRecord, [])
+    records = ir.of(CfDnsRecord)
     gateways = sorted({r.gateway for r in records if r.gateway})
-    lbs = {lb.gateway: lb for lb in by_type(ir, "aws").get(AwsLoadBalancer, [])}
+    lbs = {lb.gateway: lb for lb in ir.of(AwsLoadBalancer)}
     files: Files = {
-        "versions.tf": _versions(spec, bool(gateways)),
-        "variables.tf": _variables(spec, resources, acm),
+        "versions.tf": _versions(ir, bool(gateways)),
+        "variables.tf": _variables(ir, acm),
         "gateways.tf": [Block("data", ("aws_lb", slug(g))).attr("name", lbs[g].lb_name) for g in gateways],
         "dns.tf": [_record(r) for r in records] + _acm_records(acm),
-        "rulesets.tf": [_ruleset(r) for r in resources.get(CfRuleset, [])],
-        "zone_settings.tf": ([_setting(r) for r in resources.get(CfZoneSetting, [])]
-                             + [_origin_pulls(r) for r in resources.get(CfOriginPulls, [])]),
-        "certificates.tf": [_origin_ca(r) for r in resources.get(CfOriginCaCertificate, [])],
-        "outputs.tf": _outputs(resources),
+        "rulesets.tf": [_ruleset(r) for r in ir.of(CfRuleset)],
+        "zone_settings.tf": ([_setting(r) for r in ir.of(CfZoneSetting)]
+                             + [_origin_pulls(r) for r in ir.of(CfOriginPulls)]),
+        "certificates.tf": [_origin_ca(r) for r in ir.of(CfOriginCaCertificate)],
+        "outputs.tf": _outputs(ir),
     }
     return {name: blocks for name, blocks in files.items() if blocks}
 
 
-def _versions(spec: Spec, needs_aws: bool) -> list[Block]:
+def _versions(ir: IR, needs_aws: bool) -> list[Block]:
     providers = {"cloudflare": CLOUDFLARE_PROVIDER} | ({"aws": AWS_PROVIDER} if needs_aws else {})
     blocks = [terraform_block(providers),
               Block("provider", ("cloudflare",))]  # the API token comes from CLOUDFLARE_API_TOKEN
     if needs_aws:
-        blocks.append(Block("provider", ("aws",)).attr("region", spec.aws.region))
+        assert ir.estate.aws is not None
+        blocks.append(Block("provider", ("aws",)).attr("region", ir.estate.aws.region))
     return blocks
 
 
-def _variables(spec: Spec, resources: dict, acm: list[AwsAcmCertificate]) -> list[Block]:
-    zones = sorted(name for name, zone in spec.zones.items() if zone.provider == "cloudflare")
+def _variables(ir: IR, acm: list[AwsAcmCertificate]) -> list[Block]:
+    zones = ir.estate.zones_of("cloudflare")
     listed = ", ".join(f'"{z}"' for z in zones)
     zone_check = (Block("validation")
                   .attr("condition", Expr(f"alltrue([for z in [{listed}] : contains(keys(var.zone_ids), z)])"))
@@ -72,7 +80,7 @@ def _variables(spec: Spec, resources: dict, acm: list[AwsAcmCertificate]) -> lis
     blocks = [Block("variable", ("zone_ids",))
               .attr("description", "Cloudflare zone ID of each zone in the spec, by zone name")
               .attr("type", Expr("map(string)")).block(zone_check)]
-    if resources.get(CfOriginCaCertificate):
+    if ir.of(CfOriginCaCertificate):
         blocks.append(Block("variable", ("origin_ca_csrs",))
                       .attr("description", "PEM certificate signing request of each Cloudflare Origin CA "
                                            "certificate, by certificate name. The private key stays with you "
@@ -149,8 +157,8 @@ def _origin_ca(r: CfOriginCaCertificate) -> Block:
             .block(Block("lifecycle").attr("create_before_destroy", True)))
 
 
-def _outputs(resources: dict) -> list[Block]:
-    certs = resources.get(CfOriginCaCertificate, [])
+def _outputs(ir: IR) -> list[Block]:
+    certs = ir.of(CfOriginCaCertificate)
     if not certs:
         return []
     value = {c.certificate: ref("cloudflare_origin_ca_certificate", c.name, "certificate") for c in certs}

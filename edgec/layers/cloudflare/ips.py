@@ -1,7 +1,7 @@
 """Cloudflare's published edge IP ranges, kept as versioned data in the package.
 
 Public gateways admit only these ranges. They change rarely; refresh them where the network reaches
-Cloudflare's API with `python -m edgec.cloudflare_ips --refresh` (or `make refresh-cloudflare-ips`),
+Cloudflare's API with `python -m edgec.layers.cloudflare.ips --refresh` (or `make refresh-cloudflare-ips`),
 review the diff and commit it: the generated security-group rules change with it.
 """
 
@@ -40,7 +40,7 @@ def refresh(path: str) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["--refresh"]:
-        sys.exit("usage: python -m edgec.cloudflare_ips --refresh")
+        sys.exit("usage: python -m edgec.layers.cloudflare.ips --refresh")
     target = str(resources.files("edgec.data").joinpath(DATA_FILE))
     refresh(target)
     print(f"updated {target}; review the diff and commit it")

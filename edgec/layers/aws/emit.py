@@ -1,11 +1,13 @@
-"""The AWS layer: NLBs, target groups, listeners, security groups, Route 53 and ACM, as Terraform."""
+"""The AWS layer's IR -> Terraform: NLBs, target groups, listeners, security groups, Route 53 and ACM."""
 
 from __future__ import annotations
 
 from edgec.emit.hcl import Block, Expr
-from edgec.emit.terraform_common import Files, by_type, data_ref, ref, terraform_block
-from edgec.ir.model import (
-    IR,
+from edgec.emit.terraform import Files, data_ref, ref, terraform_block
+from edgec.ir.model import IR, Estate
+from edgec.ir.names import slug
+from edgec.ir.ownership import marker
+from edgec.layers.aws.model import (
     AwsAcmCertificate,
     AwsListener,
     AwsLoadBalancer,
@@ -15,9 +17,6 @@ from edgec.ir.model import (
     AwsSecurityGroupRule,
     AwsTargetGroup,
 )
-from edgec.ir.build import ownership_comment
-from edgec.ir.names import slug
-from edgec.spec.model import Spec
 
 AWS_PROVIDER = {"source": "hashicorp/aws", "version": "5.100.0"}
 VPC = data_ref("aws_vpc", "gateways")
@@ -25,47 +24,47 @@ ACM_VALIDATION_TTL = 60
 DEREGISTRATION_DELAY = 60  # seconds; AWS's default of 300 makes every rollout slow
 
 
-def ownership_tags(spec: Spec) -> dict[str, str]:
+def ownership_tags(estate: Estate) -> dict[str, str]:
     """Tags on every AWS resource (through the provider's default_tags): who owns it."""
-    tags = dict(sorted({**spec.metadata.labels, **(spec.aws.tags if spec.aws else {})}.items()))
-    return {**tags, "managed-by": "edgec", "edgec:spec": spec.name}
+    tags = dict(estate.aws.tags) if estate.aws else {}
+    return {**tags, "managed-by": "edgec", "edgec:spec": estate.name}
 
 
-def emit_aws(spec: Spec, ir: IR) -> Files:
-    resources = by_type(ir, "aws")
-    if not resources or spec.aws is None:
+def emit_aws(ir: IR) -> Files:
+    aws = ir.estate.aws
+    if aws is None or not ir.in_layer("aws"):
         return {}
-    files: Files = {"versions.tf": _versions(spec, bool(resources.get(AwsSecurityGroupRule)))}
-    files["security_groups.tf"] = ([_security_group(spec, r) for r in resources.get(AwsSecurityGroup, [])]
-                                   + [_rule(r) for r in resources.get(AwsSecurityGroupRule, [])])
-    files["load_balancers.tf"] = ([_load_balancer(r) for r in resources.get(AwsLoadBalancer, [])]
-                                  + [_target_group(spec, r) for r in resources.get(AwsTargetGroup, [])]
-                                  + [b for r in resources.get(AwsListener, []) for b in _listener(r)])
-    files["route53.tf"] = ([_zone(spec, r) for r in resources.get(AwsRoute53Zone, [])]
-                           + [_record(r) for r in resources.get(AwsRoute53Record, [])])
-    files["acm.tf"] = [b for r in resources.get(AwsAcmCertificate, []) for b in _acm(r, ir)]
-    files["outputs.tf"] = _outputs(resources)
+    files: Files = {"versions.tf": _versions(ir.estate, bool(ir.of(AwsSecurityGroupRule)))}
+    files["security_groups.tf"] = ([_security_group(aws.vpc_id, r) for r in ir.of(AwsSecurityGroup)]
+                                   + [_rule(r) for r in ir.of(AwsSecurityGroupRule)])
+    files["load_balancers.tf"] = ([_load_balancer(r) for r in ir.of(AwsLoadBalancer)]
+                                  + [_target_group(aws.vpc_id, r) for r in ir.of(AwsTargetGroup)]
+                                  + [b for r in ir.of(AwsListener) for b in _listener(r)])
+    files["route53.tf"] = ([_zone(ir.estate, r) for r in ir.of(AwsRoute53Zone)]
+                           + [_record(r) for r in ir.of(AwsRoute53Record)])
+    files["acm.tf"] = [b for r in ir.of(AwsAcmCertificate) for b in _acm(r)]
+    files["outputs.tf"] = _outputs(ir)
     return {name: blocks for name, blocks in files.items() if blocks}
 
 
-def _versions(spec: Spec, needs_vpc: bool) -> list[Block]:
-    tags = Block("default_tags").attr("tags", ownership_tags(spec))
+def _versions(estate: Estate, needs_vpc: bool) -> list[Block]:
+    assert estate.aws is not None
+    tags = Block("default_tags").attr("tags", ownership_tags(estate))
     blocks = [terraform_block({"aws": AWS_PROVIDER}),
-              Block("provider", ("aws",)).attr("region", spec.aws.region).block(tags)]
+              Block("provider", ("aws",)).attr("region", estate.aws.region).block(tags)]
     if needs_vpc:  # egress rules reach the targets anywhere in the VPC
-        blocks.append(Block("data", ("aws_vpc", "gateways")).attr("id", spec.aws.vpc_id))
+        blocks.append(Block("data", ("aws_vpc", "gateways")).attr("id", estate.aws.vpc_id))
     return blocks
 
 
-def _security_group(spec: Spec, r: AwsSecurityGroup) -> Block:
+def _security_group(vpc_id: str, r: AwsSecurityGroup) -> Block:
     return (Block("resource", ("aws_security_group", r.name))
-            .attr("name", r.group_name).attr("description", r.description).attr("vpc_id", spec.aws.vpc_id)
+            .attr("name", r.group_name).attr("description", r.description).attr("vpc_id", vpc_id)
             .attr("tags", {"Name": r.group_name}))
 
 
 def _rule(r: AwsSecurityGroupRule) -> Block:
-    kind = f"aws_vpc_security_group_{r.direction}_rule"
-    block = (Block("resource", (kind, r.name))
+    block = (Block("resource", tuple(r.address.split(".", 1)))
              .attr("security_group_id", ref("aws_security_group", slug(r.gateway), "id"))
              .attr("description", r.description)
              .attr("ip_protocol", r.protocol).attr("from_port", r.port).attr("to_port", r.port))
@@ -85,13 +84,13 @@ def _load_balancer(r: AwsLoadBalancer) -> Block:
             .attr("tags", {"Name": r.lb_name}))
 
 
-def _target_group(spec: Spec, r: AwsTargetGroup) -> Block:
+def _target_group(vpc_id: str, r: AwsTargetGroup) -> Block:
     health = (Block("health_check").attr("enabled", True).attr("protocol", "HTTP")
               .attr("port", str(r.health_port)).attr("path", r.health_path)
               .attr("healthy_threshold", 3).attr("unhealthy_threshold", 3).attr("interval", 10))
     return (Block("resource", ("aws_lb_target_group", r.name))
             .attr("name", r.group_name).attr("port", r.port).attr("protocol", r.protocol)
-            .attr("target_type", "ip").attr("vpc_id", spec.aws.vpc_id)
+            .attr("target_type", "ip").attr("vpc_id", vpc_id)
             # Envoy sees the real peer (Cloudflare's edge, or the private client), not the NLB's address.
             .attr("preserve_client_ip", "true")
             # drain a deregistered Envoy for 60s (start Envoy with --drain-time-s 45 to close first)
@@ -115,9 +114,9 @@ def _listener(r: AwsListener) -> list[Block]:
     return [block.block(action), *extra]
 
 
-def _zone(spec: Spec, r: AwsRoute53Zone) -> Block:
+def _zone(estate: Estate, r: AwsRoute53Zone) -> Block:
     block = (Block("resource", ("aws_route53_zone", r.name))
-             .attr("name", r.zone).attr("comment", ownership_comment(spec, None)))
+             .attr("name", r.zone).attr("comment", marker(estate.name)))
     for vpc in r.vpc_ids:
         block.block(Block("vpc").attr("vpc_id", vpc))
     return block
@@ -137,7 +136,7 @@ def _record(r: AwsRoute53Record) -> Block:
     return block.attr("ttl", r.ttl).attr("records", records)
 
 
-def _acm(r: AwsAcmCertificate, ir: IR) -> list[Block]:
+def _acm(r: AwsAcmCertificate) -> list[Block]:
     """The certificate; its DNS validation records where the zone is in Route 53; the validation wait."""
     cert = (Block("resource", ("aws_acm_certificate", r.name))
             .attr("domain_name", r.domains[0]).attr("subject_alternative_names", list(r.domains[1:]) or None)
@@ -166,20 +165,20 @@ def _acm(r: AwsAcmCertificate, ir: IR) -> list[Block]:
     return blocks + [validation]
 
 
-def _outputs(resources: dict) -> list[Block]:
+def _outputs(ir: IR) -> list[Block]:
     blocks = []
-    for lb in resources.get(AwsLoadBalancer, []):
+    for lb in ir.of(AwsLoadBalancer):
         blocks.append(Block("output", (f"{lb.name}_nlb_dns_name",))
                       .attr("description", f"DNS name of gateway {lb.gateway}'s NLB")
                       .attr("value", ref("aws_lb", lb.name, "dns_name")))
         blocks.append(Block("output", (f"{lb.name}_nlb_zone_id",))
                       .attr("description", f"Route 53 zone ID of gateway {lb.gateway}'s NLB (for alias records)")
                       .attr("value", ref("aws_lb", lb.name, "zone_id")))
-    for zone in resources.get(AwsRoute53Zone, []):
+    for zone in ir.of(AwsRoute53Zone):
         blocks.append(Block("output", (f"{zone.name}_zone_id",))
                       .attr("description", f"Route 53 zone ID of {zone.zone}")
                       .attr("value", ref("aws_route53_zone", zone.name, "zone_id")))
-    certs = resources.get(AwsAcmCertificate, [])
+    certs = ir.of(AwsAcmCertificate)
     if certs:
         records = {c.certificate: Expr(
             f"[for o in aws_acm_certificate.{c.name}.domain_validation_options : "

@@ -20,7 +20,7 @@ import yaml
 
 from edgec.diagnostics import Diagnostic, Path, Severity
 from edgec.emit import yaml_text
-from edgec.emit.envoy import ENVOY_DIR
+from edgec.layers.envoy.model import ENVOY_DIR
 from edgec.spec.model import Spec
 from edgec.spec.yaml_source import SourceMap
 

@@ -1,26 +1,38 @@
-"""Read the live Cloudflare estate of a spec's zones through the official `cloudflare` SDK.
+"""Read the live Cloudflare estate of a spec's zones through the official `cloudflare` SDK, into the
+Cloudflare layer's IR.
 
 Reads are list-based rather than one call per object, because paced calls (3.5 a second after a
 burst, see budget.py) are most of a large plan's time: the account's zones are listed once (50 a
 page), then each zone costs one DNS page per 5,000 records, one call for all its settings, one per
 WAF phase and one for origin pulls.
 Calls are paced by the rate limiter and counted. A page that is missing, short or inconsistent is an
-error: a failed read must never look like "nothing exists".
+error: a failed read must never look like "nothing exists". Records pair with the desired ones by zone,
+name and type (and content, where several share a name and type) and take their addresses; IDs go in
+the facts.
 """
 
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import cloudflare
 import httpx
 
-from edgec.ir.model import IR, CfDnsRecord, CfOriginPulls, CfRuleset, CfZoneSetting, WafRule
-from edgec.ir.names import slug
+from edgec.ir.model import IR, Resource
+from edgec.ir.names import short_hash, slug
+from edgec.layers.base import LiveLayer, adopt_addresses, rename
+from edgec.layers.cloudflare.model import (
+    CfDnsRecord,
+    CfOriginPulls,
+    CfRuleset,
+    CfZoneSetting,
+    WafRule,
+    record_content,
+)
 from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE, ApiCalls, RateLimiter, ReadError, cloudflare_burst
-from edgec.spec.model import Spec
 
 DNS_PAGE_SIZE = 5000  # the largest page Cloudflare's DNS list accepts
 ZONE_PAGE_SIZE = 50
@@ -48,18 +60,58 @@ def cloudflare_client(calls: ApiCalls, rate: float = DEFAULT_CLOUDFLARE_RATE, ma
                                  max_retries=max_retries, http_client=http)
 
 
-def read_cloudflare(spec: Spec, client: cloudflare.Cloudflare) -> IR:
-    zones = sorted(name for name, zone in spec.zones.items() if zone.provider == "cloudflare")
-    zone_ids = _zone_ids(spec, client, zones)
+def read_cloudflare(ir: IR, client: cloudflare.Cloudflare) -> LiveLayer:
+    zones = ir.estate.zones_of("cloudflare")
+    zone_ids = _zone_ids(ir.estate.cloudflare_account, client, zones)
     with ThreadPoolExecutor(max_workers=CONCURRENT_ZONES) as pool:
         results = list(pool.map(lambda zone: _read_zone(client, zone, zone_ids[zone]), zones))
-    return [resource for zone_resources in results for resource in zone_resources]
+    live = LiveLayer()
+    for zone, (resources, record_ids) in zip(zones, results):
+        live.resources += resources
+        live.facts[f"cloudflare_zone.{zone}"] = {"id": zone_ids[zone]}
+        live.facts.update({r.address: {"id": record_ids[id(r)]} for r in resources if id(r) in record_ids})
+    desired = ir.in_layer("cloudflare")
+    adopt_addresses([r for r in desired if not isinstance(r, CfDnsRecord)], live)
+    pair_records([r for r in desired if isinstance(r, CfDnsRecord)], live)
+    return live
 
 
-def _zone_ids(spec: Spec, client: cloudflare.Cloudflare, zones: list[str]) -> dict[str, str]:
+def pair_records(desired: list[CfDnsRecord], live: LiveLayer) -> None:
+    """Records pair by zone, name and type; where several share those on either side, by content. A
+    paired live record takes the desired one's address, the others the name the builder would give
+    them (by name and type, and content where several share those)."""
+    groups: dict[tuple, tuple[list[CfDnsRecord], list[CfDnsRecord]]] = defaultdict(lambda: ([], []))
+    for record in desired:
+        groups[(record.zone, record.fqdn, record.type)][0].append(record)
+    for record in live.resources:
+        if isinstance(record, CfDnsRecord):
+            groups[(record.zone, record.fqdn, record.type)][1].append(record)
+    names: dict[int, str] = {}
+    for (_, fqdn, rtype), (wanted, found) in groups.items():
+        if len(wanted) <= 1 and len(found) <= 1:
+            pairs = [(wanted[0] if wanted else None, found[0])] if found else []
+        else:
+            remaining = list(found)
+            pairs = []
+            for want in wanted:
+                match = next((r for r in remaining if _same_value(r, want)), None)
+                if match is not None:
+                    remaining.remove(match)
+                    pairs.append((want, match))
+            pairs += [(None, r) for r in remaining]
+        for want, have in pairs:
+            own = slug(fqdn, rtype.lower()) + (f"_{short_hash(have.content or repr(have.data))}" if len(found) > 1 else "")
+            names[id(have)] = want.name if want is not None else own
+    rename(live, names, taken={r.address for r in desired})
+
+
+def _same_value(a: CfDnsRecord, b: CfDnsRecord) -> bool:
+    return record_content(a) == record_content(b) and a.data == b.data
+
+
+def _zone_ids(account: str | None, client: cloudflare.Cloudflare, zones: list[str]) -> dict[str, str]:
     """Zone name -> ID. One listing of the account's zones costs ceil(its zones / 50) calls; in an
     account of many more zones than the spec has, a lookup by name per spec zone costs fewer."""
-    account = spec.cloudflare.account_id
     where = f"account {account}" if account else "the account the token can see"
     filters = {"account": {"id": account}} if account else {}
     listing = f"the zones of {where}"
@@ -100,21 +152,19 @@ def _errors(exc: cloudflare.APIStatusError) -> str:
     return "; ".join(m for m in messages if m) or exc.message
 
 
-def _read_zone(client: cloudflare.Cloudflare, zone: str, zone_id: str) -> IR:
-    resources: IR = _read_records(client, zone, zone_id)
+def _read_zone(client: cloudflare.Cloudflare, zone: str, zone_id: str) -> tuple[list[Resource], dict[int, str]]:
+    """The zone's resources, and the API ID of each record (by the record object's id())."""
+    records = _list_all(f"DNS records of {zone}", "records", client.dns.records.list, zone_id=zone_id,
+                        per_page=DNS_PAGE_SIZE)
+    resources: list[Resource] = [_record(zone, r) for r in records]
+    ids = {id(resource): r.id for resource, r in zip(resources, records)}
     resources += _read_settings(client, zone, zone_id)
     resources += _read_rulesets(client, zone, zone_id)
     pulls = _call(f"authenticated origin pulls of {zone}", client.origin_tls_client_auth.settings.get,
                   zone_id=zone_id)
     if pulls is not None and getattr(pulls, "enabled", False):
-        resources.append(CfOriginPulls(slug(zone), "live", zone, True))
-    return resources
-
-
-def _read_records(client: cloudflare.Cloudflare, zone: str, zone_id: str) -> IR:
-    records = _list_all(f"DNS records of {zone}", "records", client.dns.records.list, zone_id=zone_id,
-                        per_page=DNS_PAGE_SIZE)
-    return [_record(zone, r) for r in records]
+        resources.append(CfOriginPulls(slug(zone), (), zone, True))
+    return resources, ids
 
 
 def _list_all(what: str, noun: str, list_fn, first=None, **params) -> list:
@@ -146,15 +196,17 @@ def _more_pages(page) -> bool:
 
 
 def _record(zone: str, r: Any) -> CfDnsRecord:
+    """Named as the builder names an extra record, with the API ID's digest added (until paired: several
+    records may share a name and type)."""
     data = getattr(r, "data", None)
     data_pairs = tuple(sorted((k, v) for k, v in data.model_dump().items() if v is not None)) if data else None
     fqdn = r.name.rstrip(".").lower()
-    return CfDnsRecord(slug("live", fqdn, r.type, r.id), "live", zone, fqdn, r.type, int(r.ttl), bool(r.proxied),
-                       content=None if data_pairs else r.content, priority=getattr(r, "priority", None),
-                       comment=getattr(r, "comment", None), data=data_pairs)
+    return CfDnsRecord(f"{slug(fqdn, r.type.lower())}_{short_hash(r.id)}", (), zone, fqdn, r.type, int(r.ttl),
+                       bool(r.proxied), content=None if data_pairs else r.content,
+                       priority=getattr(r, "priority", None), comment=getattr(r, "comment", None), data=data_pairs)
 
 
-def _read_settings(client: cloudflare.Cloudflare, zone: str, zone_id: str) -> IR:
+def _read_settings(client: cloudflare.Cloudflare, zone: str, zone_id: str) -> list[Resource]:
     """All of the zone's settings in one call ("Get all zone settings"). The SDK has no method for it,
     so it goes through the client's generic GET, which keeps the pacing, counting, retries and auth."""
     what = f"settings of {zone}"
@@ -163,11 +215,11 @@ def _read_settings(client: cloudflare.Cloudflare, zone: str, zone_id: str) -> IR
     if not isinstance(listed, list):
         raise ReadError(what, "the API returned no list of settings")
     values = {s.get("id"): s.get("value") for s in listed if isinstance(s, dict)}
-    out: IR = []
+    out: list[Resource] = []
     for setting in ZONE_SETTINGS:
         if values.get(setting) is None:
             raise ReadError(f"setting {setting} of {zone}", "the API returned no value")
-        out.append(CfZoneSetting(slug(zone, setting), "live", zone, setting, _without_nulls(values[setting])))
+        out.append(CfZoneSetting(slug(zone, setting), (), zone, setting, _without_nulls(values[setting])))
     return out
 
 
@@ -179,15 +231,15 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
-def _read_rulesets(client: cloudflare.Cloudflare, zone: str, zone_id: str) -> IR:
-    out: IR = []
+def _read_rulesets(client: cloudflare.Cloudflare, zone: str, zone_id: str) -> list[Resource]:
+    out: list[Resource] = []
     for phase in PHASES:
         ruleset = _call(f"{phase} ruleset of {zone}", client.rulesets.phases.get, phase, zone_id=zone_id,
                         absent_ok=True)
         if ruleset is None:
             continue  # this zone has no entry point for the phase
         rules = tuple(_rule(r) for r in ruleset.rules or [])
-        out.append(CfRuleset(slug(zone, phase.rsplit("_", 1)[-1]), "live", zone, phase,
+        out.append(CfRuleset(slug(zone, phase.rsplit("_", 1)[-1]), (), zone, phase,
                              ruleset.description or "", rules))
     return out
 
@@ -197,4 +249,3 @@ def _rule(rule: Any) -> WafRule:
     return WafRule(dump.get("ref", dump.get("id", "")), dump.get("description", ""), dump.get("expression", ""),
                    dump.get("action", ""), dump.get("enabled", True), dump.get("action_parameters"),
                    dump.get("ratelimit"))
-

@@ -1,0 +1,39 @@
+"""The AWS layer: NLBs, listeners, target groups and security groups per gateway; Route 53 zones and
+records; ACM certificates. Applied first: the Cloudflare layer looks the NLBs up by name."""
+
+from __future__ import annotations
+
+from edgec.diff.plan import Change
+from edgec.emit.terraform import render_layer
+from edgec.ir.model import IR, Resource
+from edgec.layers.aws.build import build_aws
+from edgec.layers.aws.compare import compare_aws
+from edgec.layers.aws.emit import emit_aws
+from edgec.layers.base import Layer, LiveLayer, ReadContext
+from edgec.spec.model import Spec
+
+
+class AwsLayer(Layer):
+    name, title, terraform = "aws", "AWS", True
+
+    def build(self, spec: Spec) -> list[Resource]:
+        return build_aws(spec)
+
+    def emit(self, ir: IR) -> dict[str, str]:
+        return render_layer("terraform/aws", emit_aws(ir), ir.estate.name)
+
+    def used(self, ir: IR) -> bool:
+        return ir.estate.aws is not None and bool(ir.in_layer(self.name))
+
+    def read(self, ir: IR, context: ReadContext) -> LiveLayer:
+        from edgec.layers.aws.read import aws_session, read_aws  # brings boto3: only when a plan reads
+
+        assert ir.estate.aws is not None
+        context.progress("reading AWS")
+        return read_aws(ir, aws_session(context.calls, ir.estate.aws.region))
+
+    def compare(self, ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
+        return compare_aws(ir, live)
+
+
+AWS = AwsLayer()

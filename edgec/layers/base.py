@@ -1,0 +1,93 @@
+"""What a layer is: the part of the pipeline specific to one provider or product.
+
+A layer builds its part of the IR from the spec, writes its files from the IR, reads its live state
+back into IR resources (named by the addresses the desired resources have, with the live-only facts
+such as IDs and ARNs beside them), and says how its resources compare and which live ones edgec owns.
+`edgec.layers.LAYERS` lists them in the order they are applied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from edgec.diff.plan import Change, PlanOptions
+from edgec.ir.model import IR, Resource
+from edgec.ir.names import short_hash
+from edgec.read.budget import ApiCalls
+from edgec.spec.model import Spec
+
+
+@dataclass
+class LiveLayer:
+    """One layer's live state, in the IR's shape."""
+
+    resources: list[Resource] = field(default_factory=list)
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)  # address -> IDs, ARNs, DNS names, ...
+    owned: set[str] = field(default_factory=set)  # addresses carrying edgec's ownership marker
+    errors: list[str] = field(default_factory=list)  # reads that failed (the rest was read)
+    not_read: str | None = None  # what was left out on purpose, and why
+
+
+@dataclass
+class ReadContext:
+    options: PlanOptions
+    calls: ApiCalls
+    progress: Callable[[str], None] = lambda message: None
+
+
+class Layer:
+    name: str = ""
+    title: str = ""  # as people write it: AWS, Cloudflare, Envoy
+    terraform: bool = False  # applied through Terraform, from terraform/<name>/ in the output folder
+    looks_up: frozenset[str] = frozenset()  # Terraform types its data sources read (made by earlier layers)
+
+    def build(self, spec: Spec) -> list[Resource]:
+        raise NotImplementedError
+
+    def emit(self, ir: IR) -> dict[str, str]:
+        """Its files, by path relative to the output folder."""
+        raise NotImplementedError
+
+    def used(self, ir: IR) -> bool:
+        return bool(ir.in_layer(self.name))
+
+    def read(self, ir: IR, context: ReadContext) -> LiveLayer:
+        """Live state, or a ReadError. Never changes anything."""
+        raise NotImplementedError
+
+    def compare(self, ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
+        """Its changes; `live` holds this layer's live state and that of the layers before it."""
+        raise NotImplementedError
+
+    def terraform_inputs(self, ir: IR) -> dict[str, tuple[str, str]]:
+        """Terraform variables it takes from an earlier layer: variable -> (layer, output)."""
+        return {}
+
+
+def adopt_addresses(desired: list[Resource], live: LiveLayer) -> None:
+    """Rename live resources after the desired resource that is the same provider object (same type and
+    key), so the two pair by address; the others keep the name the reader gave them."""
+    names = {(type(r), r.key()): r.name for r in desired}
+    rename(live, {id(r): name for r in live.resources if (name := names.get((type(r), r.key()))) is not None},
+           taken={r.address for r in desired})
+
+
+def rename(live: LiveLayer, names: dict[int, str], taken: set[str]) -> None:
+    """Give live resources new names (by the resource's id()); facts and ownership follow. A resource
+    left with an address in `taken` (a desired one's) that it was not given is made distinct."""
+    moved: dict[str, str] = {}
+    renamed: list[Resource] = []
+    for resource in live.resources:
+        name = names.get(id(resource))
+        if name is None and resource.address in taken:
+            name = f"{resource.name}_live_{short_hash(repr(resource.key()))}"
+        if name is not None and name != resource.name:
+            new = dataclasses.replace(resource, name=name)
+            moved[resource.address] = new.address
+            resource = new
+        renamed.append(resource)
+    live.resources = renamed
+    live.facts = {moved.get(address, address): facts for address, facts in live.facts.items()}
+    live.owned = {moved.get(address, address) for address in live.owned}

@@ -1,0 +1,78 @@
+"""Compare the Cloudflare layer: what is compared of each resource, and what edgec owns.
+
+Both sides are normalised first, so cosmetic differences never show: names are lower case without a
+trailing dot, proxied records have TTL 1 (automatic), CNAME and MX targets compare without a
+trailing dot or case, rules compare by their `ref`, unset optional values equal their defaults. A host
+record's target is its gateway's NLB, whose DNS name the AWS layer's live state gives; without it,
+only the record's type, proxying and TTL are compared. Records and rulesets carrying the spec's
+ownership marker are edgec's; settings and origin pulls are never deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edgec.diff.plan import Change, Comparison, compare
+from edgec.ir.model import IR, Resource
+from edgec.ir.ownership import carries_marker
+from edgec.layers.aws.model import AwsLoadBalancer
+from edgec.layers.base import LiveLayer
+from edgec.layers.cloudflare.model import (
+    CfDnsRecord,
+    CfOriginPulls,
+    CfRuleset,
+    CfZoneSetting,
+    record_content,
+)
+
+
+def compare_cloudflare(ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
+    nlb_dns_names = nlb_dns_names_of(ir, live.get("aws"))
+    spec = ir.estate.name
+    rules = {
+        CfDnsRecord: Comparison(lambda r: record_view(r, nlb_dns_names), lambda r: carries_marker(spec, r.comment)),
+        CfZoneSetting: Comparison(lambda r: {"value": r.value}),
+        CfRuleset: Comparison(_ruleset_view, lambda r: carries_marker(spec, r.description)),
+        CfOriginPulls: Comparison(lambda r: {"enabled": r.enabled}),
+    }
+    # Origin CA certificates are not read (the API lists them per hostname only): they are not compared
+    desired = [r for r in ir.in_layer("cloudflare") if type(r) in rules]
+    found = [r for r in live["cloudflare"].resources if type(r) in rules]
+    return compare(desired, found, lambda r: rules[type(r)])
+
+
+def nlb_dns_names_of(ir: IR, aws: LiveLayer | None) -> dict[str, str]:
+    """Gateway -> the DNS name of its live NLB, from the AWS layer's live state (if it was read)."""
+    if aws is None:
+        return {}
+    return {lb.gateway: aws.facts[lb.address]["dns_name"] for lb in aws.resources
+            if isinstance(lb, AwsLoadBalancer) and "dns_name" in aws.facts.get(lb.address, {})}
+
+
+def record_view(record: Resource, nlb_dns_names: dict[str, str]) -> dict[str, Any]:
+    assert isinstance(record, CfDnsRecord)
+    if record.gateway:
+        target = nlb_dns_names.get(record.gateway)
+        content = target.rstrip(".").lower() if target else None
+    else:
+        content = record_content(record)
+    attributes = {"proxied": record.proxied, "ttl": 1 if record.proxied else record.ttl,
+                  # SRV carries its priority inside `data`; the API echoes it at the top level too
+                  "priority": record.priority if record.type == "MX" else None,
+                  "data": dict(record.data) if record.data else None,
+                  "comment": record.comment or None}
+    if content is not None or not record.gateway:
+        attributes["content"] = content
+    return attributes
+
+
+def _rule_view(rule) -> dict[str, Any]:
+    return {"description": rule.description, "expression": " ".join(rule.expression.split()),
+            "action": rule.action, "enabled": rule.enabled, "action_parameters": rule.action_parameters or None,
+            "ratelimit": rule.ratelimit or None}
+
+
+def _ruleset_view(ruleset: Resource) -> dict[str, Any]:
+    assert isinstance(ruleset, CfRuleset)
+    return {f"rules[{rule.ref}]": _rule_view(rule) for rule in ruleset.rules} | {
+        "rule order": [rule.ref for rule in ruleset.rules]}

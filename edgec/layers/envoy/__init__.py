@@ -1,0 +1,35 @@
+"""The Envoy layer: per gateway a bootstrap with its listeners, virtual hosts, routes and clusters,
+and the SDS secrets of the certificates it serves. Compiled, and compared with running gateways
+through their admin API; edgec does not deploy it."""
+
+from __future__ import annotations
+
+from edgec.diff.plan import Change
+from edgec.ir.model import IR, Resource
+from edgec.layers.base import Layer, LiveLayer, ReadContext
+from edgec.layers.envoy.build import build_envoy
+from edgec.layers.envoy.compare import compare_envoy
+from edgec.layers.envoy.emit import emit_envoy
+from edgec.spec.model import Spec
+
+
+class EnvoyLayer(Layer):
+    name, title, terraform = "envoy", "Envoy", False
+
+    def build(self, spec: Spec) -> list[Resource]:
+        return build_envoy(spec)
+
+    def emit(self, ir: IR) -> dict[str, str]:
+        return emit_envoy(ir)
+
+    def read(self, ir: IR, context: ReadContext) -> LiveLayer:
+        from edgec.layers.envoy.read import read_envoy
+
+        context.progress("reading Envoy gateways")
+        return read_envoy(ir, context)
+
+    def compare(self, ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
+        return compare_envoy(ir, live)
+
+
+ENVOY = EnvoyLayer()
