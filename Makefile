@@ -24,11 +24,14 @@ PIP_QUIET := --quiet --disable-pip-version-check
 # A fresh venv whenever the lock or pyproject.toml changes, so it holds exactly what the lock says and
 # nothing left over from an older one. The lock's hashes are checked; edgec itself is installed
 # editable on top, without dependencies (the lock has them all) and built with the locked setuptools.
+# Then pip, offline, must find every requirement of '.[dev]' met by what is installed (pip check alone
+# does not look at extras): a dependency added to pyproject.toml but not to the lock stops here.
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv --clear $(VENV)
 	$(VENV)/bin/pip install $(PIP_QUIET) --require-hashes --no-deps -r $(LOCK)
 	$(VENV)/bin/pip install $(PIP_QUIET) --no-deps --no-build-isolation -e .
-	$(VENV)/bin/pip check || { echo "$(LOCK) does not satisfy pyproject.toml: run 'make lock'" >&2; exit 1; }
+	$(VENV)/bin/pip check && $(VENV)/bin/pip install $(PIP_QUIET) --dry-run --no-index --no-build-isolation -e '.[dev]' \
+	  || { echo "$(LOCK) does not satisfy pyproject.toml: run 'make lock'" >&2; exit 1; }
 	touch $@
 
 install: $(VENV)/.installed
