@@ -1,18 +1,37 @@
 # Two commands set up everything on a fresh machine (see README):
 #   make demo   create the venv, install edgec, and run it on the examples
-#   make test   create the venv, install edgec with its dev tools, and run the test suite
+#   make test   create the venv, install edgec with its dev tools (pinned by requirements-dev.lock),
+#               and run the test suite
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 EDGEC := $(VENV)/bin/edgec
 EXAMPLE_NAMES := public-api private-internal multi-team
 EXAMPLES := $(foreach name,$(EXAMPLE_NAMES),examples/$(name)/edge.yaml)
+# The dev/CI environment is locked: every package of '.[dev]' (and the build backend) at the version CI
+# last passed with, with its hashes. pyproject.toml keeps version ranges for users; `make lock` refreshes
+# this file from them (see README, "Working on edgec").
+LOCK := requirements-dev.lock
+# The lock is resolved for CI's machine: CPython 3.11 on x86_64 Linux with glibc 2.36 (Debian 12).
+LOCK_TARGET := --python-version 3.11 --python-platform x86_64-manylinux_2_36
+# The resolver, in a venv of its own so that a broken lock never stops `make lock` from mending it.
+UV_VERSION := 0.13.9
+LOCK_VENV := .venv-lock
+PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: install test demo golden bench clean refresh-cloudflare-ips
+.PHONY: install test demo golden bench lock clean refresh-cloudflare-ips
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+# A fresh venv whenever the lock or pyproject.toml changes, so it holds exactly what the lock says and
+# nothing left over from an older one. The lock's hashes are checked; edgec itself is installed
+# editable on top, without dependencies (the lock has them all) and built with the locked setuptools.
+# Then pip, offline, must find every requirement of '.[dev]' met by what is installed (pip check alone
+# does not look at extras): a dependency added to pyproject.toml but not to the lock stops here.
+$(VENV)/.installed: pyproject.toml $(LOCK)
+	$(PYTHON) -m venv --clear $(VENV)
+	$(VENV)/bin/pip install $(PIP_QUIET) --require-hashes --no-deps -r $(LOCK)
+	$(VENV)/bin/pip install $(PIP_QUIET) --no-deps --no-build-isolation -e .
+	$(VENV)/bin/pip check && $(VENV)/bin/pip install $(PIP_QUIET) --dry-run --no-index --no-build-isolation -e '.[dev]' \
+	  || { echo "$(LOCK) does not satisfy pyproject.toml: run 'make lock'" >&2; exit 1; }
 	touch $@
 
 install: $(VENV)/.installed
@@ -40,9 +59,27 @@ golden: install
 bench: install
 	$(PY) bench/run.py
 
+# Re-resolve the lock after a change to the dependencies in pyproject.toml, keeping every pin that still
+# fits; `make lock UPGRADE=1` moves everything to the newest versions the ranges allow. Then run
+# `make test` (it rebuilds the venv from the new lock) and commit the lock with the change.
+# The inputs: the dev extra (which includes the bench extra) and the build backend of [build-system].
+# uv starts from the pins in its output file; the lock is replaced only if it changed, so an unchanged
+# one does not rebuild the venv.
+lock: $(LOCK_VENV)/.uv-$(UV_VERSION)
+	rm -f $(LOCK_VENV)/lock.txt && { test ! -f $(LOCK) || cp $(LOCK) $(LOCK_VENV)/lock.txt; }
+	$(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+	  | $(LOCK_VENV)/bin/uv pip compile --quiet pyproject.toml - --extra dev $(LOCK_TARGET) --generate-hashes \
+	      $(if $(UPGRADE),--upgrade) --custom-compile-command 'make lock' -o $(LOCK_VENV)/lock.txt
+	cmp -s $(LOCK_VENV)/lock.txt $(LOCK) && echo "$(LOCK) is unchanged" || cp $(LOCK_VENV)/lock.txt $(LOCK)
+
+$(LOCK_VENV)/.uv-$(UV_VERSION):
+	$(PYTHON) -m venv --clear $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install $(PIP_QUIET) uv==$(UV_VERSION)
+	touch $@
+
 # Cloudflare's published IP ranges (needs network access to api.cloudflare.com); review and commit.
 refresh-cloudflare-ips: install
 	$(PY) -m edgec.layers.cloudflare.ips --refresh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache .hypothesis build *.egg-info
