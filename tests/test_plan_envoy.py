@@ -70,3 +70,37 @@ def test_an_unreachable_admin_fails_the_plan(tmp_path):
                      "--envoy-admin", f"edge=http://127.0.0.1:{ports['admin']}", str(tmp_path / "s.yaml"))
     report = json.loads(result.output)
     assert result.exit_code == 1 and "Envoy admin of gateway edge" in report["errors"][0]
+
+
+def test_ignore_rules_hide_envoy_differences(running_old_config):
+    """Ignore rules apply after every layer is read, Envoy included (from the spec or --ignore-file)."""
+    tmp_path, ports = running_old_config
+    write_spec(tmp_path / "new.yaml", ports, **{"{path:_/slow,_service:_api,_timeout:_500ms}":
+                                                "{path: /slow, service: api, timeout: 2s}"})
+    admin = f"edge=http://127.0.0.1:{ports['admin']}"
+    ignore = tmp_path / "accepted.yaml"
+    ignore.write_text('ignore:\n  - {key: "*", layer: envoy, reason: "the gateways roll out on Tuesdays"}\n')
+    changed = run_cli("plan", "--format", "json", "--layer", "envoy", "--envoy-admin", admin, str(tmp_path / "new.yaml"))
+    assert changed.exit_code == 2, changed.output
+    hidden = run_cli("plan", "--format", "json", "--layer", "envoy", "--envoy-admin", admin,
+                     "--ignore-file", str(ignore), str(tmp_path / "new.yaml"))
+    report = json.loads(hidden.output)
+    assert hidden.exit_code == 0, report
+    assert {(c["action"], c["kind"], c["note"]) for c in report["changes"]} == {
+        ("ignored", "route", "ignored: the gateways roll out on Tuesdays")}
+
+
+def test_diff_live_honours_ignore_files(running_old_config):
+    tmp_path, ports = running_old_config
+    write_spec(tmp_path / "new.yaml", ports, **{"{path:_/slow,_service:_api,_timeout:_500ms}":
+                                                "{path: /slow, service: api, timeout: 2s}"})
+    ignore = tmp_path / "accepted.yaml"
+    ignore.write_text('ignore:\n  - {key: "edge: *", layer: envoy, kind: route, reason: "rolled out later"}\n')
+    args = ["diff", "--format", "json", "--live", "--layer", "envoy", "--envoy-admin",
+            f"edge=http://127.0.0.1:{ports['admin']}", str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml")]
+    shown, hidden = run_cli(*args), run_cli(*args, "--ignore-file", str(ignore))
+    assert json.loads(shown.output)["plan"]["has_changes"] is True
+    assert json.loads(hidden.output)["plan"]["has_changes"] is False
+    assert json.loads(hidden.output)["spec"]["by_host"]  # the spec change itself still shows
+    misuse = run_cli("diff", "--ignore-file", str(ignore), str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml"))
+    assert misuse.exit_code == 64 and "use it with --live" in misuse.output

@@ -61,5 +61,5 @@ def name_clashes(resources: list[Resource]) -> list[Clash]:
         identity = (type(resource), resource.key())
         first = keys.setdefault(identity, resource)
         if first is not resource:
-            clashes.append(Clash(first, resource, f"{resource.kind} {resource.label}"))
+            clashes.append(Clash(first, resource, f"{resource.kind.replace('_', ' ')} {resource.label}"))
     return clashes

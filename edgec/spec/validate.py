@@ -53,11 +53,15 @@ def validate(target: str, ignore_files: tuple[str, ...] = ()) -> Validation:
 
 
 def _clash_diagnostics(clash: NameClash, source: SourceMap) -> list[Diagnostic]:
-    """Two spec elements that would become one resource: an error at each, naming the other."""
-    out = []
+    """Two spec elements that would become one resource: an error at each, naming the other and what
+    they would both become."""
+    pairs: dict[tuple, list[str]] = {}
     for c in clash.clashes:
-        for here, there in ((c.first, c.second), (c.second, c.first)):
-            out.append(Diagnostic(source.value(here.origin), here.origin,
-                                  f"this and {format_path(there.origin)} would both become {c.what}; "
-                                  "rename one of them", code="spec.clash"))
+        pairs.setdefault((c.first.origin, c.second.origin), []).append(c.what)
+    out = []
+    for (first, second), what in pairs.items():
+        both = ", ".join(what[:-1]) + " and " + what[-1] if len(what) > 1 else what[0]
+        for here, there in ((first, second), (second, first)):
+            out.append(Diagnostic(source.value(here), here, f"this and {format_path(there)} would both become "
+                                                            f"{both}; rename one of them", code="spec.clash"))
     return out
