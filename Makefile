@@ -46,8 +46,11 @@ demo: install
 	$(EDGEC) compile --check examples/public-api/edge.yaml -o generated/public-api
 	$(EDGEC) sandbox examples/public-api/edge.yaml -- $(EDGEC) plan {spec} || test $$? -eq 2
 
-# Regenerate every committed generated file: schemas, the field reference, generated/<example>/.
+# Regenerate every committed generated file: schemas, the field reference, generated/<example>/, and
+# the expected outputs of the per-stage golden tests (tests/testdata/: spec -> IR, IR -> Envoy, IR -> HCL,
+# live API answers -> IR; re-record those answers with tests/record_live_answers.py).
 golden: install
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_stages.py --update-golden
 	$(EDGEC) schema -o schemas/edge.schema.json
 	$(EDGEC) schema --fragment -o schemas/edge-fragment.schema.json
 	$(EDGEC) schema --format markdown -o docs/spec-reference.md

@@ -72,3 +72,28 @@ def run_cli(*args: str):
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite the expected outputs of the per-stage golden tests (make golden does)")
+    parser.addoption("--record-live", action="store_true",
+                     help="re-record the live API answers the live-to-IR golden tests replay (needs moto)")
+
+
+@pytest.fixture()
+def golden(request):
+    """Compare text with a committed file, or (with --update-golden) rewrite the file."""
+    update = request.config.getoption("--update-golden")
+
+    def check(path: pathlib.Path, actual: str) -> None:
+        if update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists() or path.read_text() != actual:
+                path.write_text(actual)
+            return
+        assert path.exists(), f"{path} is missing: run `make golden`"
+        expected = path.read_text()
+        assert actual == expected, f"{path} differs from what edgec produces now; review and run `make golden`"
+
+    return check

@@ -7,6 +7,7 @@ from edgec.layers.aws.model import AwsLoadBalancer
 from edgec.layers.base import LiveLayer
 from edgec.layers.cloudflare.compare import compare_cloudflare
 from edgec.layers.cloudflare.model import CfDnsRecord, CfRuleset
+from edgec.layers.cloudflare.read import owned_addresses
 from edgec.spec.validate import validate
 
 IR = validate(str(ROOT / "examples" / "public-api" / "edge.yaml")).ir
@@ -17,7 +18,8 @@ AWS = LiveLayer(IR.of(AwsLoadBalancer), {lb.address: {"dns_name": NLB[lb.gateway
 
 
 def diff_cloudflare(live: list) -> list:
-    return compare_cloudflare(IR, {"aws": AWS, "cloudflare": LiveLayer(live)})
+    owned = owned_addresses(IR.estate.name, live)  # as the reader decides it
+    return compare_cloudflare(IR, {"aws": AWS, "cloudflare": LiveLayer(live, owned=owned)})
 
 
 def as_live(resource):

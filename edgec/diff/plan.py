@@ -109,16 +109,17 @@ class Comparison:
     """How a layer compares one type of resource."""
 
     view: Callable[[Resource], dict[str, Any]]  # the attributes compared, normalised
-    owned: Callable[[Resource], bool] = lambda resource: False  # may a live one the spec lacks be deleted?
     replace_on: frozenset[str] = frozenset()  # attributes the provider cannot change in place
     create_note: str | None = None
     delete_note: str | None = None
 
 
-def compare(desired: list[Resource], live: list[Resource], how: Callable[[Resource], Comparison]) -> list[Change]:
-    """Pair desired and live resources by address: create, delete (owned) or unmanaged (not), update, or
-    replace (an attribute in `replace_on` differs). An update compares the attributes the desired view
-    has (a value the desired side cannot know, such as an NLB's DNS name before it exists, is left out)."""
+def compare(desired: list[Resource], live: list[Resource], owned: set[str],
+            how: Callable[[Resource], Comparison]) -> list[Change]:
+    """Pair desired and live resources by address: create, delete (owned: its address is in `owned`) or
+    unmanaged (not), update, or replace (an attribute in `replace_on` differs). An update compares the
+    attributes the desired view has (a value the desired side cannot know, such as an NLB's DNS name
+    before it exists, is left out)."""
     wanted = {r.address: r for r in desired}
     found = {r.address: r for r in live}
     changes = []
@@ -130,10 +131,10 @@ def compare(desired: list[Resource], live: list[Resource], how: Callable[[Resour
         if have is None:
             action, attributes, note = Action.CREATE, attribute_changes(rules.view(resource), {}), rules.create_note
         elif want is None:
-            owned = rules.owned(have)
-            action = Action.DELETE if owned else Action.UNMANAGED
+            ours = address in owned
+            action = Action.DELETE if ours else Action.UNMANAGED
             attributes = attribute_changes({}, rules.view(have))
-            note = rules.delete_note if owned else UNMANAGED_NOTE
+            note = rules.delete_note if ours else UNMANAGED_NOTE
         else:
             wanted_view = rules.view(want)
             attributes = attribute_changes(wanted_view, rules.view(have), only=wanted_view)

@@ -35,8 +35,11 @@ def resource_types() -> dict[str, type[Resource]]:
 
 
 def dump_ir(ir: IR) -> dict:
-    return {"estate": _dump(ir.estate),
-            "resources": [{"address": r.address, type(r).__name__: _fields(r)} for r in ir.resources]}
+    return {"estate": _dump(ir.estate), "resources": dump_resources(ir.resources)}
+
+
+def dump_resources(resources: list[Resource]) -> list[dict]:
+    return [{"address": r.address, type(r).__name__: _fields(r)} for r in resources]
 
 
 def load_ir(data: dict) -> IR:

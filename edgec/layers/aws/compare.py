@@ -1,9 +1,7 @@
-"""Compare the AWS layer: what is compared of each resource, and what edgec owns.
+"""Compare the AWS layer: what is compared of each resource.
 
-Ownership is by tags (`managed-by: edgec`, `edgec:spec: <spec>`, on security groups and NLBs): only
-tagged resources are candidates for delete; others in the spec's VPC and zones are reported as
-unmanaged. Rules belong to their group: extra rules in an edgec group are deletes (someone opened a
-port by hand); rules in other groups, and certificates the spec does not name, are not edgec's business.
+What edgec owns the reader decides (tags; a rule belongs to its group). Rules of groups that are not
+edgec's, and certificates the spec does not name, are not edgec's business and are left out.
 """
 
 from __future__ import annotations
@@ -26,31 +24,27 @@ from edgec.layers.base import LiveLayer
 def compare_aws(ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
     state = live["aws"]
     desired = ir.in_layer("aws")
-    ours = {r.gateway for r in desired if isinstance(r, AwsSecurityGroup)} | {
-        r.gateway for r in state.resources if isinstance(r, AwsSecurityGroup) and r.address in state.owned}
     paired = {r.address for r in desired}
-    found = [r for r in state.resources if _relevant(r, ours, paired)]
-    owned = lambda r: r.address in state.owned  # noqa: E731
+    found = [r for r in state.resources if _relevant(r, state.owned, paired)]
     rules = {
-        AwsSecurityGroup: Comparison(lambda r: {"description": r.description}, owned),
-        AwsSecurityGroupRule: Comparison(lambda r: {}, lambda r: r.gateway in ours,
-                                         delete_note="not in the spec: opened out of band?"),
-        AwsLoadBalancer: Comparison(lambda r: {"internal": r.internal, "subnets": sorted(r.subnets)}, owned,
+        AwsSecurityGroup: Comparison(lambda r: {"description": r.description}),
+        AwsSecurityGroupRule: Comparison(lambda r: {}, delete_note="not in the spec: opened out of band?"),
+        AwsLoadBalancer: Comparison(lambda r: {"internal": r.internal, "subnets": sorted(r.subnets)},
                                     frozenset({"internal", "subnets"})),
         AwsTargetGroup: Comparison(lambda r: {"port": r.port, "protocol": r.protocol, "health_port": r.health_port,
-                                              "health_path": r.health_path}, owned, frozenset({"port", "protocol"})),
-        AwsListener: Comparison(_listener_view, owned),
-        AwsRoute53Zone: Comparison(lambda r: {"private": r.private}, owned, frozenset({"private"})),
-        AwsRoute53Record: Comparison(_record_view, owned),
+                                              "health_path": r.health_path}, frozenset({"port", "protocol"})),
+        AwsListener: Comparison(_listener_view),
+        AwsRoute53Zone: Comparison(lambda r: {"private": r.private}, frozenset({"private"})),
+        AwsRoute53Record: Comparison(_record_view),
         AwsAcmCertificate: Comparison(lambda r: {}),
     }
-    return compare(desired, found, lambda r: rules[type(r)])
+    return compare(desired, found, state.owned, lambda r: rules[type(r)])
 
 
-def _relevant(resource: Resource, ours: set[str], paired: set[str]) -> bool:
+def _relevant(resource: Resource, owned: set[str], paired: set[str]) -> bool:
     """Rules of groups that are not edgec's, and certificates the spec does not name, are left out."""
     if isinstance(resource, AwsSecurityGroupRule):
-        return resource.gateway in ours
+        return resource.address in owned or resource.address in paired
     if isinstance(resource, AwsAcmCertificate):
         return resource.address in paired
     return True

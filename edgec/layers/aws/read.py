@@ -85,7 +85,15 @@ def read_aws(ir: IR, session: boto3.Session) -> LiveLayer:
     if ir.of(AwsAcmCertificate):
         _read_certificates(reading, _client(session, "acm"))
     adopt_addresses(ir.in_layer("aws"), reading.live)
+    _rules_belong_to_their_group(ir, reading.live)
     return reading.live
+
+
+def _rules_belong_to_their_group(ir: IR, live: LiveLayer) -> None:
+    """A rule is edgec's when its security group is: tagged as edgec's, or the spec's own."""
+    groups = {r.gateway for r in ir.of(AwsSecurityGroup)} | {
+        r.gateway for r in live.resources if isinstance(r, AwsSecurityGroup) and r.address in live.owned}
+    live.owned |= {r.address for r in live.resources if isinstance(r, AwsSecurityGroupRule) and r.gateway in groups}
 
 
 def _read_certificates(reading: _Reading, acm) -> None:

@@ -4,8 +4,7 @@ Both sides are normalised first, so cosmetic differences never show: names are l
 trailing dot, proxied records have TTL 1 (automatic), CNAME and MX targets compare without a
 trailing dot or case, rules compare by their `ref`, unset optional values equal their defaults. A host
 record's target is its gateway's NLB, whose DNS name the AWS layer's live state gives; without it,
-only the record's type, proxying and TTL are compared. Records and rulesets carrying the spec's
-ownership marker are edgec's; settings and origin pulls are never deleted.
+only the record's type, proxying and TTL are compared. What edgec owns the reader decides.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from typing import Any
 
 from edgec.diff.plan import Change, Comparison, compare
 from edgec.ir.model import IR, Resource
-from edgec.ir.ownership import carries_marker
 from edgec.layers.aws.model import AwsLoadBalancer
 from edgec.layers.base import LiveLayer
 from edgec.layers.cloudflare.model import (
@@ -28,17 +26,16 @@ from edgec.layers.cloudflare.model import (
 
 def compare_cloudflare(ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
     nlb_dns_names = nlb_dns_names_of(ir, live.get("aws"))
-    spec = ir.estate.name
     rules = {
-        CfDnsRecord: Comparison(lambda r: record_view(r, nlb_dns_names), lambda r: carries_marker(spec, r.comment)),
+        CfDnsRecord: Comparison(lambda r: record_view(r, nlb_dns_names)),
         CfZoneSetting: Comparison(lambda r: {"value": r.value}),
-        CfRuleset: Comparison(_ruleset_view, lambda r: carries_marker(spec, r.description)),
+        CfRuleset: Comparison(_ruleset_view),
         CfOriginPulls: Comparison(lambda r: {"enabled": r.enabled}),
     }
     # Origin CA certificates are not read (the API lists them per hostname only): they are not compared
     desired = [r for r in ir.in_layer("cloudflare") if type(r) in rules]
     found = [r for r in live["cloudflare"].resources if type(r) in rules]
-    return compare(desired, found, lambda r: rules[type(r)])
+    return compare(desired, found, live["cloudflare"].owned, lambda r: rules[type(r)])
 
 
 def nlb_dns_names_of(ir: IR, aws: LiveLayer | None) -> dict[str, str]:

@@ -23,6 +23,7 @@ import httpx
 
 from edgec.ir.model import IR, Resource
 from edgec.ir.names import short_hash, slug
+from edgec.ir.ownership import carries_marker
 from edgec.layers.base import LiveLayer, adopt_addresses, rename
 from edgec.layers.cloudflare.model import (
     CfDnsRecord,
@@ -73,7 +74,18 @@ def read_cloudflare(ir: IR, client: cloudflare.Cloudflare) -> LiveLayer:
     desired = ir.in_layer("cloudflare")
     adopt_addresses([r for r in desired if not isinstance(r, CfDnsRecord)], live)
     pair_records([r for r in desired if isinstance(r, CfDnsRecord)], live)
+    live.owned = owned_addresses(ir.estate.name, live.resources)
     return live
+
+
+def owned_addresses(spec_name: str, resources: list[Resource]) -> set[str]:
+    """The resources carrying this spec's ownership marker: in a record's comment, a ruleset's
+    description (zone settings and origin pulls have none: they are never edgec's to delete)."""
+    def marked(resource: Resource) -> str | None:
+        return resource.comment if isinstance(resource, CfDnsRecord) else (
+            resource.description if isinstance(resource, CfRuleset) else None)
+
+    return {r.address for r in resources if carries_marker(spec_name, marked(r))}
 
 
 def pair_records(desired: list[CfDnsRecord], live: LiveLayer) -> None:
@@ -199,11 +211,16 @@ def _record(zone: str, r: Any) -> CfDnsRecord:
     """Named as the builder names an extra record, with the API ID's digest added (until paired: several
     records may share a name and type)."""
     data = getattr(r, "data", None)
-    data_pairs = tuple(sorted((k, v) for k, v in data.model_dump().items() if v is not None)) if data else None
+    data_pairs = tuple(sorted((k, _number(v)) for k, v in data.model_dump().items() if v is not None)) if data else None
     fqdn = r.name.rstrip(".").lower()
     return CfDnsRecord(f"{slug(fqdn, r.type.lower())}_{short_hash(r.id)}", (), zone, fqdn, r.type, int(r.ttl),
                        bool(r.proxied), content=None if data_pairs else r.content,
                        priority=getattr(r, "priority", None), comment=getattr(r, "comment", None), data=data_pairs)
+
+
+def _number(value: Any) -> Any:
+    """The SDK types record data numbers as floats (5060.0): whole ones are ints, as the spec writes them."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _read_settings(client: cloudflare.Cloudflare, zone: str, zone_id: str) -> list[Resource]:

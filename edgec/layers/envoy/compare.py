@@ -1,8 +1,9 @@
 """Compare running Envoy gateways with the IR: listeners, virtual hosts, routes and clusters.
 
-Only gateways that were read are compared (each needs its admin URL). Everything in a gateway's
-configuration is edgec's, so what it runs and the spec lacks is a delete ("gone from the generated
-config"), and what the spec has and it lacks a create ("the gateway runs an older config").
+Only gateways that were read are compared (each needs its admin URL). What a gateway runs and the
+spec lacks is a delete ("gone from the generated config": the reader counts all of a gateway's
+configuration as edgec's), and what the spec has and it lacks a create ("the gateway runs an older
+config").
 Durations compare as seconds.
 """
 
@@ -32,9 +33,9 @@ def compare_envoy(ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
     desired = [r for r in ir.resources if isinstance(r, COMPARED) and r.gateway in read]
     views = {EnvoyListener: _listener_view, EnvoyVirtualHost: _virtual_host_view, EnvoyRoute: route_view,
              EnvoyCluster: _cluster_view}
-    rules = {kind: Comparison(view, lambda r: True, create_note="the gateway runs an older config",
+    rules = {kind: Comparison(view, create_note="the gateway runs an older config",
                               delete_note="gone from the generated config") for kind, view in views.items()}
-    return compare(desired, state.resources, lambda r: rules[type(r)])
+    return compare(desired, state.resources, state.owned, lambda r: rules[type(r)])
 
 
 def _seconds(value: timedelta | None) -> float | None:

@@ -1,4 +1,5 @@
-"""Read running Envoy gateways through their admin `/config_dump`, into the Envoy layer's IR.
+"""Read running Envoy gateways through their admin `/config_dump`, into the Envoy layer's IR. All of
+a gateway's configuration is edgec's (the spec names the gateway).
 
 Envoy echoes its configuration with defaults left out (STATIC, ROUND_ROBIN, MOVED_PERMANENTLY and
 APPEND_IF_EXISTS_OR_ADD are the zero values of their enums) and durations rewritten ("0.5s" ->
@@ -66,10 +67,12 @@ def read_envoy(ir: IR, context: ReadContext) -> LiveLayer:
             continue
         try:
             context.calls.count("envoy")
-            live.resources += parse_config_dump(gateway, read_config_dump(gateway, url))
+            resources = parse_config_dump(gateway, read_config_dump(gateway, url))
         except ReadError as exc:
             live.errors.append(str(exc))
             continue
+        live.resources += resources
+        live.owned.update(r.address for r in resources)  # a gateway edgec compiles for runs edgec's config
         live.facts[f"envoy_gateway.{gateway}"] = {"admin_url": url}
     return live
 
