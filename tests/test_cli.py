@@ -81,11 +81,11 @@ def test_readme_tour_shows_real_output(monkeypatch):
 
 
 def test_an_internal_error_is_short_and_exits_3(monkeypatch):
-    import edgec.cli
+    import edgec.cli.offline
 
     def broken(_):
         raise RuntimeError("boom")
-    monkeypatch.setattr(edgec.cli, "validate", broken)
+    monkeypatch.setattr(edgec.cli.offline, "validate", broken)
     monkeypatch.delenv("EDGEC_DEBUG", raising=False)
     result = run_cli("validate", "x.yaml")
     assert result.exit_code == 3

@@ -117,3 +117,18 @@ def test_every_aws_resource_is_owned_and_every_cloudflare_record_marked():
         blocks = dns.read_text().split("\n\n") if dns.exists() else []
         for block in (b for b in blocks if 'resource "cloudflare_dns_record"' in b):
             assert re.search(r'comment\s+= "edgec[: ]', block), block
+
+
+def test_compile_writes_the_ir_it_compiled_from(tmp_path):
+    """`edgec compile --ir FILE`: what the spec resolves to, readable back into the same IR."""
+    import yaml
+
+    from conftest import ROOT, run_cli
+    from edgec.ir.serial import load_ir
+
+    spec = ROOT / "examples" / "public-api" / "edge.yaml"
+    result = run_cli("compile", str(spec), "-o", str(tmp_path / "out"), "--ir", str(tmp_path / "ir.yaml"))
+    assert result.exit_code == 0, result.output
+    written = load_ir(yaml.safe_load((tmp_path / "ir.yaml").read_text()))
+    ir = validate(str(spec)).ir
+    assert written.resources == ir.resources and written.estate == ir.estate

@@ -12,7 +12,13 @@ from typing import Callable
 from rich.console import Console
 from rich.text import Text
 
-from edgec.apply.pin import PlanFile, compiled_digest, live_digest, read_plan_file, spec_digest
+from edgec.apply.pin import (
+    PlanFile,
+    compiled_digest,
+    live_digest,
+    read_plan_file,
+    spec_digest,
+)
 from edgec.apply.rails import Groups, check_rails
 from edgec.apply.terraform import Terraform, TerraformError, discard_plan
 from edgec.apply.tfplan import LayerPlan, read_plan

@@ -25,9 +25,9 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel
 
-from edgec.spec.loader import YAML_SUFFIXES
 from edgec.ir.build import build_ir
 from edgec.layers.envoy.model import EnvoyListener, EnvoyRoute
+from edgec.spec.loader import YAML_SUFFIXES
 from edgec.spec.lookup import certificate_for, record_fqdn, zone_of
 from edgec.spec.model import DnsRecord, Ingress, ManagedRuleset, Route, Spec
 from edgec.spec.validate import Validation, validate

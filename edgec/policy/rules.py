@@ -12,13 +12,19 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from edgec.layers.cloudflare.ips import cloudflare_cidrs
 from edgec.diagnostics import Path
 from edgec.emit.hcl import Block
 from edgec.ir.model import IR
 from edgec.ir.names import slug
+from edgec.layers.cloudflare.ips import cloudflare_cidrs
 from edgec.layers.envoy.model import EnvoyRoute, Forward
-from edgec.spec.lookup import certificate_for, gateway_certificates, inside_any, record_fqdn, zone_of
+from edgec.spec.lookup import (
+    certificate_for,
+    gateway_certificates,
+    inside_any,
+    record_fqdn,
+    zone_of,
+)
 from edgec.spec.model import Spec
 
 SEVERITIES = ("note", "warning", "error")  # in increasing order, for --fail-on
@@ -286,6 +292,8 @@ def nlb_without_security_group(s: Subject) -> Iterator[Finding]:
         "host, a route and a cluster with endpoints; a missing link is an outage, a leftover is an unowned risk.",
         "Fix the layer named in the message (usually the spec element it points at), or remove the leftover.")
 def broken_chain(s: Subject) -> Iterator[Finding]:
-    from edgec.policy.chain import chain_findings  # the walk is long enough for a module of its own
+    from edgec.policy.chain import (
+        chain_findings,  # the walk is long enough for a module of its own
+    )
 
     yield from chain_findings(s)

@@ -12,7 +12,11 @@ from rich.text import Text
 from edgec.diagnostics import one_line
 from edgec.diff.plan import Plan
 from edgec.diff.spec_changes import ADD, REMOVE, FieldChange, SpecChange, SpecChanges
-from edgec.render.plan_markdown import BUDGET, GITHUB_COMMENT_LIMIT, render_plan_markdown
+from edgec.render.plan_markdown import (
+    BUDGET,
+    GITHUB_COMMENT_LIMIT,
+    render_plan_markdown,
+)
 
 NO_CHANGES = "edgec: no changes."
 NO_HOST = "(no single host)"

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from edgec.ir.model import IR
-from edgec.layers.cloudflare.model import CfDnsRecord, CfOriginPulls, CfRuleset, CfZoneSetting
+from edgec.layers.cloudflare.model import (
+    CfDnsRecord,
+    CfOriginPulls,
+    CfRuleset,
+    CfZoneSetting,
+)
 from edgec.sandbox.fake_cloudflare import FakeCloudflare
 from edgec.spec.model import Spec
 

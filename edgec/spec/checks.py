@@ -12,10 +12,23 @@ from dataclasses import dataclass, field
 
 import re2
 
+from edgec.diagnostics import (
+    Diagnostic,
+    Location,
+    Path,
+    Severity,
+    did_you_mean,
+    format_path,
+)
 from edgec.layers.cloudflare.facts import OWASP_ANOMALY_RULE_ID
-from edgec.diagnostics import Diagnostic, Location, Path, Severity, did_you_mean, format_path
 from edgec.spec.expressions import check_expression
-from edgec.spec.lookup import RE2_MAX_PROGRAM_SIZE, certificate_for, gateway_certificates, record_fqdn, zone_of
+from edgec.spec.lookup import (
+    RE2_MAX_PROGRAM_SIZE,
+    certificate_for,
+    gateway_certificates,
+    record_fqdn,
+    zone_of,
+)
 from edgec.spec.model import Gateway, Ingress, Route, Spec
 from edgec.spec.structure import ALL, Structured
 from edgec.spec.yaml_source import SourceMap

@@ -26,7 +26,10 @@ class AwsLayer(Layer):
         return ir.estate.aws is not None and bool(ir.in_layer(self.name))
 
     def read(self, ir: IR, context: ReadContext) -> LiveLayer:
-        from edgec.layers.aws.read import aws_session, read_aws  # brings boto3: only when a plan reads
+        from edgec.layers.aws.read import (  # brings boto3: only when a plan reads
+            aws_session,
+            read_aws,
+        )
 
         assert ir.estate.aws is not None
         context.progress("reading AWS")

@@ -4,7 +4,6 @@ certificates with the zone that validates each name."""
 
 from __future__ import annotations
 
-from edgec.layers.cloudflare.ips import cloudflare_cidrs
 from edgec.diagnostics import Path
 from edgec.ir.model import Resource
 from edgec.ir.names import aws_name, slug
@@ -18,6 +17,7 @@ from edgec.layers.aws.model import (
     AwsSecurityGroupRule,
     AwsTargetGroup,
 )
+from edgec.layers.cloudflare.ips import cloudflare_cidrs
 from edgec.spec.lookup import gateway_certificates, record_fqdn, zone_of
 from edgec.spec.model import DnsRecord, Gateway, Spec
 

@@ -24,7 +24,10 @@ class CloudflareLayer(Layer):
         return cloudflare_files(ir)
 
     def read(self, ir: IR, context: ReadContext) -> LiveLayer:
-        from edgec.layers.cloudflare.read import cloudflare_client, read_cloudflare  # brings the SDK
+        from edgec.layers.cloudflare.read import (  # brings the SDK
+            cloudflare_client,
+            read_cloudflare,
+        )
 
         options = context.options
         context.progress("reading Cloudflare")

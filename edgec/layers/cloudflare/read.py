@@ -33,7 +33,13 @@ from edgec.layers.cloudflare.model import (
     WafRule,
     record_content,
 )
-from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE, ApiCalls, RateLimiter, ReadError, cloudflare_burst
+from edgec.read.budget import (
+    DEFAULT_CLOUDFLARE_RATE,
+    ApiCalls,
+    RateLimiter,
+    ReadError,
+    cloudflare_burst,
+)
 
 DNS_PAGE_SIZE = 5000  # the largest page Cloudflare's DNS list accepts
 ZONE_PAGE_SIZE = 50

@@ -1,0 +1,149 @@
+"""Commands that change an estate, or stand one up: apply (through Terraform) and sandbox."""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+import time
+
+import click
+from rich.text import Text
+
+from edgec.apply.terraform import Terraform, TerraformError
+from edgec.cli.app import EXIT_ERRORS, main, make_console, marks, print_diagnostics
+from edgec.cli.live import plan_options, read_options
+from edgec.layers import TERRAFORM_LAYERS
+from edgec.sandbox.run import run_in_sandbox, start_sandbox
+from edgec.spec.loader import load_spec
+from edgec.spec.validate import validate
+
+
+def read_options_for_apply(command):
+    return read_options(command, ("cloudflare_rate", "read_timeout", "ignore_files"))
+
+
+@main.command("apply")
+@click.argument("target", metavar="SPEC|PLANFILE")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
+              help="Folder to compile into and run Terraform in (default: generated/<spec name>).")
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI). The safety rails still apply.")
+@click.option("--force", is_flag=True, help="Apply even what a safety rail refuses (see docs/apply.md).")
+@click.option("--terraform-bin", default="terraform", show_default=True, envvar="EDGEC_TERRAFORM_BIN",
+              help="terraform, or tofu for OpenTofu (env EDGEC_TERRAFORM_BIN).")
+@click.option("--plugin-dir", type=click.Path(file_okay=False, exists=True), envvar="EDGEC_PLUGIN_DIR",
+              help="Passed to `terraform init -plugin-dir` (env EDGEC_PLUGIN_DIR); by default Terraform's own "
+                   "CLI configuration (mirrors, caches) applies.")
+@click.option("--layer", "layers", multiple=True, type=click.Choice([layer.name for layer in TERRAFORM_LAYERS]),
+              help="Apply only this Terraform layer (repeatable; default: both, AWS first).")
+@read_options_for_apply
+def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: bool, terraform_bin: str,
+                  plugin_dir: str | None, layers: tuple[str, ...], ignore_files: tuple[str, ...],
+                  cloudflare_rate: float, read_timeout: float) -> None:
+    """Apply SPEC, or a reviewed PLANFILE from `edgec plan --out`, through Terraform.
+
+    \b
+    1. compile into the output folder (default generated/<spec name>)
+    2. read live state; with a PLANFILE, refuse if the spec, the compiled output or the
+       live state changed since the plan was reviewed
+    3. terraform init and plan -out, per layer: AWS, then Cloudflare (planned after the
+       AWS apply when it needs load balancers that apply creates)
+    4. show each plan with the hostnames every change affects; check the safety rails
+    5. ask (or --auto-approve), apply exactly the saved plans, streaming Terraform's output
+    6. read live state again and say what, if anything, still differs
+
+    \b
+    Safety rails (refused unless --force): updates and deletes over 30% of a zone's or
+    gateway's owned resources (when it has 10 or more; tune with apply_limits in the spec),
+    a public hostname losing its DNS record, a load balancer replaced or destroyed, a
+    certificate covering a live host destroyed before its replacement exists, apex or NS
+    record changes. Envoy configuration is compiled, not deployed.
+
+    \b
+    Credentials: the standard AWS chain for the AWS layer; CLOUDFLARE_API_TOKEN for the
+    Cloudflare layer (its zone IDs go in terraform/cloudflare/terraform.tfvars).
+
+    \b
+    Exit codes: 0 applied (or nothing to do), 1 refused, cancelled, invalid spec, failed
+    read or failed Terraform command, 3 internal error, 64 wrong usage.
+
+    \b
+    Examples:
+      edgec apply examples/public-api/edge.yaml
+      edgec plan edge.yaml --out reviewed.plan && edgec apply reviewed.plan
+      edgec apply --auto-approve --layer aws edge.yaml          # in CI, AWS credentials only
+      edgec apply --terraform-bin tofu --plugin-dir /opt/tf-plugins edge.yaml
+    """
+    from edgec.apply.run import Applier, ApplyFailed, ApplyOptions
+
+    console = make_console()
+    options = ApplyOptions(Terraform(terraform_bin, plugin_dir),
+                           plan_options(cloudflare_rate, tuple(layers), (), read_timeout),
+                           out_dir, auto_approve, force, ignore_files)
+    try:
+        failed = Applier(console, options, _confirm_apply).run(target)
+    except (ApplyFailed, TerraformError, ValueError) as exc:
+        console.print(Text(f"{marks()[1]} {exc}", style="bold red"))
+        sys.exit(EXIT_ERRORS)
+    if failed is not None:
+        print_diagnostics(console, failed)
+        sys.exit(EXIT_ERRORS)
+
+
+def _confirm_apply() -> bool:
+    from edgec.apply.run import ApplyFailed
+
+    if not sys.stdin.isatty():
+        raise ApplyFailed("no terminal to ask for confirmation; review the plan above and use --auto-approve")
+    return click.prompt('Apply these changes? Only "yes" applies', default="", show_default=False) == "yes"
+
+
+@main.command("sandbox", context_settings={"ignore_unknown_options": True})
+@click.argument("spec", metavar="SPEC")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED, metavar="[-- COMMAND...]")
+@click.option("--drift/--no-drift", default=True, show_default=True,
+              help="Change a few things out of band after seeding, as happens in real estates.")
+@click.option("--dir", "workdir", default=".edgec-sandbox", show_default=True, type=click.Path(file_okay=False),
+              help="Where to write the sandbox's copy of the spec.")
+def sandbox_command(spec: str, command: tuple[str, ...], drift: bool, workdir: str) -> None:
+    """Start a local sandbox for SPEC: AWS (moto) and a fake Cloudflare API on loopback, seeded with
+    the estate SPEC describes as if it had been applied, plus some drift (a port opened by hand,
+    an edited record, a stray record).
+
+    The sandbox has its own VPC and subnet IDs, so it writes a copy of the spec that names them
+    (DIR/edge.yaml). With a COMMAND after `--`, it runs it against the sandbox (`{spec}` stands for
+    that copy), stops, and exits with the command's exit code; without, it prints the environment
+    to use and runs until Ctrl-C. Needs the dev extra (moto).
+
+    \b
+    Examples:
+      edgec sandbox examples/public-api/edge.yaml -- edgec plan {spec}
+      edgec sandbox examples/multi-team/            # then, in another shell, as printed
+    """
+    console = make_console()
+    result = validate(spec)
+    if not result.ok:
+        print_diagnostics(console, result)
+        sys.exit(EXIT_ERRORS)
+    with console.status("starting the sandbox..."):
+        try:
+            sandbox = start_sandbox(load_spec(spec), pathlib.Path(workdir), drift)
+        except RuntimeError as exc:
+            console.print(Text(f"✗ {exc}", style="bold red"))
+            sys.exit(EXIT_ERRORS)
+    try:
+        console.print(Text(f"{marks()[0]} sandbox for {result.spec.name} is up; its spec: {sandbox.spec_path}",
+                           style="green"))
+        for change in sandbox.drift:
+            console.print(f"  drift: {change}")
+        if command:
+            sys.exit(run_in_sandbox(sandbox, list(command)))
+        console.print("Point edgec at it (in another shell):")
+        for key, value in sandbox.env.items():
+            console.print(f"  export {key}={value}")
+        console.print(f"  edgec plan {sandbox.spec_path}\nCtrl-C stops the sandbox.")
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
