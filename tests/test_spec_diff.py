@@ -11,7 +11,8 @@ import pytest
 from rich.console import Console
 
 from edgec.diff.plan import AttributeChange, Change, Plan
-from edgec.diff.spec_changes import FieldChange, SpecChange, SpecChanges, load_version, spec_changes
+from edgec.diff.spec_changes import FieldChange, SpecChange, SpecChanges, spec_changes
+from edgec.diff.versions import load_version
 from edgec.render.plan_markdown import GITHUB_COMMENT_LIMIT
 from edgec.render.spec_changes import pr_comment, print_spec_changes, spec_changes_markdown
 from edgec.spec.validate import validate

@@ -24,7 +24,8 @@ from edgec.cli.app import (
     print_diagnostics,
 )
 from edgec.diff.plan import Plan, PlanOptions
-from edgec.diff.spec_changes import load_version, spec_changes
+from edgec.diff.spec_changes import spec_changes
+from edgec.diff.versions import load_version
 from edgec.layers import LAYER_NAMES
 from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE
 from edgec.render.drift import drift_html, drift_json, drift_markdown, drift_text_lines

@@ -17,6 +17,9 @@ DNS list accepts per_page up to 5,000 (the document says 5,000,000).
 
 Everything it does not implement fails loudly (unknown routes, unsupported list filters) rather than
 answering something plausible but wrong.
+
+One module on purpose: the server's state, its routes and its fault injection are one fake, checked
+as a whole against the OpenAPI document (tests/test_fake_cloudflare.py).
 """
 
 from __future__ import annotations

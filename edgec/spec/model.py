@@ -1,8 +1,11 @@
 """The edge spec, version 1 (`apiVersion: edgec/v1`), as pydantic models.
 
 These models say what a user may write and check each value on its own. Checks that need the
-whole spec (references, zones, overlaps, TLS coverage, WAF expressions) live in `checks.py`.
+whole spec (references, zones, overlaps, TLS coverage, WAF expressions) live in `checks*.py`.
 Each field's docstring becomes its description in the JSON Schema and in docs/spec.md.
+
+One module for the whole format on purpose: it reads top to bottom as the spec does, and the schema
+and the field reference are generated from it in that order.
 """
 
 from __future__ import annotations
