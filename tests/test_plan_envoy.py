@@ -80,7 +80,8 @@ def test_ignore_rules_hide_envoy_differences(running_old_config):
     admin = f"edge=http://127.0.0.1:{ports['admin']}"
     ignore = tmp_path / "accepted.yaml"
     ignore.write_text('ignore:\n  - {key: "*", layer: envoy, reason: "the gateways roll out on Tuesdays"}\n')
-    changed = run_cli("plan", "--format", "json", "--layer", "envoy", "--envoy-admin", admin, str(tmp_path / "new.yaml"))
+    changed = run_cli("plan", "--format", "json", "--layer", "envoy", "--envoy-admin", admin,
+                      str(tmp_path / "new.yaml"))
     assert changed.exit_code == 2, changed.output
     hidden = run_cli("plan", "--format", "json", "--layer", "envoy", "--envoy-admin", admin,
                      "--ignore-file", str(ignore), str(tmp_path / "new.yaml"))

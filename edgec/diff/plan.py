@@ -142,6 +142,6 @@ def compare(desired: list[Resource], live: list[Resource], owned: set[str],
                 continue
             action = Action.REPLACE if {a.name for a in attributes} & rules.replace_on else Action.UPDATE
             note = None
-        changes.append(Change(action, resource.layer, resource.kind, resource.label, resource.hostname, attributes, note,
-                              resource.gateway_name, address))
+        changes.append(Change(action, resource.layer, resource.kind, resource.label, resource.hostname, attributes,
+                              note, resource.gateway_name, address))
     return sorted(changes, key=lambda c: (c.kind, c.key, c.address or ""))

@@ -32,6 +32,8 @@ class Resource:
     layer: ClassVar[str]  # the layer that emits and reads it: aws, cloudflare, envoy
     resource_type: ClassVar[str]  # the first part of its address (a Terraform type for Terraform layers)
     kind: ClassVar[str]  # how plans name the type: dns_record, security_group_rule, route, ...
+    key_fields: ClassVar[tuple[str, ...]] = ("name",)  # what makes it the same object to the provider
+    label_format: ClassVar[str] = "{name}"  # how plans show it, from its fields
     name: str
     origin: Path
 
@@ -40,13 +42,13 @@ class Resource:
         return f"{self.resource_type}.{self.name}"
 
     def key(self) -> tuple:
-        """The provider's identity of the object (default: its address)."""
-        return (self.name,)
+        """The provider's identity of the object: a record's zone, name and type; an NLB's name."""
+        return tuple(getattr(self, f) for f in self.key_fields)
 
     @property
     def label(self) -> str:
         """How plans show it, e.g. 'api.acme.com CNAME' (ignore rules match this)."""
-        return self.name
+        return self.label_format.format_map(self.__dict__)
 
     @property
     def hostname(self) -> str | None:

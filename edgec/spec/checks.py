@@ -1,7 +1,8 @@
 """Semantic checks: everything that needs more than one field to decide.
 
 Each `check_*` function looks at one concept (zones, certificates, gateways and services here;
-ingresses, routes and TLS coverage in checks_routes.py; WAF and DNS in checks_records.py) and reports through `Checker.error` / `Checker.warn`
+ingresses, routes and TLS coverage in checks_routes.py; WAF and DNS in checks_records.py) and
+reports through `Checker.error` / `Checker.warn`
 with the data path of the offending value; the source map turns paths into FILE:LINE:COL.
 """
 

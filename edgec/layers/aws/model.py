@@ -17,22 +17,19 @@ class AwsResource(Resource):
 class AwsSecurityGroup(AwsResource):
     resource_type: ClassVar[str] = "aws_security_group"
     kind: ClassVar[str] = "security_group"
+    key_fields: ClassVar[tuple[str, ...]] = ("group_name",)
+    label_format: ClassVar[str] = "{group_name}"
     gateway: str
     group_name: str
     description: str
-
-    def key(self) -> tuple:
-        return (self.group_name,)
-
-    @property
-    def label(self) -> str:
-        return self.group_name
 
 
 @dataclass(frozen=True)
 class AwsSecurityGroupRule(AwsResource):
     resource_type: ClassVar[str] = "aws_vpc_security_group_rule"
     kind: ClassVar[str] = "security_group_rule"
+    key_fields: ClassVar[tuple[str, ...]] = ("gateway", "direction", "cidr", "port", "protocol")
+    label_format: ClassVar[str] = "{gateway} {direction} {protocol}/{port} {cidr}"
     gateway: str
     direction: Literal["ingress", "egress"]
     cidr: str  # IPv4 or IPv6 block; for egress, 'vpc' means the VPC's own CIDR
@@ -44,18 +41,13 @@ class AwsSecurityGroupRule(AwsResource):
     def address(self) -> str:  # the provider has one resource type per direction
         return f"aws_vpc_security_group_{self.direction}_rule.{self.name}"
 
-    def key(self) -> tuple:
-        return (self.gateway, self.direction, self.cidr, self.port, self.protocol)
-
-    @property
-    def label(self) -> str:
-        return f"{self.gateway} {self.direction} {self.protocol}/{self.port} {self.cidr}"
-
 
 @dataclass(frozen=True)
 class AwsLoadBalancer(AwsResource):
     resource_type: ClassVar[str] = "aws_lb"
     kind: ClassVar[str] = "load_balancer"
+    key_fields: ClassVar[tuple[str, ...]] = ("lb_name",)
+    label_format: ClassVar[str] = "{lb_name}"
     gateway: str
     lb_name: str
     internal: bool
@@ -63,18 +55,13 @@ class AwsLoadBalancer(AwsResource):
     cross_zone: bool | None  # None: not read
     deletion_protection: bool | None
 
-    def key(self) -> tuple:
-        return (self.lb_name,)
-
-    @property
-    def label(self) -> str:
-        return self.lb_name
-
 
 @dataclass(frozen=True)
 class AwsTargetGroup(AwsResource):
     resource_type: ClassVar[str] = "aws_lb_target_group"
     kind: ClassVar[str] = "target_group"
+    key_fields: ClassVar[tuple[str, ...]] = ("group_name",)
+    label_format: ClassVar[str] = "{group_name}"
     gateway: str
     group_name: str
     port: int
@@ -82,18 +69,13 @@ class AwsTargetGroup(AwsResource):
     health_port: int
     health_path: str
 
-    def key(self) -> tuple:
-        return (self.group_name,)
-
-    @property
-    def label(self) -> str:
-        return self.group_name
-
 
 @dataclass(frozen=True)
 class AwsListener(AwsResource):
     resource_type: ClassVar[str] = "aws_lb_listener"
     kind: ClassVar[str] = "listener"
+    key_fields: ClassVar[tuple[str, ...]] = ("gateway", "port")
+    label_format: ClassVar[str] = "{gateway}:{port}"
     gateway: str
     port: int
     protocol: Literal["TCP", "TLS"]
@@ -103,28 +85,16 @@ class AwsListener(AwsResource):
     ssl_policy: str | None = None
     alpn_policy: str | None = None
 
-    def key(self) -> tuple:
-        return (self.gateway, self.port)
-
-    @property
-    def label(self) -> str:
-        return f"{self.gateway}:{self.port}"
-
 
 @dataclass(frozen=True)
 class AwsRoute53Zone(AwsResource):
     resource_type: ClassVar[str] = "aws_route53_zone"
     kind: ClassVar[str] = "route53_zone"
+    key_fields: ClassVar[tuple[str, ...]] = ("zone",)
+    label_format: ClassVar[str] = "{zone}"
     zone: str
     private: bool
     vpc_ids: tuple[str, ...] = ()
-
-    def key(self) -> tuple:
-        return (self.zone,)
-
-    @property
-    def label(self) -> str:
-        return self.zone
 
 
 @dataclass(frozen=True)
@@ -133,6 +103,8 @@ class AwsRoute53Record(AwsResource):
 
     resource_type: ClassVar[str] = "aws_route53_record"
     kind: ClassVar[str] = "route53_record"
+    key_fields: ClassVar[tuple[str, ...]] = ("zone", "fqdn", "type")
+    label_format: ClassVar[str] = "{fqdn} {type}"
     zone: str
     fqdn: str
     type: str
@@ -140,13 +112,6 @@ class AwsRoute53Record(AwsResource):
     records: tuple[str, ...] = ()  # Route 53's text form: TXT quoted, MX and SRV led by the priority
     alias_gateway: str | None = None  # an alias A record to this gateway's NLB
     alias_target: str | None = None  # (live) an alias to a DNS name that is no gateway's NLB
-
-    def key(self) -> tuple:
-        return (self.zone, self.fqdn, self.type)
-
-    @property
-    def label(self) -> str:
-        return f"{self.fqdn} {self.type}"
 
 
 @dataclass(frozen=True)

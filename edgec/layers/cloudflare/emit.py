@@ -34,7 +34,8 @@ def cloudflare_files(ir: IR) -> dict[str, str]:
     """terraform/cloudflare/*.tf, and an example of the zone IDs it needs."""
     files = render_layer("terraform/cloudflare", emit_cloudflare(ir), ir.estate.name)
     if files:
-        example = [("zone_ids", {zone: "0123456789abcdef0123456789abcdef" for zone in ir.estate.zones_of("cloudflare")})]
+        zones = ir.estate.zones_of("cloudflare")
+        example = [("zone_ids", {zone: "0123456789abcdef0123456789abcdef" for zone in zones})]
         files["terraform/cloudflare/terraform.tfvars.example"] = render_attributes(
             example, "# Copy to terraform.tfvars and fill in each zone's ID (Cloudflare dashboard > zone > Overview).")
     return files

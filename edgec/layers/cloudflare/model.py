@@ -18,6 +18,7 @@ class CfResource(Resource):
 class CfDnsRecord(CfResource):
     resource_type: ClassVar[str] = "cloudflare_dns_record"
     kind: ClassVar[str] = "dns_record"
+    label_format: ClassVar[str] = "{fqdn} {type}"
     zone: str
     fqdn: str
     type: str
@@ -31,10 +32,6 @@ class CfDnsRecord(CfResource):
 
     def key(self) -> tuple:
         return (self.zone, self.fqdn.lower(), self.type, self.content, self.data, self.gateway)
-
-    @property
-    def label(self) -> str:
-        return f"{self.fqdn} {self.type}"
 
     @property
     def hostname(self) -> str | None:
@@ -56,65 +53,45 @@ class WafRule:
 class CfRuleset(CfResource):
     resource_type: ClassVar[str] = "cloudflare_ruleset"
     kind: ClassVar[str] = "ruleset"
+    key_fields: ClassVar[tuple[str, ...]] = ("zone", "phase")
+    label_format: ClassVar[str] = "{zone} {phase}"
     zone: str
     phase: str
     description: str
     rules: tuple[WafRule, ...]
-
-    def key(self) -> tuple:
-        return (self.zone, self.phase)
-
-    @property
-    def label(self) -> str:
-        return f"{self.zone} {self.phase}"
 
 
 @dataclass(frozen=True)
 class CfZoneSetting(CfResource):
     resource_type: ClassVar[str] = "cloudflare_zone_setting"
     kind: ClassVar[str] = "zone_setting"
+    key_fields: ClassVar[tuple[str, ...]] = ("zone", "setting_id")
+    label_format: ClassVar[str] = "{zone} {setting_id}"
     zone: str
     setting_id: str
     value: Any
-
-    def key(self) -> tuple:
-        return (self.zone, self.setting_id)
-
-    @property
-    def label(self) -> str:
-        return f"{self.zone} {self.setting_id}"
 
 
 @dataclass(frozen=True)
 class CfOriginPulls(CfResource):
     resource_type: ClassVar[str] = "cloudflare_authenticated_origin_pulls_settings"
     kind: ClassVar[str] = "origin_pulls"
+    key_fields: ClassVar[tuple[str, ...]] = ("zone",)
+    label_format: ClassVar[str] = "{zone}"
     zone: str
     enabled: bool
-
-    def key(self) -> tuple:
-        return (self.zone,)
-
-    @property
-    def label(self) -> str:
-        return self.zone
 
 
 @dataclass(frozen=True)
 class CfOriginCaCertificate(CfResource):
     resource_type: ClassVar[str] = "cloudflare_origin_ca_certificate"
     kind: ClassVar[str] = "origin_ca_certificate"
+    key_fields: ClassVar[tuple[str, ...]] = ("certificate",)
+    label_format: ClassVar[str] = "{certificate}"
     certificate: str  # the spec's certificate name
     hostnames: tuple[str, ...]
     request_type: Literal["origin-rsa", "origin-ecc"]
     validity_days: int
-
-    def key(self) -> tuple:
-        return (self.certificate,)
-
-    @property
-    def label(self) -> str:
-        return self.certificate
 
 
 def record_content(record: CfDnsRecord) -> str | None:

@@ -118,7 +118,9 @@ def pair_records(desired: list[CfDnsRecord], live: LiveLayer) -> None:
                     pairs.append((want, match))
             pairs += [(None, r) for r in remaining]
         for want, have in pairs:
-            own = slug(fqdn, rtype.lower()) + (f"_{short_hash(have.content or repr(have.data))}" if len(found) > 1 else "")
+            own = slug(fqdn, rtype.lower())
+            if len(found) > 1:
+                own += f"_{short_hash(have.content or repr(have.data))}"
             names[id(have)] = want.name if want is not None else own
     rename(live, names, taken={r.address for r in desired})
 

@@ -227,7 +227,8 @@ def _hcm(index: _Index, listener: EnvoyListener, prefix: str, hosts: list[EnvoyV
         "strip_any_host_port": True,
         "max_request_headers_kb": MAX_REQUEST_HEADERS_KB,
         "request_headers_timeout": REQUEST_HEADERS_TIMEOUT,
-        "common_http_protocol_options": {"idle_timeout": IDLE_TIMEOUT, "headers_with_underscores_action": "REJECT_REQUEST"},
+        "common_http_protocol_options": {"idle_timeout": IDLE_TIMEOUT,
+                                         "headers_with_underscores_action": "REJECT_REQUEST"},
         "http2_protocol_options": {"max_concurrent_streams": 100, "initial_stream_window_size": 65536,
                                    "initial_connection_window_size": 1048576},
     }

@@ -64,6 +64,7 @@ class FilterChain:
 class EnvoyListener(EnvoyResource):
     resource_type: ClassVar[str] = "envoy_listener"
     kind: ClassVar[str] = "listener"
+    label_format: ClassVar[str] = "{gateway}: {listener}"
     gateway: str
     listener: str  # https | http | health
     port: int
@@ -74,25 +75,18 @@ class EnvoyListener(EnvoyResource):
     redirect_port: int | None = None  # redirect: the https port, when it is not 443
     ready_path: str | None = None  # health: the path the NLB probes
 
-    @property
-    def label(self) -> str:
-        return f"{self.gateway}: {self.listener}"
-
 
 @dataclass(frozen=True)
 class EnvoyVirtualHost(EnvoyResource):
     resource_type: ClassVar[str] = "envoy_virtual_host"
     kind: ClassVar[str] = "virtual_host"
+    label_format: ClassVar[str] = "{gateway}: {listener} {host}"
     gateway: str
     listener: str
     host: str
     domains: tuple[str, ...]
     server_names: tuple[str, ...]  # of the filter chain that holds it
     routes: tuple[str, ...]  # names of its EnvoyRoutes, in the order Envoy tries them
-
-    @property
-    def label(self) -> str:
-        return f"{self.gateway}: {self.listener} {self.host}"
 
 
 # --- routes ------------------------------------------------------------------------------------
@@ -164,6 +158,7 @@ class LocalRateLimit:
 class EnvoyRoute(EnvoyResource):
     resource_type: ClassVar[str] = "envoy_route"
     kind: ClassVar[str] = "route"
+    label_format: ClassVar[str] = "{gateway}: {host} {route_name}"
     gateway: str
     host: str
     position: int
@@ -174,9 +169,6 @@ class EnvoyRoute(EnvoyResource):
     response_headers: HeaderChanges | None = None
     rate_limit: LocalRateLimit | None = None
 
-    @property
-    def label(self) -> str:
-        return f"{self.gateway}: {self.host} {self.route_name}"
 
     @property
     def clusters(self) -> tuple[str, ...]:
@@ -221,6 +213,7 @@ class UpstreamTls:
 class EnvoyCluster(EnvoyResource):
     resource_type: ClassVar[str] = "envoy_cluster"
     kind: ClassVar[str] = "cluster"
+    label_format: ClassVar[str] = "{gateway}: {cluster}"
     gateway: str
     cluster: str  # the service name
     discovery: Literal["STATIC", "STRICT_DNS"]  # STATIC when every endpoint is an address
@@ -232,10 +225,6 @@ class EnvoyCluster(EnvoyResource):
     health_check: HealthCheck | None = None
     outlier_detection: OutlierDetection | None = None
     tls: UpstreamTls | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.gateway}: {self.cluster}"
 
 
 @dataclass(frozen=True)

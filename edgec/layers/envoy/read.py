@@ -194,7 +194,8 @@ def _route(gateway: str, host: str, position: int, route_name: str, identity: st
         redirect = data["redirect"]
         scheme = "https" if redirect.get("https_redirect") else redirect.get("scheme_redirect")
         action = Redirect(REDIRECT_CODES[redirect.get("response_code", "MOVED_PERMANENTLY")], scheme,
-                          redirect.get("host_redirect"), redirect.get("path_redirect"), bool(redirect.get("strip_query")))
+                          redirect.get("host_redirect"), redirect.get("path_redirect"),
+                          bool(redirect.get("strip_query")))
     else:
         action = _forward(data.get("route", {}))
     limit = data.get("typed_per_filter_config", {}).get(RATE_LIMIT_FILTER)
