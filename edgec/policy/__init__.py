@@ -1,1 +1,1 @@
-"""Policies: the CI gate's checks on a valid spec and its compiled output (`edgec check`)."""
+"""Policies: the CI gate's checks on a valid spec, its IR and its compiled output (`edgec check`)."""

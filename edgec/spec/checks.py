@@ -2,8 +2,8 @@
 
 Each `check_*` function looks at one concept (zones, certificates, gateways and services here;
 ingresses, routes and TLS coverage in checks_routes.py; WAF and DNS in checks_records.py) and
-reports through `Checker.error` / `Checker.warn`
-with the data path of the offending value; the source map turns paths into FILE:LINE:COL.
+reports through `Checker.error` / `Checker.warn` with the data path of the offending value; the
+source map turns paths into FILE:LINE:COL.
 """
 
 from __future__ import annotations
