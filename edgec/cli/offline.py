@@ -108,7 +108,7 @@ def _print_text(results: list[Validation]) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here, not stdout.")
 @click.option("--list", "list_policies", is_flag=True, help="List the policies (ID, severity, title) and exit.")
 def check_command(spec: str | None, fmt: str, fail_on: str, output: str | None, list_policies: bool) -> None:
-    """Check SPEC, what it resolves to and its compiled output against edgec's policies (EDGE001...), offline.
+    """Check SPEC, what it resolves to and its output against edgec's policies (EDGE001...), offline.
 
     Each finding names its policy, severity, the spec FILE:LINE:COL, why it matters and the fix.
     Suppress one inline, with a reason (required), on the finding's line or above the element:
