@@ -87,7 +87,7 @@ def check_routes(c: Checker) -> None:
             for j, header in enumerate(route.headers):
                 if header.regex is not None:
                     _check_regex(c, rpath + ("headers", j, "regex"), header.regex)
-            first = route.service or (route.split[0].service if route.split else None)  # whose defaults apply
+            first = route.services[0] if route.services else None  # whose defaults apply
             _check_retries(c, rpath, route, c.spec.services.get(first or ""))
             if route.redirect is not None and not route.redirect.model_fields_set - {"code", "strip_query"}:
                 c.error(rpath + ("redirect",), "the redirect changes nothing; set scheme, host or path")

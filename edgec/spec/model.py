@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from edgec.layers import ORDER
+
 from edgec.spec.types import (
     Cidr,
     Duration,
@@ -545,7 +547,7 @@ class IgnoreRule(SpecModel):
     """Which changes to hide: a glob over the change's key as plans show it (`api.acme.com CNAME`)."""
     reason: str = Field(min_length=1, examples=["managed by the mail team's own tooling"])
     """Why this difference is acceptable; shown in every plan."""
-    layer: Literal["cloudflare", "aws", "envoy"] | None = None
+    layer: Literal[ORDER] | None = None  # type: ignore[valid-type] (the registry's names)
     """Only changes in this layer."""
     kind: str | None = Field(None, examples=["dns_record"])
     """Only changes of this kind (dns_record, security_group_rule, ruleset, ...)."""

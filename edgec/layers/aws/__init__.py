@@ -39,4 +39,4 @@ class AwsLayer(Layer):
         return compare_aws(ir, live)
 
 
-AWS = AwsLayer()
+LAYER = AwsLayer()

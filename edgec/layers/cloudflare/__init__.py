@@ -44,4 +44,4 @@ class CloudflareLayer(Layer):
         return {}
 
 
-CLOUDFLARE = CloudflareLayer()
+LAYER = CloudflareLayer()

@@ -32,4 +32,4 @@ class EnvoyLayer(Layer):
         return compare_envoy(ir, live)
 
 
-ENVOY = EnvoyLayer()
+LAYER = EnvoyLayer()
