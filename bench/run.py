@@ -182,9 +182,9 @@ def list_pages(spec) -> dict[str, int]:
     from edgec.layers.cloudflare.model import CfDnsRecord
 
     per_zone: dict[tuple[str, str], int] = {}
-    for r in build_ir(spec).resources:
-        if isinstance(r, (CfDnsRecord, AwsRoute53Record)):
-            per_zone[(r.provider, r.zone)] = per_zone.get((r.provider, r.zone), 0) + 1
+    ir = build_ir(spec)
+    for r in [*ir.of(CfDnsRecord), *ir.of(AwsRoute53Record)]:
+        per_zone[(r.layer, r.zone)] = per_zone.get((r.layer, r.zone), 0) + 1
     cloudflare_zones = [n for (p, _), n in per_zone.items() if p == "cloudflare"]
     return {"cloudflare": math.ceil(len(cloudflare_zones) / ZONE_PAGE_SIZE)
             + sum(math.ceil(n / DNS_PAGE_SIZE) for n in cloudflare_zones),
