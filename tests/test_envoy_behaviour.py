@@ -97,8 +97,8 @@ ingresses:
       - {{path: /split, split: [{{service: api, weight: 80}}, {{service: canary, weight: 20}}]}}
       - path: /headers
         service: api
-        request_headers: {{set: {{x-edge: "yes"}}, remove: [x-remove-me]}}
-        response_headers: {{set: {{x-served-by: edgec}}}}
+        request_headers: {{set: {{x-edge: "yes", x-percent: "100% sure"}}, remove: [x-remove-me]}}
+        response_headers: {{set: {{x-served-by: edgec, x-echo: "%REQ(authorization)%"}}}}
       - {{path: /api, service: api}}
       - {{path: /, service: web}}
   - host: other.example
@@ -243,9 +243,13 @@ def test_weighted_split_is_close_to_80_20(edge):
 
 
 def test_header_changes_are_visible(edge):
-    status, body, response = get(edge, "a.test.example", "/headers", headers={"x-remove-me": "1"})
+    status, body, response = get(edge, "a.test.example", "/headers",
+                                 headers={"x-remove-me": "1", "authorization": "Bearer secret"})
     assert status == 200
     headers = {k.lower(): v for k, v in body["headers"].items()}
     assert headers["x-edge"] == "yes" and "x-remove-me" not in headers
     assert "x-request-id" in headers  # request IDs are generated
     assert response.getheader("x-served-by") == "edgec"
+    # values are literals: a '%' stays one, and no Envoy command is expanded (the caller's token is not echoed)
+    assert headers["x-percent"] == "100% sure"
+    assert response.getheader("x-echo") == "%REQ(authorization)%"

@@ -92,4 +92,4 @@ def test_two_gateways_with_one_aws_name_are_a_located_error_on_both(tmp_path):
         assert result.exit_code == 1, result.output
         errors = [line for line in result.output.splitlines() if ": error: " in line]
         assert [e.split(": error: ")[0] for e in errors] == [f"{path}:9:8", f"{path}:10:8"]
-        assert all("load balancer shops-a-b" in e and "rename one of them" in e for e in errors)
+        assert all("the same load balancer (shops-a-b)" in e and "rename one of them" in e for e in errors)

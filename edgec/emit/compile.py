@@ -44,6 +44,7 @@ def compile_ir(ir: IR, out_dir: str) -> CompileResult:
 
 
 def _write(result: CompileResult) -> None:
+    os.makedirs(result.out_dir, exist_ok=True)
     previous = _read_manifest(result.out_dir)
     for path, content in result.files.items():
         full = os.path.join(result.out_dir, path)

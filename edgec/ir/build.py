@@ -61,5 +61,6 @@ def name_clashes(resources: list[Resource]) -> list[Clash]:
         identity = (type(resource), resource.key())
         first = keys.setdefault(identity, resource)
         if first is not resource:
-            clashes.append(Clash(first, resource, f"{resource.kind.replace('_', ' ')} {resource.label}"))
+            key = ", ".join(str(part) for part in identity[1] if part is not None)
+            clashes.append(Clash(first, resource, f"the same {resource.kind.replace('_', ' ')} ({key})"))
     return clashes

@@ -36,13 +36,19 @@ def slug(*parts: str) -> str:
     return text if re.match(r"^[a-z_]", text) else f"r_{text}"
 
 
+def record_label(fqdn: str, rtype: str, zone: str, served_by: str | None) -> str:
+    """A record set's label: its name and type; and its zone, when a zone nested in that one holds the
+    name too (the same name and type may then stand in both)."""
+    return slug(fqdn, rtype.lower()) if served_by in (zone, None) else slug(fqdn, rtype.lower(), "in", zone)
+
+
 def short_hash(text: str, length: int = 6) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
 def aws_name(*parts: str, limit: int = AWS_NAME_LIMIT) -> str:
     """An AWS name of at most `limit` characters: 'acme-prod-public', shortened with a hash if long."""
-    name = "-".join(parts).replace("_", "-")
+    name = "-".join(parts).replace("_", "-").rstrip("-")  # AWS names end with a letter or digit
     if len(name) <= limit:
         return name
     return f"{name[: limit - 7].rstrip('-')}-{short_hash(name)}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 
 from edgec.diagnostics import Diagnostic, Path
+from edgec.ir.names import aws_name
 from edgec.spec.checker import Checker
 from edgec.spec.checks_records import check_acm_caa, check_dns, check_waf
 from edgec.spec.checks_routes import check_ingresses, check_routes, check_tls_coverage
@@ -43,8 +44,9 @@ def check_zones(c: Checker) -> None:
                                      "(TLS for Route 53 hosts is set on the gateway)")
         if zone.vpc_ids and not zone.private:
             c.error(path + ("vpc_ids",), "vpc_ids apply to private zones only")
-        if zone.private and c.spec.aws is None:
-            c.error(path + ("private",), "a private Route 53 zone needs the 'aws' section (its VPC)")
+        if zone.provider == "route53" and c.spec.aws is None and not c.is_broken("aws", ALL):
+            needs = "its region and VPC" if zone.private else "its region"
+            c.error(path + ("provider",), f"a Route 53 zone needs the 'aws' section ({needs})")
         if zone.tls and zone.tls.min_version in ("1.0", "1.1"):
             c.warn(path + ("tls", "min_version"),
                    f"TLS {zone.tls.min_version} is deprecated and insecure; use '1.2'")
@@ -66,6 +68,8 @@ def check_certificates(c: Checker) -> None:
                                   "certificates are only for hosts behind Cloudflare")
         if len(set(cert.domains)) != len(cert.domains):
             c.error(("certificates", name, "domains"), "a domain is listed twice; list each once")
+        if cert.source == "acm" and c.spec.aws is None and not c.is_broken("aws", ALL):
+            c.error(("certificates", name, "source"), "an ACM certificate needs the 'aws' section (its region)")
 
 
 # --- gateways ----------------------------------------------------------------------------------
@@ -73,6 +77,9 @@ def check_certificates(c: Checker) -> None:
 def check_gateways(c: Checker) -> None:
     for name, gw in c.spec.gateways.items():
         path: Path = ("gateways", name)
+        if aws_name(c.spec.name, name).startswith("internal-"):
+            c.error(("name",), f"AWS load balancer names cannot begin with 'internal-', and gateway '{name}''s "
+                               f"would be '{aws_name(c.spec.name, name)}'; rename the spec")
         _check_gateway_ports(c, path, gw)
         _check_gateway_tls(c, path, gw)
         _check_allow_list(c, path + ("allow",), gw.allow)

@@ -115,6 +115,10 @@ def check_dns(c: Checker) -> None:
             rpath = path + (i,)
             fqdn = record_fqdn(record.name, zone_name)
             _check_record(c, rpath, record, zone)
+            served_by = zone_of(c.spec, fqdn)
+            if served_by != zone_name and served_by is not None:
+                c.warn(rpath + ("name",), f"'{fqdn}' is in zone '{served_by}', which resolvers ask for it (the "
+                                          f"zone is delegated from '{zone_name}'); put the record there")
             key = (fqdn, record.type, record.content)
             if key in seen:
                 c.error(rpath, f"same record as {c.field(path + (seen[key],))}; remove one")

@@ -3,6 +3,8 @@ retries that are unsafe or cannot happen, splits, regexes; and TLS coverage acro
 
 from __future__ import annotations
 
+import re
+
 import re2
 
 from edgec.diagnostics import Path
@@ -89,8 +91,46 @@ def check_routes(c: Checker) -> None:
                     _check_regex(c, rpath + ("headers", j, "regex"), header.regex)
             first = route.services[0] if route.services else None  # whose defaults apply
             _check_retries(c, rpath, route, c.spec.services.get(first or ""))
+            _check_match_path(c, rpath, route)
+            _check_envoy_limits(c, rpath, route)
             if route.redirect is not None and not route.redirect.model_fields_set - {"code", "strip_query"}:
                 c.error(rpath + ("redirect",), "the redirect changes nothing; set scheme, host or path")
+
+
+def _check_match_path(c: Checker, path: Path, route: Route) -> None:
+    """Envoy matches the path without the query, after merging slashes: a path or exact match holding
+    '?', '#' or '//' could never match (and Envoy refuses such a prefix)."""
+    kind, value = route.match
+    if kind == "regex":
+        return
+    if "?" in value or "#" in value:
+        c.error(path + (kind,), f"'{value}' holds '{'?' if '?' in value else '#'}', but routes match the path "
+                                "alone (without the query or fragment); match the path part only")
+    elif "//" in value:
+        c.error(path + (kind,), f"'{value}' holds '//', which no request reaches a route with (the gateway "
+                                f"merges slashes); write '{re.sub('/+', '/', value)}'")
+
+
+# Headers Envoy's routes may not change: the authority, and every pseudo-header (':path', ...).
+FIXED_REQUEST_HEADERS = frozenset({"host"})
+MIN_RATE_LIMIT_INTERVAL = 0.05  # seconds: Envoy refills a local rate limit's bucket at most every 50ms
+
+
+def _check_envoy_limits(c: Checker, path: Path, route: Route) -> None:
+    """What Envoy refuses in a route: a rate limit refilled more often than every 50ms, a change to the
+    request's Host header."""
+    if route.rate_limit and route.rate_limit.per.total_seconds() < MIN_RATE_LIMIT_INTERVAL:
+        c.error(path + ("rate_limit", "per"), "Envoy refills a rate limit at most every 50ms; use per: 50ms "
+                                              "or more (and scale requests to match)")
+    changes = route.request_headers
+    if changes is None:
+        return
+    for section, names in (("set", list(changes.set)), ("add", list(changes.add)), ("remove", changes.remove)):
+        for i, name in enumerate(names):
+            if name.lower() in FIXED_REQUEST_HEADERS:
+                where = path + ("request_headers", section) + ((i,) if section == "remove" else ())
+                c.error(where, f"Envoy does not let a route change the '{name}' header; "
+                               "send the request to another host with a redirect instead")
 
 
 def _covers_path(earlier: tuple[str, str], later: tuple[str, str]) -> bool:
@@ -166,7 +206,19 @@ def _check_regex(c: Checker, path: Path, pattern: str) -> None:
 
 # --- TLS across layers -------------------------------------------------------------------------
 
+def _check_unused_sni_certificates(c: Checker) -> None:
+    """An SNI certificate that is the best one for none of the gateway's hosts is never served."""
+    for name, gateway in c.spec.gateways.items():
+        served = {certificate_for(c.spec, gateway, i.host) for _, i in c.ingresses() if i.gateway == name}
+        for j, cert in enumerate(gateway.tls.sni_certificates):
+            if cert in c.spec.certificates and cert != gateway.tls.certificate and cert not in served:
+                c.warn(("gateways", name, "tls", "sni_certificates", j),
+                       f"certificate '{cert}' is the best match for none of gateway '{name}''s hosts, so it is "
+                       "never served; remove it, or serve a host it covers")
+
+
 def check_tls_coverage(c: Checker) -> None:
+    _check_unused_sni_certificates(c)
     for path, ingress in c.ingresses():
         gateway = c.spec.gateways.get(ingress.gateway)
         if gateway is None:

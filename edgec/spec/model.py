@@ -16,7 +16,6 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edgec.layers import ORDER
-
 from edgec.spec.types import (
     Cidr,
     Duration,
@@ -31,6 +30,7 @@ from edgec.spec.types import (
 )
 
 API_VERSION = "edgec/v1"
+UINT32_MAX = 4294967295  # Envoy's counts are 32-bit unsigned
 
 
 class SpecModel(BaseModel):
@@ -242,18 +242,18 @@ class HealthCheck(SpecModel):
 
 
 class CircuitBreaker(SpecModel):
-    max_connections: int = Field(1024, ge=1)
+    max_connections: int = Field(1024, ge=1, le=UINT32_MAX)
     """Most connections Envoy opens to the service."""
-    max_pending_requests: int = Field(1024, ge=1)
+    max_pending_requests: int = Field(1024, ge=1, le=UINT32_MAX)
     """Most requests waiting for a connection."""
-    max_requests: int = Field(1024, ge=1)
+    max_requests: int = Field(1024, ge=1, le=UINT32_MAX)
     """Most requests in flight."""
-    max_retries: int = Field(3, ge=0)
+    max_retries: int = Field(3, ge=0, le=UINT32_MAX)
     """Most retries in flight at once."""
 
 
 class OutlierDetection(SpecModel):
-    consecutive_5xx: int = Field(5, ge=1)
+    consecutive_5xx: int = Field(5, ge=1, le=UINT32_MAX)
     """5xx responses in a row that eject an endpoint."""
     interval: Duration = "10s"
     """How often ejection is evaluated."""
@@ -305,9 +305,9 @@ class HeaderMatch(SpecModel):
     """Request header to match."""
     exact: str | None = None
     """Header value equals this."""
-    prefix: str | None = None
+    prefix: str | None = Field(None, min_length=1)
     """Header value starts with this."""
-    regex: str | None = None
+    regex: str | None = Field(None, min_length=1)
     """Header value matches this RE2 regular expression."""
     present: bool | None = None
     """Header is present (true) or absent (false)."""
@@ -332,10 +332,10 @@ class HeaderChanges(SpecModel):
 
 
 class RateLimit(SpecModel):
-    requests: int = Field(ge=1, examples=[100])
+    requests: int = Field(ge=1, le=UINT32_MAX, examples=[100])
     """Requests allowed per interval, per gateway instance (Envoy local rate limit)."""
     per: Duration = Field(examples=["1s"])
-    """The interval."""
+    """The interval: 50ms or more (Envoy refills its token bucket at most that often)."""
 
 
 class Redirect(SpecModel):

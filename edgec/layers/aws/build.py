@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from edgec.diagnostics import Path
 from edgec.ir.model import Resource
-from edgec.ir.names import aws_name, slug
+from edgec.ir.names import aws_name, record_label, slug
 from edgec.layers.aws.model import (
     AwsAcmCertificate,
     AwsListener,
@@ -35,7 +35,7 @@ def build_aws(spec: Spec) -> list[Resource]:
     resources += _host_records(spec)
     for zone, records in sorted(spec.dns.items()):
         if spec.zones[zone].provider == "route53":
-            resources += _record_sets(zone, records)
+            resources += _record_sets(spec, zone, records)
     for name, gateway in spec.gateways.items():
         resources += _gateway(spec, name, gateway)
     return resources
@@ -69,7 +69,7 @@ def _host_records(spec: Spec) -> list[Resource]:
             if (zone := zone_of(spec, ingress.host)) and spec.zones[zone].provider == "route53"]
 
 
-def _record_sets(zone: str, records: list[DnsRecord]) -> list[Resource]:
+def _record_sets(spec: Spec, zone: str, records: list[DnsRecord]) -> list[Resource]:
     """Route 53 holds one record set per name and type, with all its values (and one TTL)."""
     sets: dict[tuple[str, str], list[tuple[int, DnsRecord]]] = {}
     for i, record in enumerate(records):
@@ -80,7 +80,8 @@ def _record_sets(zone: str, records: list[DnsRecord]) -> list[Resource]:
         origin: Path = ("dns", zone, first, "name")
         ttl = ROUTE53_AUTOMATIC_TTL if record.ttl == 1 else record.ttl
         values = tuple(sorted(route53_value(r) for _, r in members))
-        out.append(AwsRoute53Record(slug(fqdn, rtype.lower()), origin, zone, fqdn, rtype, ttl=ttl, records=values))
+        name = record_label(fqdn, rtype, zone, zone_of(spec, fqdn))
+        out.append(AwsRoute53Record(name, origin, zone, fqdn, rtype, ttl=ttl, records=values))
     return out
 
 

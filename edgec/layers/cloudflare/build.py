@@ -5,7 +5,7 @@ gateway's NLB) and extra records."""
 from __future__ import annotations
 
 from edgec.ir.model import Resource
-from edgec.ir.names import short_hash, slug
+from edgec.ir.names import record_label, short_hash, slug
 from edgec.ir.ownership import marker
 from edgec.layers.cloudflare.facts import MANAGED_RULESET_IDS, OWASP_ANOMALY_RULE_ID
 from edgec.layers.cloudflare.model import (
@@ -161,7 +161,7 @@ def _extra_records(spec: Spec, zone: str, records: list[DnsRecord]) -> list[Reso
     out: list[Resource] = []
     for i, record in enumerate(records):
         fqdn = record_fqdn(record.name, zone)
-        name = slug(fqdn, record.type.lower())
+        name = record_label(fqdn, record.type, zone, zone_of(spec, fqdn))
         if counts[(fqdn, record.type)] > 1:  # several values: tell them apart by content
             name = f"{name}_{short_hash(record.content)}"
         out.append(_record(spec, name, ("dns", zone, i, "name"), zone, fqdn, record))

@@ -101,6 +101,8 @@ def _filter_chains(spec: Spec, gateway: Gateway, ingresses: list[Ingress]) -> tu
     chains = []
     for cert in certificates:
         hosts = tuple(i.host for i in ingresses if certificate_for(spec, gateway, i.host) == cert)
+        if cert != certificates[0] and not hosts:
+            continue  # a chain for no name would match what the default chain matches (validation warns)
         server_names = None if cert == certificates[0] else tuple(sorted(hosts))
         chains.append(FilterChain(f"https_{cert}", server_names,
                                   DownstreamTls(cert, gateway.tls.min_version, client_ca), hosts))

@@ -345,11 +345,19 @@ def _redirect(redirect: Redirect) -> dict:
     return out
 
 
+def literal(value: str) -> str:
+    """A header value as Envoy takes it: a format string, where a literal '%' is written '%%'. Spec values
+    are literals, so '100%' stays '100%' and '%REQ(authorization)%' is not expanded."""
+    return value.replace("%", "%%")
+
+
 def _add_header_changes(route: dict, direction: str, changes: HeaderChanges | None) -> None:
     if changes is None:
         return
-    added = [{"header": {"key": k, "value": v}, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"} for k, v in changes.set]
-    added += [{"header": {"key": k, "value": v}, "append_action": "APPEND_IF_EXISTS_OR_ADD"} for k, v in changes.add]
+    added = [{"header": {"key": k, "value": literal(v)}, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
+             for k, v in changes.set]
+    added += [{"header": {"key": k, "value": literal(v)}, "append_action": "APPEND_IF_EXISTS_OR_ADD"}
+              for k, v in changes.add]
     if added:
         route[f"{direction}_headers_to_add"] = added
     if changes.remove:

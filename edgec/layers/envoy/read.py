@@ -260,9 +260,10 @@ def _header_changes(route: dict, direction: str) -> HeaderChanges | None:
     removed = tuple(route.get(f"{direction}_headers_to_remove", []))
     if not added and not removed:
         return None
-    replace = [(h["header"]["key"], h["header"].get("value", "")) for h in added
+    # values are format strings where '%%' is a literal '%' (edgec writes nothing else)
+    replace = [(h["header"]["key"], h["header"].get("value", "").replace("%%", "%")) for h in added
                if h.get("append_action") == "OVERWRITE_IF_EXISTS_OR_ADD"]
-    append = [(h["header"]["key"], h["header"].get("value", "")) for h in added
+    append = [(h["header"]["key"], h["header"].get("value", "").replace("%%", "%")) for h in added
               if h.get("append_action", "APPEND_IF_EXISTS_OR_ADD") == "APPEND_IF_EXISTS_OR_ADD"]
     return HeaderChanges(tuple(replace), tuple(append), removed)
 
