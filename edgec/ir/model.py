@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable, TypeVar
+from typing import ClassVar, Iterable, TypeVar
 
 from edgec.diagnostics import Path
 
@@ -115,7 +115,3 @@ def sort_resources(resources: Iterable[Resource]) -> list[Resource]:
     """The IR's order: by layer, type and name, so output never depends on the order of the spec."""
     return sorted(resources, key=lambda r: (r.layer, r.resource_type, r.name))
 
-
-def pairs(values: dict[str, Any] | None) -> tuple[tuple[str, Any], ...] | None:
-    """A mapping as sorted (key, value) pairs: hashable, and equal whatever the insertion order."""
-    return tuple(sorted(values.items())) if values else None

@@ -1,1 +1,2 @@
-"""Readers: live state from each provider's API, in the IR's shape."""
+"""The API budget every reader shares: counted calls, Cloudflare's pacing, read errors. (The readers
+themselves are in each layer's package: edgec/layers/*/read.py.)"""

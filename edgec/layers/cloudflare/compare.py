@@ -25,9 +25,9 @@ from edgec.layers.cloudflare.model import (
 
 
 def compare_cloudflare(ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
-    nlb_dns_names = nlb_dns_names_of(ir, live.get("aws"))
+    nlb_dns_names = _nlb_dns_names(ir, live.get("aws"))
     rules = {
-        CfDnsRecord: Comparison(lambda r: record_view(r, nlb_dns_names)),
+        CfDnsRecord: Comparison(lambda r: _record_view(r, nlb_dns_names)),
         CfZoneSetting: Comparison(lambda r: {"value": r.value}),
         CfRuleset: Comparison(_ruleset_view),
         CfOriginPulls: Comparison(lambda r: {"enabled": r.enabled}),
@@ -38,7 +38,7 @@ def compare_cloudflare(ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
     return compare(desired, found, live["cloudflare"].owned, lambda r: rules[type(r)])
 
 
-def nlb_dns_names_of(ir: IR, aws: LiveLayer | None) -> dict[str, str]:
+def _nlb_dns_names(ir: IR, aws: LiveLayer | None) -> dict[str, str]:
     """Gateway -> the DNS name of its live NLB, from the AWS layer's live state (if it was read)."""
     if aws is None:
         return {}
@@ -46,7 +46,7 @@ def nlb_dns_names_of(ir: IR, aws: LiveLayer | None) -> dict[str, str]:
             if isinstance(lb, AwsLoadBalancer) and "dns_name" in aws.facts.get(lb.address, {})}
 
 
-def record_view(record: Resource, nlb_dns_names: dict[str, str]) -> dict[str, Any]:
+def _record_view(record: Resource, nlb_dns_names: dict[str, str]) -> dict[str, Any]:
     assert isinstance(record, CfDnsRecord)
     if record.gateway:
         target = nlb_dns_names.get(record.gateway)

@@ -31,7 +31,7 @@ def compare_envoy(ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
     state = live["envoy"]
     read = {r.gateway for r in state.resources if isinstance(r, COMPARED)}
     desired = [r for r in ir.resources if isinstance(r, COMPARED) and r.gateway in read]
-    views = {EnvoyListener: _listener_view, EnvoyVirtualHost: _virtual_host_view, EnvoyRoute: route_view,
+    views = {EnvoyListener: _listener_view, EnvoyVirtualHost: _virtual_host_view, EnvoyRoute: _route_view,
              EnvoyCluster: _cluster_view}
     rules = {kind: Comparison(view, create_note="the gateway runs an older config",
                               delete_note="gone from the generated config") for kind, view in views.items()}
@@ -52,7 +52,7 @@ def _virtual_host_view(r: Resource) -> dict[str, Any]:
     return {"domains": sorted(r.domains), "server_names": sorted(r.server_names)}
 
 
-def route_view(r: Resource) -> dict[str, Any]:
+def _route_view(r: Resource) -> dict[str, Any]:
     assert isinstance(r, EnvoyRoute)
     match = r.match
     view: dict[str, Any] = {

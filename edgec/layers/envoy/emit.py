@@ -67,12 +67,6 @@ def emit_envoy(ir: IR) -> dict[str, str]:
     return files
 
 
-def bootstrap(ir: IR, gateway: str) -> dict:
-    """The bootstrap of one gateway, as data."""
-    found = next(g for g in ir.of(EnvoyGateway) if g.gateway == gateway)
-    return _bootstrap(_Index(ir), found)
-
-
 class _Index:
     """The IR's Envoy resources by gateway and name, so a bootstrap is written in one pass."""
 
