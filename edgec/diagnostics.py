@@ -29,6 +29,9 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+MAX_MESSAGE = 1000  # characters: a message quoting a huge value shows its start and end
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     location: Location
@@ -36,6 +39,12 @@ class Diagnostic:
     message: str
     severity: Severity = Severity.ERROR
     code: str = field(default="spec")
+
+    def __post_init__(self) -> None:
+        if len(self.message) > MAX_MESSAGE:
+            cut = len(self.message) - MAX_MESSAGE
+            shortened = f"{self.message[:700]} [... {cut:,} characters left out ...] {self.message[-300:]}"
+            object.__setattr__(self, "message", shortened)
 
     @property
     def field_path(self) -> str:

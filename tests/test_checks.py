@@ -219,6 +219,36 @@ CASES = [
      ("name",), "cannot begin with 'internal-'", Severity.ERROR),
     ("SNI certificate serving no host", _set(("gateways", "public", "tls", "sni_certificates"), ["internal"]),
      ("gateways", "public", "tls", "sni_certificates", 0), "never served", Severity.WARNING),
+    # what would never match, or arrive otherwise than written (issue 14)
+    ("non-ASCII path", _set(("ingresses", 0, "routes", 0), {"path": "/café", "service": "app"}),
+     ("ingresses", 0, "routes", 0, "path"), "write '/caf%C3%A9'", Severity.ERROR),
+    ("quote in a regex", _set(("ingresses", 0, "routes", 0), {"regex": '^/q/"[a-z]+"$', "service": "app"}),
+     ("ingresses", 0, "routes", 0, "regex"), "write '\"' as %22", Severity.ERROR),
+    ("encoded unreserved character", _set(("ingresses", 0, "routes", 0), {"exact": "/%7Euser", "service": "app"}),
+     ("ingresses", 0, "routes", 0, "exact"), "reaches routes as '~'", Severity.ERROR),
+    ("lower-case percent-encoding", _set(("ingresses", 0, "routes", 0), {"exact": "/caf%c3%a9", "service": "app"}),
+     ("ingresses", 0, "routes", 0, "exact"), "clients send '%C3'", Severity.WARNING),
+    ("header value with a line break", _set(("ingresses", 0, "routes", 0),
+                                            {"path": "/", "service": "app",
+                                             "response_headers": {"set": {"x-a": "one\ntwo"}}}),
+     ("ingresses", 0, "routes", 0, "response_headers", "set", "x-a"), "control characters", Severity.ERROR),
+    ("header value with trailing space", _set(("ingresses", 0, "routes", 0),
+                                              {"path": "/", "service": "app",
+                                               "request_headers": {"add": {"x-a": "v "}}}),
+     ("ingresses", 0, "routes", 0, "request_headers", "add", "x-a"), "would arrive as 'v'", Severity.ERROR),
+    ("TXT record at a proxied host", lambda d: d["dns"]["acme.com"].append(
+        {"name": "api", "type": "TXT", "content": "v=verify"}),
+     ("dns", "acme.com", 1, "name"), "cannot share its name with this TXT record", Severity.ERROR),
+    ("the host side of that clash", lambda d: d["dns"]["acme.com"].append(
+        {"name": "api", "type": "TXT", "content": "v=verify"}),
+     ("ingresses", 0, "host"), "is a TXT record at this host", Severity.ERROR),
+    ("OWASP category against its paranoia level", _set(("waf", "acme.com", "managed"), [
+        {"ruleset": "owasp-core", "paranoia_level": "PL2",
+         "categories": [{"category": "paranoia-level-3", "enabled": True}]}]),
+     ("waf", "acme.com", "managed", 0, "categories", 0, "category"), "switched off by paranoia_level PL2",
+     Severity.ERROR),
+    ("internationalised host", _set(("ingresses", 0, "host"), "bücher.acme.com"),
+     ("ingresses", 0, "host"), "'xn--bcher-kva.acme.com'", Severity.ERROR),
     ("record in a parent zone", lambda d: (d["zones"].update({"shop.acme.com": {"provider": "cloudflare"}}),
                                            d["dns"]["acme.com"].append({"name": "x.shop", "type": "TXT",
                                                                         "content": "hi"})),
@@ -240,11 +270,37 @@ def test_check_reports_at_the_right_path(tmp_path, mutate, path, fragment, sever
 def test_more_specific_routes_first_are_not_shadowed(tmp_path):
     routes = [{"path": "/v1/users", "methods": ["GET"], "service": "app2"},
               {"path": "/v1/users", "headers": [{"name": "x-canary", "present": True}], "service": "app2"},
+              {"regex": "^/v1/[0-9]+$", "service": "app2"},
               {"path": "/v1", "service": "app"},
               {"path": "/v10", "service": "app2"},
-              {"regex": "^/v1/.*$", "service": "app2"}]
+              {"regex": "^/v1x.*$", "service": "app2"},
+              {"regex": "(?i)^/v1/admin$", "service": "app2"}]
     result = run(tmp_path, _set(("ingresses", 0, "routes"), routes))
-    assert not result.diagnostics, result.diagnostics  # /v10 is not under /v1; regexes are never judged
+    assert not result.diagnostics, result.diagnostics  # /v10 and /v1x... are not under /v1; (?i) is not judged
+
+
+def test_records_may_share_the_apex_with_its_proxied_host(tmp_path):
+    """Cloudflare flattens an apex CNAME, so MX, TXT and CAA may stand beside it (a subdomain's may not)."""
+    def mutate(data):
+        data["ingresses"].append({"host": "acme.com", "gateway": "public", "routes": [{"service": "app"}]})
+        data["dns"]["acme.com"] += [{"name": "@", "type": "MX", "content": "mx.acme.com", "priority": 10},
+                                    {"name": "@", "type": "TXT", "content": "v=spf1 -all"}]
+    result = run(tmp_path, mutate)
+    assert result.ok and not result.diagnostics, [str(d) for d in result.diagnostics]
+
+
+def test_a_huge_value_is_not_echoed_whole(tmp_path):
+    result = run(tmp_path, _set(("ingresses", 0, "host"), "x" * 2_000_000))
+    (diagnostic,) = [d for d in result.diagnostics if d.path == ("ingresses", 0, "host")]
+    assert len(diagnostic.message) < 1100 and "characters left out" in diagnostic.message
+
+
+def test_a_regex_under_an_earlier_prefix_is_shadowed(tmp_path):
+    routes = [{"path": "/v1/transfers", "methods": ["POST"], "service": "app"},
+              {"regex": "^/v1/transfers/[0-9]{6,12}/status$", "methods": ["POST"], "service": "app2"}]
+    result = run(tmp_path, _set(("ingresses", 0, "routes"), routes))
+    assert [(d.path, d.severity) for d in result.diagnostics] == [(("ingresses", 0, "routes", 1), Severity.WARNING)]
+    assert "routes[0] (path /v1/transfers) comes first" in result.diagnostics[0].message
 
 
 def test_broken_entry_does_not_cascade_into_false_unknown_references(tmp_path):

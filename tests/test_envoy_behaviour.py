@@ -18,6 +18,7 @@ import pytest
 from envoy_support import HAVE_ENVOY, OPENSSL, issue, relocate, running_envoy
 from edgec.emit.compile import compile_ir
 from edgec.spec.validate import validate
+from edgec.trace import trace_url
 
 pytestmark = [
     pytest.mark.real_tool("envoy"),
@@ -99,6 +100,8 @@ ingresses:
         service: api
         request_headers: {{set: {{x-edge: "yes", x-percent: "100% sure"}}, remove: [x-remove-me]}}
         response_headers: {{set: {{x-served-by: edgec, x-echo: "%REQ(authorization)%"}}}}
+      - {{exact: "/caf%C3%A9", service: canary}}
+      - {{path: /tenant, service: canary, headers: [{{name: x-tenant, exact: internal, invert: true}}]}}
       - {{path: /api, service: api}}
       - {{path: /, service: web}}
   - host: other.example
@@ -128,7 +131,8 @@ def edge(tmp_path_factory):
     issue(ca, *client, ["cloudflare-origin-pull"], client=True)
     try:
         with running_envoy(bootstrap, ports["health"], root / "envoy.log"):
-            yield {"ports": ports, "upstreams": upstreams, "ca": ca[0], "client": client, "root": root}
+            yield {"ports": ports, "upstreams": upstreams, "ca": ca[0], "client": client, "root": root,
+                   "spec": result.spec}
     finally:
         for upstream in upstreams.values():
             upstream.server.shutdown()
@@ -253,3 +257,19 @@ def test_header_changes_are_visible(edge):
     # values are literals: a '%' stays one, and no Envoy command is expanded (the caller's token is not echoed)
     assert headers["x-percent"] == "100% sure"
     assert response.getheader("x-echo") == "%REQ(authorization)%"
+
+
+def test_a_path_matches_as_clients_send_it_percent_encoded(edge):
+    """`exact: /caf%C3%A9` is what a client sends for /café (validation asks for that form)."""
+    assert get(edge, "a.test.example", "/caf%C3%A9")[1]["upstream"] == "canary"
+
+
+@pytest.mark.parametrize(("headers", "upstream"), [({}, "canary"), ({"x-tenant": "internal"}, "web"),
+                                                   ({"x-tenant": "external"}, "canary")])
+def test_an_inverted_header_match_takes_requests_without_the_header_and_trace_agrees(edge, headers, upstream):
+    """invert: the condition (x-tenant = internal) does not hold, a request without the header included."""
+    assert get(edge, "a.test.example", "/tenant", headers=headers)[1]["upstream"] == upstream
+    url = f"https://a.test.example:{edge['ports']['https']}/tenant"  # the gateway listens there
+    traced = trace_url(edge["spec"], url, "GET", headers)
+    assert traced.dies_at is None, (traced.dies_at, traced.why)
+    assert set(traced.clusters) == {upstream}

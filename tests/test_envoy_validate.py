@@ -51,3 +51,34 @@ def test_envoy_errors_are_pinned_to_the_spec_element(tmp_path):
     assert d.path == ("ingresses", 0, "routes", 2, "regex")
     assert (d.location.file, d.location.line) == (str(spec_path), 120)
     assert "Envoy rejects gateway 'public'" in d.message and "missing )" in d.message
+
+
+def test_staging_moves_files_and_listeners_only(tmp_path):
+    """`compile --check` (and every real-Envoy test) runs the compiled config with files moved under a
+    temporary root and listeners on loopback; everything else, HTTP paths of routes and health checks
+    included, must stay as compiled, or what is checked is not what is deployed."""
+    import yaml
+
+    from edgec.emit.compile import compile_ir
+
+    result = validate(str(ROOT / "tests" / "testdata" / "spec-to-ir" / "envoy-routes.in.yaml"))
+    compile_ir(result.ir, str(tmp_path / "out"))
+    staged = relocate(tmp_path / "out" / "envoy", tmp_path / "root", result.spec)["edge"]
+    original = yaml.safe_load((tmp_path / "out" / "envoy" / "edge.yaml").read_text())
+
+    def same_but_files(compiled, moved, parent=""):
+        if isinstance(compiled, dict):
+            for key, value in compiled.items():
+                if key == "filename" or (key == "path" and parent in ("path_config_source", "watched_directory")):
+                    assert moved[key] == str(tmp_path / "root") + value, key
+                else:
+                    same_but_files(value, moved[key], key)
+        elif isinstance(compiled, list):
+            assert len(compiled) == len(moved)
+            for a, b in zip(compiled, moved):
+                same_but_files(a, b, parent)
+        else:
+            assert moved == ("127.0.0.1" if compiled == "0.0.0.0" else compiled)
+
+    same_but_files(original, yaml.safe_load(staged.read_text()))
+    assert "/healthz" in staged.read_text()  # the exact route and the health check's path, as compiled

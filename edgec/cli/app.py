@@ -12,15 +12,17 @@ from rich.text import Text
 
 from edgec import __version__
 from edgec.diagnostics import Diagnostic, Severity, one_line
+from edgec.render import inert
 from edgec.spec.validate import Validation
 
 EXIT_OK, EXIT_ERRORS, EXIT_CHANGES, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2, 3, 64
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow"}
 
 
-def make_console() -> Console:
-    # soft_wrap: one diagnostic per line whatever the width, so grep and CI annotations work.
-    return Console(soft_wrap=True, highlight=False)
+def make_console(**options) -> Console:
+    """Every command prints through this: one diagnostic per line whatever the width (so grep and CI
+    annotations work), and data shown as text, never as markup or terminal escapes (render/inert.py)."""
+    return inert.console(**options)
 
 
 def marks() -> tuple[str, str]:

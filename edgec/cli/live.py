@@ -131,7 +131,7 @@ def plan_command(spec: str, fmt: str, out: str | None, **read) -> None:
     else:
         print_plan(console, plan)
     if out and not plan.errors:
-        Console(stderr=True, highlight=False).print(f"Saved the plan to {out}; apply it with: edgec apply {out}")
+        make_console(stderr=True).print(f"Saved the plan to {out}; apply it with: edgec apply {out}")
     _plan_exit(plan)
 
 

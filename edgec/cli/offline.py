@@ -142,7 +142,7 @@ def check_command(spec: str | None, fmt: str, fail_on: str, output: str | None, 
     results = check_policies(result)
     if fmt == "text" and output:
         with open(output, "w", encoding="utf-8") as fh:
-            print_check(Console(file=fh, soft_wrap=True, highlight=False), spec, results, fail_on)
+            print_check(make_console(file=fh), spec, results, fail_on)
     elif fmt == "text":
         print_check(console, spec, results, fail_on)
     else:

@@ -58,6 +58,8 @@ def name_clashes(resources: list[Resource]) -> list[Clash]:
         if first is not resource:
             clashes.append(Clash(first, resource, f"address {resource.address}"))
             continue
+        if resource.key_fields == ("name",) and type(resource).key is Resource.key:
+            continue  # its key is its name, which the address holds
         identity = (type(resource), resource.key())
         first = keys.setdefault(identity, resource)
         if first is not resource:

@@ -27,7 +27,7 @@ from typing import ClassVar, Iterable, TypeVar
 from edgec.diagnostics import Path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resource:
     layer: ClassVar[str]  # the layer that emits and reads it: aws, cloudflare, envoy
     resource_type: ClassVar[str]  # the first part of its address (a Terraform type for Terraform layers)
@@ -48,7 +48,7 @@ class Resource:
     @property
     def label(self) -> str:
         """How plans show it, e.g. 'api.acme.com CNAME' (ignore rules match this)."""
-        return self.label_format.format_map(self.__dict__)
+        return self.label_format.format_map({f: getattr(self, f) for f in self.__dataclass_fields__})
 
     @property
     def hostname(self) -> str | None:
@@ -66,20 +66,20 @@ R = TypeVar("R", bound=Resource)
 
 # --- facts the emitters need besides the resources --------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AwsFacts:
     region: str
     vpc_id: str
     tags: tuple[tuple[str, str], ...]  # the spec's labels and aws.tags, sorted (edgec adds its own)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ZoneFacts:
     provider: str  # cloudflare | route53
     private: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Estate:
     """What the spec says about the whole estate: its name, account, region, VPC and zones."""
 

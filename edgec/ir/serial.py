@@ -10,6 +10,7 @@ action, is told apart by the fields written), so the format needs no schema of i
 from __future__ import annotations
 
 import dataclasses
+import sys
 import types
 import typing
 from datetime import timedelta
@@ -30,7 +31,8 @@ def resource_types() -> dict[str, type[Resource]]:
         kind = pending.pop()
         pending += kind.__subclasses__()
         if "resource_type" in vars(kind):
-            found[kind.__name__] = kind
+            # the class its module holds: a slots dataclass replaces the class its body made
+            found[kind.__name__] = getattr(sys.modules[kind.__module__], kind.__name__)
     return found
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime
 
 import jinja2
+import markupsafe
 
 from edgec.diff.plan import CHANGING, Change, Plan
+from edgec.render.inert import code, visible
 from edgec.render.plan_markdown import render_plan_markdown
 from edgec.spec.lookup import zone_of
 from edgec.spec.model import Spec
@@ -43,12 +45,18 @@ def drift_json(spec: Spec, plan: Plan) -> dict:
 
 def drift_markdown(spec: Spec, plan: Plan) -> str:
     owners = drift_json(spec, plan)["by_owner"]
-    lines = [f"- **{owner}**: {len(changes)} difference(s)" for owner, changes in owners.items()]
+    lines = [f"- {code(owner)}: {len(changes)} difference(s)" for owner, changes in owners.items()]
     text = render_plan_markdown(plan).replace("### edgec plan:", "### edgec drift:", 1)
     return text + ("\n**By owner**\n\n" + "\n".join(lines) + "\n" if lines else "")
 
 
-_HTML = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
+def _shown(value):
+    """What a page shows of a value: escaped HTML (autoescape), and no control or bidi character (a
+    U+202E would reverse the hostname after it on screen)."""
+    return visible(value) if isinstance(value, str) and not isinstance(value, markupsafe.Markup) else value
+
+
+_HTML = jinja2.Environment(autoescape=True, finalize=_shown).from_string("""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>edgec drift: {{ plan.spec }}</title>
 <style>
 body{font:14px/1.5 system-ui,sans-serif;margin:2em;color:#1b1f24}

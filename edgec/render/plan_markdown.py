@@ -7,23 +7,29 @@ import json
 from itertools import groupby
 
 from edgec.diff.plan import Change, Plan
+from edgec.render.inert import code
 
 GITHUB_COMMENT_LIMIT = 65536
 BUDGET = GITHUB_COMMENT_LIMIT - 2048  # room for the closing tags and the truncation note
 SYMBOLS = {"create": "➕", "update": "✏️", "replace": "♻️", "delete": "➖", "unmanaged": "❔", "ignored": "🙈"}
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").replace("`", "'")
+MAX_VALUE = 160  # characters of one value in a table cell
+
+
+def _value(value) -> str:
+    return code(json.dumps(value, sort_keys=True, ensure_ascii=False), MAX_VALUE)
 
 
 def _details(change: Change) -> str:
-    parts = [f"`{_cell(a.name)}`: {_cell(json.dumps(a.live))} → {_cell(json.dumps(a.desired))}"
-             for a in change.attributes]
+    """Each attribute `live → desired`, every value a code span (data never becomes HTML, a link or a
+    mention), at most a few per row."""
+    parts = [f"{code(a.name)}: {_value(a.live)} → {_value(a.desired)}" for a in change.attributes[:6]]
+    if len(change.attributes) > 6:
+        parts.append(f"and {len(change.attributes) - 6} more")
     if change.note:
-        parts.append(_cell(change.note))
-    text = "<br>".join(parts)
-    return text if len(text) <= 500 else text[:497] + "..."
+        parts.append(code(change.note, MAX_VALUE))
+    return "<br>".join(parts)
 
 
 def _summary(plan: Plan) -> str:
@@ -38,10 +44,10 @@ def _summary(plan: Plan) -> str:
         head = (f"**{counts.get('create', 0)} to create, {counts.get('update', 0)} to update, "
                 f"{counts.get('replace', 0)} to replace, {counts.get('delete', 0)} to delete**; "
                 f"{counts.get('unmanaged', 0)} unmanaged.")
-    lines = [f"### edgec plan: `{plan.spec}`", "", head, "", f"Layers read: {layers} · API calls: {calls}"]
-    lines += [f"- ❌ {_cell(error)}" for error in plan.errors]
-    lines += [f"- ⚠️ not compared: {layer} ({why})" for layer, why in plan.layers_not_read.items()]
-    lines += [f"- ⚠️ {_cell(note)}" for note in plan.notes]
+    lines = [f"### edgec plan: {code(plan.spec)}", "", head, "", f"Layers read: {layers} · API calls: {calls}"]
+    lines += [f"- ❌ {code(error, 1000)}" for error in plan.errors]
+    lines += [f"- ⚠️ not compared: {layer} ({code(why, 1000)})" for layer, why in plan.layers_not_read.items()]
+    lines += [f"- ⚠️ {code(note, 1000)}" for note in plan.notes]
     return "\n".join(lines) + "\n"
 
 
@@ -55,8 +61,9 @@ def render_plan_markdown(plan: Plan) -> str:
                  "| | kind | key | host | details |", "|---|---|---|---|---|"]
         out += "\n".join(block) + "\n"
         for change in group:
-            row = (f"| {SYMBOLS[change.action]} {change.action} | {change.kind} | `{_cell(change.key)}` | "
-                   f"{_cell(change.host or '')} | {_details(change)} |\n")
+            host = code(change.host, MAX_VALUE) if change.host else ""
+            row = (f"| {SYMBOLS[change.action]} {change.action} | {change.kind} | {code(change.key, MAX_VALUE)} | "
+                   f"{host} | {_details(change)} |\n")
             if len(out) + len(row) > BUDGET:
                 break
             out += row

@@ -12,6 +12,7 @@ from rich.text import Text
 from edgec.diagnostics import one_line
 from edgec.diff.plan import Plan
 from edgec.diff.spec_changes import ADD, REMOVE, FieldChange, SpecChange, SpecChanges
+from edgec.render import inert
 from edgec.render.plan_markdown import (
     BUDGET,
     GITHUB_COMMENT_LIMIT,
@@ -79,9 +80,8 @@ def _print_change(console: Console, change: SpecChange) -> None:
 # --- Markdown ----------------------------------------------------------------------------------
 
 def _code(text: str) -> str:
-    """Inline code: HTML and Markdown in users' values stay inert; a backtick would end it early."""
-    text = one_line(text).replace("`", "'")
-    return f"`{text if len(text) <= MAX_VALUE else text[:MAX_VALUE - 3] + '...'}`"
+    """Inline code: HTML, Markdown and mentions in users' values stay inert (render/inert.py)."""
+    return inert.code(text, MAX_VALUE)
 
 
 def _md_fields(change: SpecChange) -> str:
@@ -96,7 +96,7 @@ def _md_change(change: SpecChange) -> str:
     if change.fields:
         line += f": {_md_fields(change)}"
     if change.reason:
-        line += f" — ⚠️ **destructive**: {change.reason}"  # edgec's words and validated values only
+        line += f" — ⚠️ **destructive**: {change.reason}"  # edgec's words and validated values (enums) only
     return line + "\n"
 
 
@@ -106,7 +106,8 @@ def _md_blocks(changes: SpecChanges) -> Iterator[tuple[str, int]]:
     if destructive:
         yield "\n**⚠️ Destructive:**\n", 0
         for host, change in destructive:
-            yield f"- {_code(host) if host else NO_HOST}: {change.label} {_code(change.key)}: {change.reason}\n", 0
+            where = _code(host) if host else NO_HOST
+            yield f"- {where}: {change.label} {_code(change.key)}: {change.reason}\n", 0
     for host, items in changes.groups():
         heading = f"\n#### {_code(host) if host else NO_HOST}\n"
         for i, change in enumerate(items):  # a heading goes with its first change: never left alone at a cut

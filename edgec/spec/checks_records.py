@@ -87,6 +87,20 @@ def _check_managed(c: Checker, path: Path, managed) -> None:
             for option in ("paranoia_level", "score_threshold"):
                 if getattr(entry, option) is not None:
                     c.error(path + (i, option), f"{option} applies to owasp-core only")
+        if not isinstance(entry, str) and entry.paranoia_level:
+            _check_paranoia_categories(c, path + (i,), entry)
+
+
+def _check_paranoia_categories(c: Checker, path: Path, entry) -> None:
+    """paranoia_level PLn switches off the categories paranoia-level-(n+1) and up: an override of one of
+    those would contradict it (both would be written, one enabled and one not)."""
+    level = int(entry.paranoia_level[-1])
+    for j, override in enumerate(entry.categories):
+        above = re.fullmatch(r"paranoia-level-([1-4])", override.category)
+        if above and int(above.group(1)) > level:
+            c.error(path + ("categories", j, "category"),
+                    f"'{override.category}' is switched off by paranoia_level {entry.paranoia_level}; raise "
+                    f"paranoia_level to PL{above.group(1)} instead of overriding the category")
 
 
 # --- DNS ---------------------------------------------------------------------------------------
@@ -99,7 +113,7 @@ _SRV_CONTENT = re.compile(r"^\d{1,5} \d{1,5} \S+$")
 
 
 def check_dns(c: Checker) -> None:
-    hosts = {ingress.host for _, ingress in c.ingresses()}
+    hosts = {ingress.host: path for path, ingress in c.ingresses()}
     for zone_name, records in c.spec.dns.items():
         path: Path = ("dns", zone_name)
         zone = c.spec.zones.get(zone_name)
@@ -129,15 +143,30 @@ def check_dns(c: Checker) -> None:
                 if first[1] != record.ttl:
                     c.error(rpath + ("ttl",), f"Route 53 keeps one TTL per name and type; {c.field(path + (first[0],))} "
                                               f"has {first[1]}, this record {record.ttl}")
-            if fqdn in hosts and record.type in ("A", "AAAA", "CNAME"):
-                c.error(rpath + ("name",), f"'{fqdn}' is an ingress host and already gets its record from its "
-                                           "gateway; remove this record")
+            # a proxied CNAME shares no name with another record, except at the apex (Cloudflare flattens it)
+            beside_cname = zone.provider == "cloudflare" and fqdn != zone_name
+            if fqdn in hosts and (record.type in ("A", "AAAA", "CNAME") or beside_cname):
+                _clash_with_host(c, rpath, record.type, fqdn, hosts[fqdn], zone.provider)
             elif "CNAME" in types_at[fqdn] and len(types_at[fqdn]) > 1:
                 c.error(rpath + ("name",), f"'{fqdn}' has a CNAME, which cannot coexist with any other record "
                                            "(not even a second CNAME)")
 
 
-AMAZON_CAS = {"amazon.com", "amazontrust.com", "awstrust.com", "amazonaws.com"}
+def _clash_with_host(c: Checker, path: Path, rtype: str, fqdn: str, host: Path, provider: str) -> None:
+    """An ingress host gets its own record from its gateway: a CNAME to the NLB in Cloudflare (which no
+    other record may share a name with), an alias A in Route 53 (which another A, AAAA or CNAME would
+    contradict). Reported at the record and at the host."""
+    if rtype in ("A", "AAAA", "CNAME"):
+        why = "already gets its record from its gateway"
+    else:
+        why = f"gets a CNAME to its gateway, which cannot share its name with this {rtype} record"
+    c.error(path + ("name",), f"'{fqdn}' is an ingress host and {why}; remove this record")
+    c.error(host + ("host",), f"{c.field(path)} is a {rtype} record at this host, which "
+                              f"{'its CNAME' if provider == 'cloudflare' else 'its alias record'} cannot "
+                              "share a name with; remove that record")
+
+
+AMAZON_CAS = {"amazon.com", "amazontrust.com", "amazonaws.com", "awstrust.com"}
 
 
 def check_acm_caa(c: Checker) -> None:

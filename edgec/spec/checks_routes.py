@@ -3,6 +3,7 @@ retries that are unsafe or cannot happen, splits, regexes; and TLS coverage acro
 
 from __future__ import annotations
 
+import functools
 import re
 
 import re2
@@ -97,18 +98,65 @@ def check_routes(c: Checker) -> None:
                 c.error(rpath + ("redirect",), "the redirect changes nothing; set scheme, host or path")
 
 
+# What a client sends a path as (RFC 3986): these characters raw, anything else percent-encoded.
+_PATH_CHARS = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2}")
+# Characters a regex can only mean literally that no client sends raw in a path (space, quotes, non-ASCII).
+_NEVER_RAW = re.compile(r"""[^\x00-\x7f]|[ "<>`]""")
+
+
 def _check_match_path(c: Checker, path: Path, route: Route) -> None:
-    """Envoy matches the path without the query, after merging slashes: a path or exact match holding
-    '?', '#' or '//' could never match (and Envoy refuses such a prefix)."""
+    """Envoy matches the path as the client sent it (percent-encoded), without the query, after merging
+    slashes: a match holding what a request path never holds could never match. Said with the form to
+    write instead."""
     kind, value = route.match
     if kind == "regex":
+        raw = sorted(set(_NEVER_RAW.findall(value)))
+        if raw:
+            encoded = ", ".join(f"'{ch}' as {_encoded(ch)}" for ch in raw)
+            c.error(path + (kind,), f"clients send {', '.join(repr(ch) for ch in raw)} percent-encoded, so this "
+                                    f"regex could never match them; write {encoded}")
         return
-    if "?" in value or "#" in value:
+    if _PATH_CHARS.sub("", value) and "?" not in value and "#" not in value:
+        c.error(path + (kind,), f"'{value}' holds characters clients send percent-encoded, so it could never "
+                                f"match; write '{_encoded_path(value)}'")
+    elif "?" in value or "#" in value:
         c.error(path + (kind,), f"'{value}' holds '{'?' if '?' in value else '#'}', but routes match the path "
                                 "alone (without the query or fragment); match the path part only")
     elif "//" in value:
         c.error(path + (kind,), f"'{value}' holds '//', which no request reaches a route with (the gateway "
                                 f"merges slashes); write '{re.sub('/+', '/', value)}'")
+    else:
+        _check_percent_encoding(c, path + (kind,), value)
+
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _check_percent_encoding(c: Checker, path: Path, value: str) -> None:
+    """The gateway decodes an encoded unreserved character before routing (%7E reaches routes as '~'),
+    and matches other encodings as written, in the case clients send: upper case (RFC 3986)."""
+    for escape in sorted(set(re.findall(r"%[0-9A-Fa-f]{2}", value))):
+        char = chr(int(escape[1:], 16))
+        if char in _UNRESERVED:
+            c.error(path, f"'{escape}' reaches routes as '{char}' (the gateway decodes it), so this could never "
+                          f"match; write '{char}'")
+        elif escape != escape.upper():
+            c.warn(path, f"clients send '{escape.upper()}', not '{escape}', and paths match as written; write "
+                         f"'{escape.upper()}'")
+
+
+def _encoded(text: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in text.encode())
+
+
+def _encoded_path(value: str) -> str:
+    """The path as clients send it: every character outside RFC 3986's path characters percent-encoded."""
+    out, i = [], 0
+    while i < len(value):
+        found = _PATH_CHARS.match(value, i)
+        out.append(found.group(0) if found else _encoded(value[i]))
+        i = found.end() if found else i + 1
+    return "".join(out)
 
 
 # Headers Envoy's routes may not change: the authority, and every pseudo-header (':path', ...).
@@ -122,6 +170,8 @@ def _check_envoy_limits(c: Checker, path: Path, route: Route) -> None:
     if route.rate_limit and route.rate_limit.per.total_seconds() < MIN_RATE_LIMIT_INTERVAL:
         c.error(path + ("rate_limit", "per"), "Envoy refills a rate limit at most every 50ms; use per: 50ms "
                                               "or more (and scale requests to match)")
+    for direction in ("request_headers", "response_headers"):
+        _check_header_values(c, path + (direction,), getattr(route, direction))
     changes = route.request_headers
     if changes is None:
         return
@@ -133,14 +183,58 @@ def _check_envoy_limits(c: Checker, path: Path, route: Route) -> None:
                                "send the request to another host with a redirect instead")
 
 
+def _check_header_values(c: Checker, path: Path, changes) -> None:
+    """A header value travels as it is written only without control characters (HTTP forbids them) and
+    without white space at either end (HTTP drops it)."""
+    if changes is None:
+        return
+    for section in ("set", "add"):
+        for name, value in getattr(changes, section).items():
+            if any(ord(ch) < 0x20 and ch != "\t" or ord(ch) == 0x7F for ch in value):
+                c.error(path + (section, name), "a header value cannot hold control characters (line breaks "
+                                                "included); remove them")
+            elif value != value.strip(" \t"):
+                c.error(path + (section, name), "HTTP drops white space at either end of a header value, so it "
+                                                f"would arrive as '{value.strip(' ')}'; write it so")
+
+
 def _covers_path(earlier: tuple[str, str], later: tuple[str, str]) -> bool:
-    """Does a match on `earlier` take every request that `later` would match? (regexes: unknown)"""
+    """Does a match on `earlier` take every request that `later` would match? A regex is covered when
+    every path it matches starts with the earlier prefix (its literal start does); other regexes: unknown."""
     kind, value = earlier
     if kind == "exact":
         return later == earlier
-    if kind != "path" or later[0] == "regex":
+    if kind != "path":
         return False
-    return value == "/" or later[1] == value or later[1].startswith(value.rstrip("/") + "/")
+    start = _literal_start(later[1]) if later[0] == "regex" else later[1]
+    if start is None:
+        return False
+    prefix = value.rstrip("/")
+    if later[0] == "regex":  # the regex's paths go on after its literal start, so /v1x... is not under /v1
+        return value == "/" or start.startswith(prefix + "/")
+    return value == "/" or start == value or start.startswith(prefix + "/")
+
+
+@functools.cache
+def _literal_start(pattern: str) -> str | None:
+    """The text every match of a regex begins with ('^/v1/transfers/[0-9]+' -> '/v1/transfers/'), from
+    the standard library's parser (RE2 reads these the same); None when it cannot tell (flags)."""
+    import re._parser as parser  # noqa: PLC0415 (only regex routes need it)
+
+    try:
+        items = list(parser.parse(pattern))
+    except (re.error, RecursionError, OverflowError):
+        return None
+    if pattern.startswith("(?"):
+        return None  # flags such as (?i) change what the literal matches
+    start = []
+    for op, arg in items:
+        if op == parser.AT and arg == parser.AT_BEGINNING:
+            continue
+        if op != parser.LITERAL:
+            break
+        start.append(chr(arg))
+    return "".join(start)
 
 
 def _check_shadowed(c: Checker, path: Path, earlier: list[Route], route: Route) -> None:
@@ -209,6 +303,8 @@ def _check_regex(c: Checker, path: Path, pattern: str) -> None:
 def _check_unused_sni_certificates(c: Checker) -> None:
     """An SNI certificate that is the best one for none of the gateway's hosts is never served."""
     for name, gateway in c.spec.gateways.items():
+        if not gateway.tls.sni_certificates:
+            continue
         served = {certificate_for(c.spec, gateway, i.host) for _, i in c.ingresses() if i.gateway == name}
         for j, cert in enumerate(gateway.tls.sni_certificates):
             if cert in c.spec.certificates and cert != gateway.tls.certificate and cert not in served:

@@ -312,7 +312,7 @@ class HeaderMatch(SpecModel):
     present: bool | None = None
     """Header is present (true) or absent (false)."""
     invert: bool = False
-    """Match when the condition does not hold."""
+    """Match when the condition does not hold, a request without the header included."""
 
     @model_validator(mode="after")
     def _one_condition(self):

@@ -26,6 +26,8 @@ _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
 
 def _hostname(value: str) -> str:
+    if not value.isascii():
+        raise ValueError(_punycode_hint(value))
     if value != value.lower():
         raise ValueError(f"'{value}' must be lower case ('{value.lower()}')")
     if value.endswith("."):
@@ -34,6 +36,16 @@ def _hostname(value: str) -> str:
         raise ValueError(f"'{value}' is not a valid DNS name (labels of a-z, 0-9 and '-', "
                          "separated by dots; a leading '*.' is allowed)")
     return value
+
+
+def _punycode_hint(value: str) -> str:
+    """What to write for an internationalised name: DNS, certificates and Envoy take its ASCII form."""
+    try:
+        ascii_form = ".".join(label if label == "*" else label.encode("idna").decode("ascii")
+                              for label in value.lower().split("."))
+    except UnicodeError:
+        return f"'{value}' is not a valid DNS name: write internationalised names in their ASCII (punycode) form"
+    return f"'{value}' has non-ASCII characters: write its ASCII (punycode) form '{ascii_form}'"
 
 
 def _zone_name(value: str) -> str:

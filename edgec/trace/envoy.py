@@ -148,8 +148,10 @@ def _path_matches(match: RouteMatch, path: str) -> Tri:
 
 def header_matches(header: HeaderMatch, value: str | None) -> bool:
     """Envoy's HeaderUtility::matchHeaders: a missing header matches only a present_match that expects it
-    missing (present: false, or present: true inverted); a string match on a missing header never matches,
-    inverted or not."""
+    missing (present: false, or present: true inverted); a value match takes a missing header as empty when
+    told to (edgec does so for inverted ones), and otherwise never matches it, inverted or not."""
+    if value is None and header.missing_as_empty:
+        value = ""
     if value is None:
         return header.kind == "present" and header.value == header.invert
     if header.kind == "present":

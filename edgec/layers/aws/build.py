@@ -17,6 +17,7 @@ from edgec.layers.aws.model import (
     AwsSecurityGroupRule,
     AwsTargetGroup,
 )
+from edgec.layers.aws.txt import txt_value
 from edgec.layers.cloudflare.ips import cloudflare_cidrs
 from edgec.spec.lookup import gateway_certificates, record_fqdn, zone_of
 from edgec.spec.model import DnsRecord, Gateway, Spec
@@ -86,11 +87,11 @@ def _record_sets(spec: Spec, zone: str, records: list[DnsRecord]) -> list[Resour
 
 
 def route53_value(record: DnsRecord) -> str:
-    """Route 53's text form: MX and SRV lead with the priority; TXT is quoted."""
+    """Route 53's text form: MX and SRV lead with the priority; TXT is quoted (txt.py)."""
     if record.type in ("MX", "SRV"):
         return f"{record.priority} {record.content}"
     if record.type == "TXT":
-        return '"' + record.content.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return txt_value(record.content)
     return record.content
 
 

@@ -17,6 +17,7 @@ from edgec.layers.aws.model import (
     AwsSecurityGroupRule,
     AwsTargetGroup,
 )
+from edgec.layers.aws.txt import txt_strings
 
 AWS_PROVIDER = {"source": "hashicorp/aws", "version": "5.100.0"}
 VPC = data_ref("aws_vpc", "gateways")
@@ -130,9 +131,9 @@ def _record(r: AwsRoute53Record) -> Block:
         lb = slug(r.alias_gateway)
         return block.block(Block("alias").attr("name", ref("aws_lb", lb, "dns_name"))
                            .attr("zone_id", ref("aws_lb", lb, "zone_id")).attr("evaluate_target_health", True))
-    # The provider wraps each TXT value in quotes itself: write the value without the outer quotes the IR
-    # (Route 53's own form) carries, or Route 53 stores them twice.
-    records = [value[1:-1] for value in r.records] if r.type == "TXT" else list(r.records)
+    # The provider wraps each TXT value in quotes itself: write it without the outer quotes of Route 53's
+    # form (or Route 53 stores them twice), and strings of a long value joined by "" (as its docs say).
+    records = ['""'.join(txt_strings(value)) for value in r.records] if r.type == "TXT" else list(r.records)
     return block.attr("ttl", r.ttl).attr("records", records)
 
 

@@ -8,12 +8,12 @@ from typing import ClassVar, Literal
 from edgec.ir.model import Resource
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AwsResource(Resource):
     layer: ClassVar[str] = "aws"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AwsSecurityGroup(AwsResource):
     resource_type: ClassVar[str] = "aws_security_group"
     kind: ClassVar[str] = "security_group"
@@ -24,7 +24,7 @@ class AwsSecurityGroup(AwsResource):
     description: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AwsSecurityGroupRule(AwsResource):
     resource_type: ClassVar[str] = "aws_vpc_security_group_rule"
     kind: ClassVar[str] = "security_group_rule"
@@ -42,7 +42,7 @@ class AwsSecurityGroupRule(AwsResource):
         return f"aws_vpc_security_group_{self.direction}_rule.{self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AwsLoadBalancer(AwsResource):
     resource_type: ClassVar[str] = "aws_lb"
     kind: ClassVar[str] = "load_balancer"
@@ -56,7 +56,7 @@ class AwsLoadBalancer(AwsResource):
     deletion_protection: bool | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AwsTargetGroup(AwsResource):
     resource_type: ClassVar[str] = "aws_lb_target_group"
     kind: ClassVar[str] = "target_group"
@@ -70,7 +70,7 @@ class AwsTargetGroup(AwsResource):
     health_path: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AwsListener(AwsResource):
     resource_type: ClassVar[str] = "aws_lb_listener"
     kind: ClassVar[str] = "listener"
@@ -86,7 +86,7 @@ class AwsListener(AwsResource):
     alpn_policy: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AwsRoute53Zone(AwsResource):
     resource_type: ClassVar[str] = "aws_route53_zone"
     kind: ClassVar[str] = "route53_zone"
@@ -97,7 +97,7 @@ class AwsRoute53Zone(AwsResource):
     vpc_ids: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AwsRoute53Record(AwsResource):
     """A record set: every value of one name and type (Route 53 holds them together, with one TTL)."""
 
@@ -114,7 +114,7 @@ class AwsRoute53Record(AwsResource):
     alias_target: str | None = None  # (live) an alias to a DNS name that is no gateway's NLB
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AwsAcmCertificate(AwsResource):
     resource_type: ClassVar[str] = "aws_acm_certificate"
     kind: ClassVar[str] = "acm_certificate"

@@ -29,6 +29,7 @@ from edgec.layers.aws.model import (
     AwsSecurityGroupRule,
     AwsTargetGroup,
 )
+from edgec.layers.aws.txt import canonical_txt
 from edgec.layers.base import LiveLayer, adopt_addresses
 from edgec.read.budget import ApiCalls, ReadError
 
@@ -215,7 +216,9 @@ def _record(zone: str, fqdn: str, record: dict, nlbs: dict[str, str]) -> AwsRout
     """An alias to a gateway's NLB names the gateway, as the desired record does; another alias keeps
     its target's DNS name."""
     target = record.get("AliasTarget", {}).get("DNSName", "").rstrip(".").lower().removeprefix("dualstack.") or None
-    values = tuple(sorted(r["Value"] for r in record.get("ResourceRecords", [])))
+    values = [r["Value"] for r in record.get("ResourceRecords", [])]
+    if record["Type"] == "TXT":  # '"a""b"' (as the AWS provider writes a long value) is '"a" "b"'
+        values = [canonical_txt(value) for value in values]
     return AwsRoute53Record(slug(fqdn, record["Type"].lower()), (), zone, fqdn, record["Type"], record.get("TTL"),
-                            values, alias_gateway=nlbs.get(target or ""),
+                            tuple(sorted(values)), alias_gateway=nlbs.get(target or ""),
                             alias_target=None if target in nlbs else target)

@@ -9,12 +9,12 @@ from typing import Any, ClassVar, Literal
 from edgec.ir.model import Resource
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CfResource(Resource):
     layer: ClassVar[str] = "cloudflare"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CfDnsRecord(CfResource):
     resource_type: ClassVar[str] = "cloudflare_dns_record"
     kind: ClassVar[str] = "dns_record"
@@ -38,7 +38,7 @@ class CfDnsRecord(CfResource):
         return self.fqdn
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WafRule:
     ref: str  # stable identity of the rule inside its ruleset
     description: str
@@ -49,7 +49,7 @@ class WafRule:
     ratelimit: dict | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CfRuleset(CfResource):
     resource_type: ClassVar[str] = "cloudflare_ruleset"
     kind: ClassVar[str] = "ruleset"
@@ -61,7 +61,7 @@ class CfRuleset(CfResource):
     rules: tuple[WafRule, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CfZoneSetting(CfResource):
     resource_type: ClassVar[str] = "cloudflare_zone_setting"
     kind: ClassVar[str] = "zone_setting"
@@ -72,7 +72,7 @@ class CfZoneSetting(CfResource):
     value: Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CfOriginPulls(CfResource):
     resource_type: ClassVar[str] = "cloudflare_authenticated_origin_pulls_settings"
     kind: ClassVar[str] = "origin_pulls"
@@ -82,7 +82,7 @@ class CfOriginPulls(CfResource):
     enabled: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CfOriginCaCertificate(CfResource):
     resource_type: ClassVar[str] = "cloudflare_origin_ca_certificate"
     kind: ClassVar[str] = "origin_ca_certificate"

@@ -56,6 +56,9 @@ def cloudflare_client(calls: ApiCalls, rate: float = DEFAULT_CLOUDFLARE_RATE, ma
     token = os.environ.get("CLOUDFLARE_API_TOKEN")
     if not token:
         raise ReadError("Cloudflare", "CLOUDFLARE_API_TOKEN is not set")
+    problem = token_problem(token)
+    if problem:
+        raise ReadError("Cloudflare", f"CLOUDFLARE_API_TOKEN {problem}")
     limiter = RateLimiter(rate, cloudflare_burst(rate))
 
     def before_request(_request: httpx.Request) -> None:
@@ -65,6 +68,15 @@ def cloudflare_client(calls: ApiCalls, rate: float = DEFAULT_CLOUDFLARE_RATE, ma
     http = httpx.Client(event_hooks={"request": [before_request]}, timeout=timeout)
     return cloudflare.Cloudflare(api_token=token, base_url=base_url or os.environ.get("CLOUDFLARE_BASE_URL"),
                                  max_retries=max_retries, http_client=http)
+
+
+def token_problem(token: str) -> str | None:
+    """What is wrong with a token's form, said at once (an HTTP header cannot carry it), never showing it."""
+    if token != token.strip():
+        return "starts or ends with white space (a newline copied with it?); remove it"
+    if not token.isascii() or not token.isprintable() or " " in token:
+        return "holds characters no API token has (only printable ASCII, no spaces); copy it again"
+    return None
 
 
 def read_cloudflare(ir: IR, client: cloudflare.Cloudflare) -> LiveLayer:

@@ -93,17 +93,18 @@ def _gateway(spec: Spec, name: str, gateway: Gateway) -> list[Resource]:
 
 def _filter_chains(spec: Spec, gateway: Gateway, ingresses: list[Ingress]) -> tuple[FilterChain, ...]:
     """One chain per certificate, holding the hosts it is the most specific certificate for (the first,
-    the default, answers every other name); one plain-HTTP chain when the NLB ends TLS."""
+    the default, answers every other name); one plain-HTTP chain when the NLB ends TLS. Hosts are
+    sorted: the order of ingresses in the spec (or across team files) is not a change."""
     if gateway.tls.terminate == "nlb":
-        return (FilterChain("https", None, None, tuple(i.host for i in ingresses)),)
+        return (FilterChain("https", None, None, tuple(sorted(i.host for i in ingresses))),)
     certificates = gateway_certificates(gateway)
     client_ca = ORIGIN_PULL_CA if gateway.tls.client_auth == "cloudflare-origin-pull" else None
     chains = []
     for cert in certificates:
-        hosts = tuple(i.host for i in ingresses if certificate_for(spec, gateway, i.host) == cert)
+        hosts = tuple(sorted(i.host for i in ingresses if certificate_for(spec, gateway, i.host) == cert))
         if cert != certificates[0] and not hosts:
             continue  # a chain for no name would match what the default chain matches (validation warns)
-        server_names = None if cert == certificates[0] else tuple(sorted(hosts))
+        server_names = None if cert == certificates[0] else hosts
         chains.append(FilterChain(f"https_{cert}", server_names,
                                   DownstreamTls(cert, gateway.tls.min_version, client_ca), hosts))
     return tuple(chains)
@@ -147,22 +148,27 @@ def _match(route: Route) -> RouteMatch:
 
 
 def _header_match(header: spec_model.HeaderMatch) -> HeaderMatch:
-    name = header.name.lower()
+    """An inverted value match takes a request without the header too ("the condition does not hold"),
+    which Envoy does only when a missing header counts as an empty one."""
+    name, invert = header.name.lower(), header.invert
     if header.present is not None:
-        return HeaderMatch(name, "present", header.present, header.invert)
+        return HeaderMatch(name, "present", header.present, invert)
     if header.exact is not None:
-        return HeaderMatch(name, "exact", header.exact, header.invert)
-    if header.prefix is not None:
-        return HeaderMatch(name, "prefix", header.prefix, header.invert)
-    return HeaderMatch(name, "safe_regex", header.regex or "", header.invert)
+        kind, value = "exact", header.exact
+    elif header.prefix is not None:
+        kind, value = "prefix", header.prefix
+    else:
+        kind, value = "safe_regex", header.regex or ""
+    return HeaderMatch(name, kind, value, invert, missing_as_empty=invert)
 
 
 def _forward(spec: Spec, route: Route) -> Forward:
-    default = spec.services[route.services[0]]
+    first = route.services[0]
+    default = spec.services[first]
     if route.split:
         clusters = tuple(WeightedCluster(t.service, t.weight) for t in route.split if t.weight > 0)
     else:
-        clusters = (WeightedCluster(route.services[0]),)
+        clusters = (WeightedCluster(first),)
     retries = route.retries or default.retries
     retry = None if retries is None else RetryPolicy(tuple(retries.on), retries.attempts, retries.per_try_timeout,
                                                      tuple(retries.status_codes))

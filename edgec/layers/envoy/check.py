@@ -26,6 +26,7 @@ from edgec.spec.yaml_source import SourceMap
 
 Issuer = Callable[[pathlib.Path, pathlib.Path, list[str]], None]  # (cert, key, names) -> files written
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # a 10,000-host bootstrap is megabytes of YAML
+FILE_PATH_PARENTS = frozenset({"path_config_source", "watched_directory"})
 _ERROR = re.compile(r"error initializing configuration '[^']*': (.*)")
 
 
@@ -66,13 +67,16 @@ class _Stager:
     def __init__(self, root: pathlib.Path, spec: Spec, issue: Issuer, ca_file: pathlib.Path | None):
         self.root, self.spec, self.issue, self.ca_file = root, spec, issue, ca_file
 
-    def rewrite(self, node: Any) -> Any:
+    def rewrite(self, node: Any, parent: str = "") -> Any:
+        """Files are `filename`s, and `path`s of config sources and watched directories; a `path` anywhere
+        else is an HTTP path (a route's exact match, a health check's) and stays as it is."""
         if isinstance(node, dict):
             if "certificate_chain" in node and "private_key" in node:
                 self.served_certificate(node)
-            return {k: self.move(v, k) if k in ("filename", "path") else self.rewrite(v) for k, v in node.items()}
+            return {k: self.move(v, k) if k == "filename" or (k == "path" and parent in FILE_PATH_PARENTS)
+                    else self.rewrite(v, k) for k, v in node.items()}
         if isinstance(node, list):
-            return [self.rewrite(v) for v in node]
+            return [self.rewrite(v, parent) for v in node]
         return "127.0.0.1" if node == "0.0.0.0" else node
 
     def inside(self, path: str) -> pathlib.Path:

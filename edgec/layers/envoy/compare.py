@@ -59,7 +59,8 @@ def _route_view(r: Resource) -> dict[str, Any]:
         "position": r.position,
         "match": {match.kind: match.value},
         "methods": list(match.methods) or None,
-        "headers": [f"{h.name} {'not ' if h.invert else ''}{h.kind} {h.value}" for h in match.headers] or None,
+        "headers": [f"{h.name} {'not ' if h.invert else ''}{h.kind} {h.value}"
+                    + (" (missing: empty)" if h.missing_as_empty else "") for h in match.headers] or None,
         "request_headers": _header_changes(r.request_headers),
         "response_headers": _header_changes(r.response_headers),
         "rate_limit": f"{r.rate_limit.requests} per {_seconds(r.rate_limit.per)}s" if r.rate_limit else None,

@@ -298,6 +298,8 @@ def _header_match(header: HeaderMatch) -> dict:
         entry["string_match"] = {header.kind: header.value}
     if header.invert:
         entry["invert_match"] = True
+    if header.missing_as_empty:
+        entry["treat_missing_header_as_empty"] = True
     return entry
 
 
@@ -376,6 +378,15 @@ def _rate_limit(route: EnvoyRoute) -> dict:
 
 # --- clusters ----------------------------------------------------------------------------------
 
+def _http_health_check(c: EnvoyCluster) -> dict:
+    """The probe speaks the service's protocol: an HTTP/2-only upstream (gRPC) refuses HTTP/1.1."""
+    assert c.health_check is not None
+    check: dict[str, Any] = {"path": c.health_check.path}
+    if c.protocol == "http2":
+        check["codec_client_type"] = "HTTP2"
+    return check
+
+
 def _cluster(c: EnvoyCluster) -> dict:
     cluster: dict[str, Any] = {
         "name": c.cluster,
@@ -397,7 +408,7 @@ def _cluster(c: EnvoyCluster) -> dict:
         cluster["health_checks"] = [{
             "timeout": proto_duration(check.timeout), "interval": proto_duration(check.interval),
             "healthy_threshold": check.healthy_threshold, "unhealthy_threshold": check.unhealthy_threshold,
-            "http_health_check": {"path": check.path}}]
+            "http_health_check": _http_health_check(c)}]
     if c.outlier_detection is not None:
         od = c.outlier_detection
         cluster["outlier_detection"] = {

@@ -27,12 +27,12 @@ PathKind = Literal["prefix", "path_separated_prefix", "path", "safe_regex"]
 HeaderKind = Literal["exact", "prefix", "safe_regex", "present"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnvoyResource(Resource):
     layer: ClassVar[str] = "envoy"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnvoyGateway(EnvoyResource):
     """The bootstrap of one gateway: its node identity and admin port."""
 
@@ -45,14 +45,14 @@ class EnvoyGateway(EnvoyResource):
 
 # --- listeners ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DownstreamTls:
     certificate: str  # the SDS secret (a spec certificate name)
     min_version: str  # "1.2"
     client_ca: str | None = None  # require client certificates signed by this CA (file on the gateway)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FilterChain:
     stat_prefix: str  # also the name of its route configuration
     server_names: tuple[str, ...]  # SNI names it is chosen for; () for the default chain
@@ -60,7 +60,7 @@ class FilterChain:
     hosts: tuple[str, ...]  # its virtual hosts, in order
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnvoyListener(EnvoyResource):
     resource_type: ClassVar[str] = "envoy_listener"
     kind: ClassVar[str] = "listener"
@@ -76,7 +76,7 @@ class EnvoyListener(EnvoyResource):
     ready_path: str | None = None  # health: the path the NLB probes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnvoyVirtualHost(EnvoyResource):
     resource_type: ClassVar[str] = "envoy_virtual_host"
     kind: ClassVar[str] = "virtual_host"
@@ -91,15 +91,16 @@ class EnvoyVirtualHost(EnvoyResource):
 
 # --- routes ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HeaderMatch:
     name: str  # lower case
     kind: HeaderKind
     value: str | bool  # bool for present
     invert: bool = False
+    missing_as_empty: bool = False  # a request without the header is matched as if it sent it empty
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RouteMatch:
     kind: PathKind
     value: str
@@ -107,13 +108,13 @@ class RouteMatch:
     headers: tuple[HeaderMatch, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WeightedCluster:
     cluster: str  # the service name
     weight: int | None = None  # None: the route sends everything to this one cluster
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RetryPolicy:
     retry_on: tuple[str, ...]
     num_retries: int
@@ -121,7 +122,7 @@ class RetryPolicy:
     retriable_status_codes: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Forward:
     clusters: tuple[WeightedCluster, ...]
     timeout: timedelta
@@ -132,7 +133,7 @@ class Forward:
         return any(c.weight is not None for c in self.clusters)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Redirect:
     code: int
     scheme: str | None = None
@@ -141,20 +142,20 @@ class Redirect:
     strip_query: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HeaderChanges:
     set: tuple[tuple[str, str], ...] = ()  # replace any value already there
     add: tuple[tuple[str, str], ...] = ()  # append to values already there
     remove: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LocalRateLimit:
     requests: int
     per: timedelta
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnvoyRoute(EnvoyResource):
     resource_type: ClassVar[str] = "envoy_route"
     kind: ClassVar[str] = "route"
@@ -178,7 +179,7 @@ class EnvoyRoute(EnvoyResource):
 
 # --- clusters and secrets ----------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HealthCheck:
     path: str
     interval: timedelta
@@ -187,7 +188,7 @@ class HealthCheck:
     unhealthy_threshold: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CircuitBreaker:
     max_connections: int
     max_pending_requests: int
@@ -195,7 +196,7 @@ class CircuitBreaker:
     max_retries: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutlierDetection:
     consecutive_5xx: int
     interval: timedelta
@@ -203,13 +204,13 @@ class OutlierDetection:
     max_ejection_percent: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpstreamTls:
     sni: str
     ca_file: str | None = None  # verify the chain and that the certificate names `sni`
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnvoyCluster(EnvoyResource):
     resource_type: ClassVar[str] = "envoy_cluster"
     kind: ClassVar[str] = "cluster"
@@ -227,7 +228,7 @@ class EnvoyCluster(EnvoyResource):
     tls: UpstreamTls | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnvoySecret(EnvoyResource):
     """A served certificate, delivered by file-based SDS (shared by every gateway that serves it)."""
 

@@ -235,10 +235,11 @@ def _header_match(header: dict) -> HeaderMatch:
     if "present_match" in header:
         return HeaderMatch(name, "present", bool(header["present_match"]), invert)
     string = header["string_match"]
+    missing = bool(header.get("treat_missing_header_as_empty"))
     if "safe_regex" in string:
-        return HeaderMatch(name, "safe_regex", string["safe_regex"]["regex"], invert)
+        return HeaderMatch(name, "safe_regex", string["safe_regex"]["regex"], invert, missing)
     kind = next(k for k in ("exact", "prefix") if k in string)
-    return HeaderMatch(name, kind, string[kind], invert)
+    return HeaderMatch(name, kind, string[kind], invert, missing)
 
 
 def _forward(route: dict) -> Forward:
