@@ -132,3 +132,11 @@ def test_compile_writes_the_ir_it_compiled_from(tmp_path):
     written = load_ir(yaml.safe_load((tmp_path / "ir.yaml").read_text()))
     ir = validate(str(spec)).ir
     assert written.resources == ir.resources and written.estate == ir.estate
+
+
+def test_a_spec_with_nothing_to_write_compiles_into_a_new_folder(tmp_path):
+    spec = tmp_path / "edge.yaml"
+    spec.write_text("apiVersion: edgec/v1\nname: empty\n")
+    result = run_cli("compile", str(spec), "-o", str(tmp_path / "new" / "folder"))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "new" / "folder" / MANIFEST).read_text() == ""

@@ -82,3 +82,25 @@ def test_staging_moves_files_and_listeners_only(tmp_path):
 
     same_but_files(original, yaml.safe_load(staged.read_text()))
     assert "/healthz" in staged.read_text()  # the exact route and the health check's path, as compiled
+
+
+def test_compile_check_takes_certificates_for_names_over_64_characters(tmp_path):
+    """A certificate's subject (CN) holds at most 64 characters; the throwaway ones compile --check makes
+    put the names in their SANs only."""
+    from conftest import run_cli
+
+    long_name = "a" * 63 + ".corp.internal"
+    spec = tmp_path / "edge.yaml"
+    spec.write_text(f"""
+apiVersion: edgec/v1
+name: long
+aws: {{region: eu-west-1, vpc_id: vpc-0abc, subnets: {{private: [subnet-0a]}}}}
+zones: {{corp.internal: {{provider: route53, private: true}}}}
+certificates: {{c: {{source: files, domains: ["{long_name}"], cert_file: /c.pem, key_file: /k.pem}}}}
+gateways: {{g: {{exposure: private, allow: [10.0.0.0/8], tls: {{certificate: c}}}}}}
+services: {{s: {{endpoints: ["s:80"], timeout: 3s}}}}
+ingresses: [{{host: {long_name}, gateway: g, routes: [{{service: s}}]}}]
+""")
+    result = run_cli("compile", "--check", str(spec), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert "envoy accepts all 1 gateways" in result.output

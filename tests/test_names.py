@@ -93,3 +93,15 @@ def test_two_gateways_with_one_aws_name_are_a_located_error_on_both(tmp_path):
         errors = [line for line in result.output.splitlines() if ": error: " in line]
         assert [e.split(": error: ")[0] for e in errors] == [f"{path}:9:8", f"{path}:10:8"]
         assert all("the same load balancer (shops-a-b)" in e and "rename one of them" in e for e in errors)
+
+
+def test_aws_names_keep_the_rules_of_aws():
+    """Load balancer and target group names: at most 32 characters, letters, digits and '-' only, not
+    ending with '-' (a name cannot begin with 'internal-' either: validation says so, test_checks.py)."""
+    from edgec.ir.names import aws_name
+
+    assert aws_name("acme-prod", "public") == "acme-prod-public"
+    assert aws_name("acme_prod", "edge_") == "acme-prod-edge"
+    long = aws_name("a-very-long-estate-name", "and-a-long-gateway-name", "https")
+    assert len(long) == 32 and re.fullmatch(r"[a-z0-9-]+[a-z0-9]", long)
+    assert long != aws_name("a-very-long-estate-name", "and-a-long-gateway-name", "http")

@@ -234,6 +234,19 @@ def test_no_token_is_an_error_not_an_empty_estate(live, monkeypatch):
     assert code == 1 and "CLOUDFLARE_API_TOKEN is not set" in output
 
 
+@pytest.mark.parametrize(("token", "said"), [("secret-token\n", "ends with white space"),
+                                             ("sécret", "characters no API token has")])
+def test_a_malformed_token_is_said_at_once_and_never_shown(live, monkeypatch, token, said):
+    """A newline copied with the token, or a character no token has: said before any call is made."""
+    import time
+
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", token)
+    started = time.monotonic()
+    code, output = plan()
+    assert code == 1 and said in output and time.monotonic() - started < 5
+    assert token.strip() not in output
+
+
 def test_ignore_rules_hide_until_they_expire(live, tmp_path, monkeypatch):
     fake, zone_id = live
     fake.add_dns_record(zone_id, name="legacy.acme.com", type="A", content="192.0.2.7", ttl=300)

@@ -13,6 +13,7 @@ from edgec import __version__
 from edgec.diagnostics import one_line
 from edgec.policy.check import UNREASONED, Result
 from edgec.policy.rules import POLICIES
+from edgec.render.inert import visible
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 STYLES = {"error": "bold red", "warning": "yellow", "note": "cyan"}
@@ -63,12 +64,12 @@ def check_sarif(results: list[Result]) -> dict:
     out = []
     for r in results:
         result = {"ruleId": r.policy.id, "ruleIndex": index[r.policy.id], "level": r.policy.severity,
-                  "message": {"text": f"{r.field_path}: {r.message}. {r.policy.fix}"},
+                  "message": {"text": visible(f"{r.field_path}: {r.message}. {r.policy.fix}")},
                   "locations": [{"physicalLocation": {
                       "artifactLocation": {"uri": _uri(r.location.file), "uriBaseId": "%SRCROOT%"},
                       "region": {"startLine": r.location.line, "startColumn": r.location.column}}}]}
         if r.suppressed is not None:
-            result["suppressions"] = [{"kind": "inSource", "justification": r.suppressed}]
+            result["suppressions"] = [{"kind": "inSource", "justification": visible(r.suppressed)}]
         out.append(result)
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{
         "tool": {"driver": {"name": "edgec", "version": __version__, "informationUri":
@@ -79,7 +80,7 @@ def check_sarif(results: list[Result]) -> dict:
 
 def check_junit(target: str, results: list[Result], fail_on: str) -> str:
     """One test case per policy: it fails when a finding at or above --fail-on is open."""
-    suite = ET.Element("testsuite", name=f"edgec check {target}", tests=str(len(ALL_POLICIES)))
+    suite = ET.Element("testsuite", name=visible(f"edgec check {target}"), tests=str(len(ALL_POLICIES)))
     failures = 0
     for p in ALL_POLICIES:
         case = ET.SubElement(suite, "testcase", classname="edgec.policies", name=f"{p.id} {p.title}")
@@ -88,11 +89,13 @@ def check_junit(target: str, results: list[Result], fail_on: str) -> str:
         if failing:
             failures += 1
             failure = ET.SubElement(case, "failure", message=f"{len(failing)} finding(s): {p.title}", type=p.severity)
-            failure.text = "\n".join(f"{r.location}: {r.field_path}: {r.message}" for r in failing) + f"\nFix: {p.fix}"
+            # XML cannot hold most control characters at all: data's are shown as escapes
+            failure.text = visible("\n".join(f"{r.location}: {r.field_path}: {r.message}" for r in failing)
+                                   + f"\nFix: {p.fix}")
         others = [r for r in mine if r not in failing]
         if others:
-            ET.SubElement(case, "system-out").text = "\n".join(
+            ET.SubElement(case, "system-out").text = visible("\n".join(
                 f"{r.location}: {r.field_path}: {r.message}"
-                + (f" (suppressed: {r.suppressed})" if r.suppressed is not None else "") for r in others)
+                + (f" (suppressed: {r.suppressed})" if r.suppressed is not None else "") for r in others))
     suite.set("failures", str(failures))
     return ET.tostring(ET.ElementTree(suite).getroot(), encoding="unicode", xml_declaration=True) + "\n"
