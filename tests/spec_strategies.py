@@ -30,7 +30,7 @@ Two things are drawn on purpose because emitters get them wrong easily:
 - names that only punctuation tells apart (`neighbour`): `*.x` beside `star.x`, `a_b` beside `a.b`,
   and one record name listed under a zone and under the zone nested in it;
 - values the spec accepts though they are unusual: header values with `%` or quotes, paths with
-  spaces or non-ASCII characters, counts of 2^32 - 1, durations under a millisecond, ports 1 and
+  percent-encoded spaces or non-ASCII characters, counts of 2^32 - 1, durations under a millisecond, ports 1 and
   65535, IPv6 allow lists. (Values the spec refuses because Envoy or AWS would, such as paths with
   `?` or `//`, a rate-limit interval under 50ms, changes to the `host` header, an empty header
   prefix, counts of 2^32, Route 53 zones without the `aws` section or a spec named `internal`, are
@@ -68,8 +68,8 @@ HEADER_NAMES = ["x-tenant", "x-canary", "content-type", "X-Mixed-Case", "x_under
                 "cache-control", "accept", "authorization"]
 HEADER_VALUES = ["no-store", "1", "", "true", "a \"quoted\" value", "back\\slash", "ünïcode ✓", "gzip, br",
                  "100%", "%REQ(x-id)%", "${var}", "x" * 200]
-PATHS = ["/", "/v1", "/v1/payments", "/a_b", "/x/", "/%7E", "/ü", "/a-b/c.d", "/v1/users/", "/search",
-         "/a;b", "/healthz", "/x y"]
+PATHS = ["/", "/v1", "/v1/payments", "/a_b", "/x/", "/%C3%BC", "/~user", "/a-b/c.d", "/v1/users/", "/search",
+         "/a;b", "/healthz", "/x%20y", "/@me", "/a:b"]
 REGEXES = ["^/v1/users/[0-9]+$", "^/api/(v1|v2)/.*$", "/static/.*\\.css", "^/[a-z0-9*,-]+/_search$", "\\pL+",
            "^/x(/[a-z]+)?$", ".*", "^/[a-z0-9-]{36}$", "(?i)^/ADMIN"]
 HEADER_REGEXES = ["^(hr|finance)$", "[0-9]+", "^application/grpc", ".*"]

@@ -226,6 +226,8 @@ CASES = [
      ("ingresses", 0, "routes", 0, "regex"), "write '\"' as %22", Severity.ERROR),
     ("encoded unreserved character", _set(("ingresses", 0, "routes", 0), {"exact": "/%7Euser", "service": "app"}),
      ("ingresses", 0, "routes", 0, "exact"), "reaches routes as '~'", Severity.ERROR),
+    ("encoded slash", _set(("ingresses", 0, "routes", 0), {"path": "/a%2Fb", "service": "app"}),
+     ("ingresses", 0, "routes", 0, "path"), "turns '%2F' into '/'", Severity.ERROR),
     ("lower-case percent-encoding", _set(("ingresses", 0, "routes", 0), {"exact": "/caf%c3%a9", "service": "app"}),
      ("ingresses", 0, "routes", 0, "exact"), "clients send '%C3'", Severity.WARNING),
     ("header value with a line break", _set(("ingresses", 0, "routes", 0),

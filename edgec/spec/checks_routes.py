@@ -137,7 +137,10 @@ def _check_percent_encoding(c: Checker, path: Path, value: str) -> None:
     and matches other encodings as written, in the case clients send: upper case (RFC 3986)."""
     for escape in sorted(set(re.findall(r"%[0-9A-Fa-f]{2}", value))):
         char = chr(int(escape[1:], 16))
-        if char in _UNRESERVED:
+        if char in "/\\":
+            c.error(path, f"the gateway turns '{escape}' into '/' and redirects, so this could never match; write "
+                          "the path with '/'")
+        elif char in _UNRESERVED:
             c.error(path, f"'{escape}' reaches routes as '{char}' (the gateway decodes it), so this could never "
                           f"match; write '{char}'")
         elif escape != escape.upper():
