@@ -339,3 +339,27 @@ def test_a_broken_zone_hides_only_its_own_hosts(tmp_path):
         data["ingresses"][0]["host"] = "api.acme.co"
     result = run(tmp_path, mutate)
     assert any(d.path == ("ingresses", 0, "host") and "no declared zone" in d.message for d in result.diagnostics)
+
+
+TRAILING_NEWLINE = [  # every constrained text, with a newline after an otherwise valid value
+    ("name",), ("services", "app", "timeout"), ("ingresses", 0, "host"), ("dns", "acme.com", 0, "name"),
+    ("dns", "acme.com", 0, "content"), ("ingresses", 0, "routes", 0, "headers", 0, "name"), ("aws", "region"),
+    ("gateways", "public", "tls", "certificate"),
+    ("waf", "acme.com", "rate_limits", 0, "characteristics", 1),  # an unknown one is a warning
+]
+
+
+@pytest.mark.parametrize("path", TRAILING_NEWLINE, ids=lambda p: ".".join(map(str, p)))
+def test_a_trailing_newline_is_never_part_of_a_valid_value(tmp_path, path):
+    def add_newline(data):
+        data["services"]["app"]["timeout"] = "5s"
+        data["ingresses"][0]["routes"][0]["headers"] = [{"name": "x-tenant", "exact": "a"}]
+        data["waf"]["acme.com"]["rate_limits"][0]["characteristics"] = ["cf.colo.id", 'http.request.headers["x-key"]']
+        node = data
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] += "\n"
+    result = run(tmp_path, add_newline)
+    assert [d for d in result.diagnostics if d.path[:len(path)] == path], \
+        [(d.path, d.message) for d in result.diagnostics]
+    assert not result.ok or path[0] == "waf"

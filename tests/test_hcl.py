@@ -6,7 +6,7 @@ import subprocess
 
 import hcl2
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from edgec.emit.hcl import Block, Expr, quote, render
@@ -34,6 +34,7 @@ def test_any_string_parses_back_to_itself(text):
 
 @settings(max_examples=300, deadline=None)
 @given(values)
+@example({"A\n": ""})  # a key that `$` would have taken for an identifier (it matches before a final newline)
 def test_nested_values_parse_back_unchanged(value):
     assert parse_attribute(value) == value
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 INDENT = "  "
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*\Z")
 
 
 class Expr(str):

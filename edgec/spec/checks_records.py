@@ -54,7 +54,7 @@ RATE_LIMIT_CHARACTERISTICS = ("ip.src", "cf.colo.id", "ip.src.asnum", "ip.geoip.
                               "cf.bot_management.ja3_hash", "cf.bot_management.ja4")
 _KEYED_CHARACTERISTIC = re.compile(
     r'^(http\.request\.(headers|cookies|uri\.args|body\.json|body\.form)\["[^"]+"\]'
-    r'|lookup_json_string\(http\.request\.body\.raw, "[^"]+"\))$')
+    r'|lookup_json_string\(http\.request\.body\.raw, "[^"]+"\))\Z')
 
 
 def _check_unique_names(c: Checker, path: Path, names: list[str]) -> None:
@@ -106,10 +106,10 @@ def _check_paranoia_categories(c: Checker, path: Path, entry) -> None:
 # --- DNS ---------------------------------------------------------------------------------------
 
 _CAA = re.compile(r'^\d{1,3} (issue|issuewild|iodef) "[^"]*"$')
-_RECORD_NAME = re.compile(r"^(@|(\*|[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*)$")
+_RECORD_NAME = re.compile(r"^(@|(\*|[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*)\Z")
 TTL_RANGES = {"cloudflare": (30, 86400), "route53": (0, 2147483647)}  # plus 1 = automatic
-_SRV_NAME = re.compile(r"^_[a-z0-9-]+\._(tcp|udp|tls)(\.|$)")
-_SRV_CONTENT = re.compile(r"^\d{1,5} \d{1,5} \S+$")
+_SRV_NAME = re.compile(r"^_[a-z0-9-]+\._(tcp|udp|tls)(\.|\Z)")
+_SRV_CONTENT = re.compile(r"^\d{1,5} \d{1,5} \S+\Z")
 
 
 def check_dns(c: Checker) -> None:
@@ -227,7 +227,7 @@ def _record_content_problem(record) -> str | None:
         return None  # a null MX (RFC 7505): this domain receives no mail
     if record.type in ("CNAME", "MX"):
         target = content.rstrip(".")
-        if re.match(r"^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*$", target.lower()):
+        if re.match(r"^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*\Z", target.lower()):
             return None
         return f"'{content}' is not a host name"
     if record.type == "CAA" and not _CAA.match(content):

@@ -16,13 +16,13 @@ from pydantic import (
 )
 
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
-_HOSTNAME = re.compile(rf"^(\*\.)?({_LABEL}\.)+[a-z]([a-z0-9-]{{0,61}}[a-z0-9])?$")
-_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+_HOSTNAME = re.compile(rf"^(\*\.)?({_LABEL}\.)+[a-z]([a-z0-9-]{{0,61}}[a-z0-9])?\Z")
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_-]{0,62}\Z")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_DURATION = re.compile(r"^(\d+(\.\d+)?(ms|s|m|h))+$")
+_DURATION = re.compile(r"^(\d+(\.\d+)?(ms|s|m|h))+$")  # also the JSON Schema's pattern: fullmatch it
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 MAX_DURATION_SECONDS = 86400
-_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+\Z")
 
 
 def _hostname(value: str) -> str:
@@ -68,7 +68,7 @@ def parse_duration(value: Any) -> Any:
         return value
     if isinstance(value, bool) or isinstance(value, (int, float)):
         raise ValueError(f"{value} needs a unit: write '{value}s' or '{value}ms'")
-    if not isinstance(value, str) or not _DURATION.match(value):
+    if not isinstance(value, str) or not _DURATION.fullmatch(value):
         raise ValueError(f"'{value}' is not a duration; write e.g. '3s', '250ms', '1m30s' or '1h'")
     seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION_PART.findall(value))
     if seconds <= 0:
@@ -129,7 +129,7 @@ def _endpoint(value: str) -> str:
 
 
 def _identifier_host(value: str) -> None:
-    if not re.match(rf"^{_LABEL}$", value):
+    if not re.match(rf"^{_LABEL}\Z", value):
         raise ValueError(f"'{value}' is not a valid host name or IP address")
 
 

@@ -42,15 +42,15 @@ _STANDARD_TAGS = {
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",
 }
-_NULL = re.compile(r"^(~|null|Null|NULL|)$")
-_TRUE = re.compile(r"^(true|True|TRUE)$")
-_FALSE = re.compile(r"^(false|False|FALSE)$")
-_INT = re.compile(r"^[-+]?[0-9]+$")
-_OCT = re.compile(r"^0o[0-7]+$")
-_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
-_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
-_INF = re.compile(r"^[-+]?\.(inf|Inf|INF)$")
-_NAN = re.compile(r"^\.(nan|NaN|NAN)$")
+_NULL = re.compile(r"^(~|null|Null|NULL|)\Z")
+_TRUE = re.compile(r"^(true|True|TRUE)\Z")
+_FALSE = re.compile(r"^(false|False|FALSE)\Z")
+_INT = re.compile(r"^[-+]?[0-9]+\Z")
+_OCT = re.compile(r"^0o[0-7]+\Z")
+_HEX = re.compile(r"^0x[0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_INF = re.compile(r"^[-+]?\.(inf|Inf|INF)\Z")
+_NAN = re.compile(r"^\.(nan|NaN|NAN)\Z")
 
 
 # Where a scalar, an alias or a merged key was written: (file, line, column, style), 0-based, with
