@@ -1,15 +1,17 @@
 """`edgec apply` end to end: the real terraform binary and AWS provider against moto in server mode.
 
-The private-ingress example (with eight more records, so its main zone holds 20) is applied to an
-empty moto; then edgec's plan and Terraform's own plan must both find nothing to do, an out-of-band
-security group change is reported and restored, a reviewed plan file goes stale when the spec is
-edited, and deleting 40% of the zone needs --force. The provider is pointed at moto by an override
+The private-ingress example (with eight more A records and two awkward TXT records, so its main zone
+holds 22) is applied to an empty moto; the TXT records must reach Route 53 as a DNS server serves them,
+edgec's plan and Terraform's own plan must both find nothing to do, an out-of-band security group
+change is reported and restored, a reviewed plan file goes stale when the spec is edited, and
+deleting a third of the zone needs --force. The provider is pointed at moto by an override
 file written next to the generated files, never by changing them.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -18,13 +20,18 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_cli
+from edgec.layers.aws.txt import txt_strings
 from edgec.sandbox.run import spec_for_moto, start_moto
 from edgec.spec.loader import load_spec
 
 TERRAFORM = shutil.which("terraform")
 PLUGINS = "/opt/tf-plugins"
-EXTRA = [f"batch{n}" for n in range(1, 9)]  # eight A records: initech.internal then holds 20
+EXTRA = [f"batch{n}" for n in range(1, 9)]  # eight A records, deleted again by one test
 ZONE = "initech.internal"
+DKIM = "v=DKIM1; k=rsa; p=" + "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA" * 9  # 414 bytes: two DNS strings
+QUOTED = 'say "hi" \\ to caf\u00e9'  # a quote, a backslash and a byte outside ASCII
+TEXTS = [{"name": "mail._domainkey", "type": "TXT", "content": DKIM, "ttl": 300},
+         {"name": "greeting", "type": "TXT", "content": QUOTED, "ttl": 300}]
 
 pytestmark = [
     pytest.mark.real_tool("terraform"),
@@ -46,7 +53,7 @@ def estate(tmp_path_factory):
     work = tmp_path_factory.mktemp("apply")
     data = load_spec(str(ROOT / "examples" / "private-internal" / "edge.yaml")).data
     data["dns"][ZONE] += [{"name": name, "type": "A", "content": f"10.9.0.{n}", "ttl": 300}
-                          for n, name in enumerate(EXTRA, start=1)]
+                          for n, name in enumerate(EXTRA, start=1)] + TEXTS
     region = data["aws"]["region"]
     env = {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_DEFAULT_REGION": region, "EDGEC_PLUGIN_DIR": PLUGINS, "CHECKPOINT_DISABLE": "1"}
@@ -78,6 +85,20 @@ def zone_records(session) -> set[str]:
     return {s["Name"].rstrip(".") for s in sets if s["Type"] not in ("NS", "SOA")}
 
 
+def zone_texts(session) -> dict[str, list[str]]:
+    """Each TXT record's character-strings, unescaped the way a DNS server serves them."""
+    route53 = session.client("route53")
+    zone = next(z for z in route53.list_hosted_zones()["HostedZones"] if z["Name"] == f"{ZONE}.")
+    sets = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+    return {s["Name"].rstrip("."): [_unescaped(part) for part in txt_strings(s["ResourceRecords"][0]["Value"])]
+            for s in sets if s["Type"] == "TXT"}
+
+
+def _unescaped(text: str) -> str:
+    escape = re.compile(rb"\\([0-7]{3}|.)")  # \ddd is a byte in octal, \x is x
+    return escape.sub(lambda m: bytes([int(m[1], 8)]) if len(m[1]) == 3 else m[1], text.encode()).decode()
+
+
 @pytest.fixture(scope="module")
 def applied(estate):
     result = edgec("apply", "--auto-approve", "-o", str(estate["out"]), str(estate["spec"]))
@@ -90,6 +111,9 @@ def test_apply_creates_the_estate_and_both_plans_then_find_nothing_to_do(applied
     assert "Terraform plan, aws layer" in result.output and "to add" in result.output
     assert "Applied; live state now matches the spec." in result.output
     assert {f"{name}.{ZONE}" for name in EXTRA} <= zone_records(estate["session"])
+    texts = zone_texts(estate["session"])
+    assert texts[f"mail._domainkey.{ZONE}"] == [DKIM[:255], DKIM[255:]]  # split into 255-byte strings
+    assert texts[f"greeting.{ZONE}"] == [QUOTED]
 
     plan = edgec("plan", str(estate["spec"]))
     assert plan.exit_code == 0, plan.output
@@ -132,14 +156,14 @@ def test_a_security_group_rule_changed_out_of_band_is_reported_and_restored(appl
     assert after.exit_code == 0, after.output
 
 
-def test_a_plan_file_goes_stale_when_the_spec_changes_and_deleting_40_percent_needs_force(applied):
+def test_a_plan_file_goes_stale_when_the_spec_changes_and_deleting_a_third_needs_force(applied):
     estate, _ = applied
     spec = estate["spec"]
     reviewed = estate["work"] / "before-edit.plan"
     assert edgec("plan", "--out", str(reviewed), str(spec)).exit_code == 0
 
     data = yaml.safe_load(spec.read_text())
-    data["dns"][ZONE] = [r for r in data["dns"][ZONE] if r["name"] not in EXTRA]  # 8 of its 20 records
+    data["dns"][ZONE] = [r for r in data["dns"][ZONE] if r["name"] not in EXTRA]  # 8 of its 22 records
     spec.write_text(yaml.safe_dump(data, sort_keys=False))
 
     stale = edgec("apply", "--auto-approve", "-o", str(estate["out"]), str(reviewed))
@@ -148,7 +172,7 @@ def test_a_plan_file_goes_stale_when_the_spec_changes_and_deleting_40_percent_ne
 
     refused = edgec("apply", "--auto-approve", "-o", str(estate["out"]), str(spec))
     assert refused.exit_code == 1, refused.output
-    assert "refused [change-share]: zone initech.internal: 8 of its 21 owned resources" in refused.output
+    assert "refused [change-share]: zone initech.internal: 8 of its 23 owned resources" in refused.output
     assert {f"{name}.{ZONE}" for name in EXTRA} <= zone_records(estate["session"])  # nothing was deleted
 
     forced = edgec("apply", "--auto-approve", "--force", "-o", str(estate["out"]), str(spec))
