@@ -49,6 +49,16 @@ def issue(ca: tuple[pathlib.Path, pathlib.Path], cert: pathlib.Path, key: pathli
             "-days", "2", "-out", str(cert), "-extfile", str(ext), cwd=cert.parent)
 
 
+def client_certificate(folder: pathlib.Path, name: str = "origin-pull") -> tuple[pathlib.Path, pathlib.Path, pathlib.Path]:
+    """A client certificate (as a Cloudflare zone presents with origin pulls) from a CA of its own under
+    `folder`: (the CA's certificate, the client certificate, its key)."""
+    ca = make_ca(folder / f"{name}-ca")
+    cert, key = folder / name / "tls.crt", folder / name / "tls.key"
+    if not cert.exists():
+        issue(ca, cert, key, [f"{name}.test"], client=True)
+    return ca[0], cert, key
+
+
 def relocate(envoy_dir: pathlib.Path, root: pathlib.Path, spec) -> dict[str, pathlib.Path]:
     """Stage envoy/ under `root` (edgec's own staging), with certificates from a test CA."""
     ca = make_ca(root / "test-ca")

@@ -7,7 +7,8 @@
 - aws: moto in server mode holds the route53-private case as applied, plus drift (a port opened by
   hand, a record made by hand); the AWS reader's requests go through a recorder;
 - cloudflare: the fake Cloudflare API holds the cloudflare-public case as applied, plus drift (an
-  edited record, a record made by hand, a deleted one); the Cloudflare reader's requests are recorded.
+  edited record, a record made by hand, a deleted one, a client certificate uploaded by hand); the
+  Cloudflare reader's requests are recorded.
 Answers hold no credential: requests are kept by method, path and body digest only.
 """
 
@@ -107,6 +108,7 @@ def record_cloudflare() -> None:
         fake.edit_dns_record(zone, "sip.shop.example", "A", content="192.0.2.99")
         fake.add_dns_record(zone, name="legacy.shop.example", type="A", content="192.0.2.10", ttl=300)
         fake.delete_dns_record(zone, "a.b.shop.example", "TXT")
+        fake.add_client_certificate(zone, (HERE / "testdata" / "origin-pull-old.pem").read_text())  # by hand
         parts = urlsplit(fake.base_url)
         with ApiReplay(upstream=f"{parts.scheme}://{parts.netloc}") as recorder:
             os.environ.update({"CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_BASE_URL": recorder.url + parts.path})

@@ -41,12 +41,14 @@ Two things are drawn on purpose because emitters get them wrong easily:
 
 from __future__ import annotations
 
+import pathlib
 import re
 from typing import Any
 
 import yaml
 from hypothesis import strategies as st
 
+ORIGIN_PULL_PEM = str(pathlib.Path(__file__).parent / "testdata" / "origin-pull.pem")  # a client certificate
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 # --- names -------------------------------------------------------------------------------------
@@ -282,9 +284,20 @@ def _certificate(draw, source: str, name: str, domains: list[str]) -> dict:
     return cert
 
 
+def _origin_pull_certificate(draw) -> dict:
+    cert: dict[str, Any] = {"source": "origin-pull", "certificate_file": ORIGIN_PULL_PEM,
+                            "ca_file": "/etc/envoy/certs/origin-pull-ca.pem"}
+    if draw(st.booleans()):
+        cert["key_file"] = "/run/secrets/origin-pull.key"
+    else:
+        cert["key_secret"] = draw(st.sampled_from(["edge/origin-pull-key",
+                                                   "arn:aws:secretsmanager:eu-west-1:123456789012:secret:edge-AbCdEf"]))
+    return cert
+
+
 # --- gateways ----------------------------------------------------------------------------------
 
-def _gateway(draw, exposure: str) -> dict:
+def _gateway(draw, exposure: str, client_auth: str) -> dict:
     gateway: dict[str, Any] = {"exposure": exposure}
     ports = draw(st.lists(st.sampled_from([443, 80, 8443, 8080, 8081, 8082, 9901, 9902, 1, 65535, 10000]),
                           min_size=4, max_size=4, unique=True))
@@ -301,7 +314,7 @@ def _gateway(draw, exposure: str) -> dict:
         tls["terminate"] = terminate
     _put(tls, "min_version", _maybe(draw, st.sampled_from(["1.0", "1.1", "1.2", "1.3", 1.2]), 0.6))
     if exposure == "public" and terminate == "envoy" and draw(st.booleans()):
-        tls["client_auth"] = "cloudflare-origin-pull"
+        tls["client_auth"] = client_auth  # one kind per spec: a zone presents one client certificate
     gateway["tls"] = tls
     if exposure == "private":
         gateway["allow"] = draw(st.lists(st.sampled_from([c for c in CIDRS if not c.endswith("/0")]),
@@ -682,8 +695,9 @@ def specs(draw) -> dict:
         exposures = needed + [draw(st.sampled_from(["public", "private"]) if private_zones else st.just("public"))]
         exposures = exposures[: draw(st.sampled_from([0] + [len(needed)] * 4 + [len(needed) + 1]))]
         names = draw(st.lists(identifiers(), min_size=len(exposures), max_size=len(exposures), unique=True))
+        client_auth = draw(st.sampled_from(["cloudflare-origin-pull"] * 3 + ["cloudflare-origin-pull-shared"]))
         for name, exposure in zip(names, exposures):
-            gateways[name] = _gateway(draw, exposure)
+            gateways[name] = _gateway(draw, exposure, client_auth)
         aws: dict[str, Any] = {"region": draw(st.sampled_from(["eu-west-1", "us-east-2", "ap-southeast-2",
                                                                   "us-gov-west-1"])),
                                "vpc_id": draw(st.sampled_from(["vpc-0a1b2c3d4e5f60718", "vpc-0abc"]))}
@@ -778,6 +792,12 @@ def specs(draw) -> dict:
         gateway["tls"]["certificate"] = cert_list[0]
         if cert_list[1:]:
             gateway["tls"]["sni_certificates"] = cert_list[1:]
+    pulling = [g for g in gateways.values() if g["tls"].get("client_auth") == "cloudflare-origin-pull"]
+    if pulling:
+        cert_name = new_cert_name()
+        certificates[cert_name] = _origin_pull_certificate(draw)
+        for gateway in pulling:
+            gateway["tls"]["origin_pull_certificate"] = cert_name
     for source in draw(st.lists(st.sampled_from(["acm", "cloudflare-origin-ca", "files"]), max_size=2)):
         domains = draw(st.lists(st.sampled_from([f"*.{z}" for z in public_zones if valid_hostname(f"*.{z}")]
                                                 + public_zones + ["elsewhere.example.org"]),

@@ -1,6 +1,7 @@
 """Semantic checks: each mistake a user can make across fields is reported at the right place."""
 
 import copy
+import pathlib
 
 import pytest
 import yaml
@@ -339,6 +340,97 @@ def test_a_broken_zone_hides_only_its_own_hosts(tmp_path):
         data["ingresses"][0]["host"] = "api.acme.co"
     result = run(tmp_path, mutate)
     assert any(d.path == ("ingresses", 0, "host") and "no declared zone" in d.message for d in result.diagnostics)
+
+
+CLIENT_PEM = (pathlib.Path(__file__).parent / "testdata" / "origin-pull.pem").read_text()
+
+
+def _pulling(data, tmp_path, **cert):
+    """The public gateway takes the zone's own client certificate 'pull' (written beside the spec)."""
+    (tmp_path / "certs").mkdir(exist_ok=True)
+    (tmp_path / "certs" / "pull.pem").write_text(CLIENT_PEM)
+    data["certificates"]["pull"] = {"source": "origin-pull", "certificate_file": "certs/pull.pem",
+                                    "key_secret": "edge/pull", "ca_file": "/etc/envoy/pull-ca.pem", **cert}
+    data["gateways"]["public"]["tls"].update(client_auth="cloudflare-origin-pull", origin_pull_certificate="pull")
+
+
+ORIGIN_PULL_MISTAKES = [
+    ("own certificate not named", lambda d, t: d["gateways"]["public"]["tls"].update(client_auth="cloudflare-origin-pull"),
+     ("gateways", "public", "tls", "client_auth"), "needs origin_pull_certificate"),
+    ("a certificate without own origin pulls", lambda d, t: (_pulling(d, t), d["gateways"]["public"]["tls"].update(
+        client_auth="cloudflare-origin-pull-shared")),
+     ("gateways", "public", "tls", "origin_pull_certificate"), "used only with client_auth: cloudflare-origin-pull"),
+    ("a served certificate as the client one", lambda d, t: (_pulling(d, t), d["gateways"]["public"]["tls"].update(
+        origin_pull_certificate="origin")),
+     ("gateways", "public", "tls", "origin_pull_certificate"), "comes from cloudflare-origin-ca"),
+    ("the client certificate served", lambda d, t: (_pulling(d, t), d["gateways"]["public"]["tls"].update(
+        certificate="pull")),
+     ("gateways", "public", "tls", "certificate"), "is a client certificate"),
+    ("no such file", lambda d, t: _pulling(d, t, certificate_file="certs/nope.pem"),
+     ("certificates", "pull", "certificate_file"), "certs/nope.pem: No such file or directory"),
+    ("a folder", lambda d, t: _pulling(d, t, certificate_file="certs"),
+     ("certificates", "pull", "certificate_file"), "certs: Is a directory"),
+    ("a private key beside it", lambda d, t: (_pulling(d, t), (t / "certs" / "pull.pem").write_text(
+        CLIENT_PEM + "-----BEGIN PRIVATE KEY-----\nMC4CAQA=\n-----END PRIVATE KEY-----\n")),
+     ("certificates", "pull", "certificate_file"), "holds a private key"),
+    ("not PEM", lambda d, t: (_pulling(d, t), (t / "certs" / "pull.pem").write_text("hello")),
+     ("certificates", "pull", "certificate_file"), "holds no '-----BEGIN CERTIFICATE-----' block"),
+    ("a relative key file", lambda d, t: _pulling(d, t, key_secret=None, key_file="pull.key"),
+     ("certificates", "pull", "key_file"), "absolute path of the key where Terraform runs"),
+    ("two key sources", lambda d, t: _pulling(d, t, key_file="/run/pull.key"),
+     ("certificates", "pull"), "exactly one of key_file or key_secret"),
+    ("a relative CA file", lambda d, t: _pulling(d, t, ca_file="pull-ca.pem"),
+     ("certificates", "pull", "ca_file"), "absolute path of the CA file on the gateway"),
+    ("origin pulls on a private gateway", lambda d, t: d["gateways"]["internal"]["tls"].update(
+        client_auth="cloudflare-origin-pull-shared"),
+     ("gateways", "internal", "tls", "client_auth"), "only make sense on a public gateway"),
+]
+
+
+@pytest.mark.parametrize("mutate,path,fragment", [m[1:] for m in ORIGIN_PULL_MISTAKES],
+                         ids=[m[0] for m in ORIGIN_PULL_MISTAKES])
+def test_origin_pull_mistakes_are_errors_where_they_are_made(tmp_path, mutate, path, fragment):
+    result = run(tmp_path, lambda data: mutate(data, tmp_path))
+    assert not result.ok
+    found = [d for d in result.diagnostics if d.path == path and fragment in d.message]
+    assert found and found[0].severity == Severity.ERROR, [(d.path, d.message) for d in result.diagnostics]
+    assert found[0].location.line > 1
+
+
+def test_gateways_of_one_zone_must_expect_the_same_client_certificate(tmp_path):
+    def two_gateways(data):
+        _pulling(data, tmp_path)
+        data["gateways"]["second"] = {"exposure": "public", "tls": {"certificate": "origin",
+                                                                    "client_auth": "cloudflare-origin-pull-shared"}}
+        data["ingresses"].append({"host": "b.acme.com", "gateway": "second", "routes": [{"path": "/", "service": "app"}]})
+    result = run(tmp_path, two_gateways)
+    errors = {d.path: d.message for d in result.diagnostics if "presents one client certificate" in d.message}
+    assert set(errors) == {("gateways", "public", "tls", "client_auth"), ("gateways", "second", "tls", "client_auth")}
+    assert "this one expects certificate 'pull' while 'second' expects Cloudflare's shared certificate" in \
+        errors[("gateways", "public", "tls", "client_auth")]
+
+
+def test_a_client_certificate_file_is_found_beside_the_file_that_names_it(tmp_path):
+    (tmp_path / "teams" / "certs").mkdir(parents=True)
+    (tmp_path / "teams" / "certs" / "pull.pem").write_text(CLIENT_PEM)
+    (tmp_path / "teams" / "edge-tls.yaml").write_text(yaml.safe_dump({"certificates": {"pull": {
+        "source": "origin-pull", "certificate_file": "certs/pull.pem", "key_file": "/run/pull.key",
+        "ca_file": "/etc/envoy/pull-ca.pem"}}}))
+
+    def included(data):
+        data["include"] = ["teams/edge-tls.yaml"]
+        data["gateways"]["public"]["tls"].update(client_auth="cloudflare-origin-pull", origin_pull_certificate="pull")
+    result = run(tmp_path, included)
+    assert result.ok, [str(d) for d in result.diagnostics]
+
+
+def test_an_unused_client_certificate_is_a_warning(tmp_path):
+    def unused(data):
+        _pulling(data, tmp_path)
+        data["gateways"]["public"]["tls"] = {"certificate": "origin"}
+    result = run(tmp_path, unused)
+    assert result.ok
+    assert [(d.path, d.severity) for d in result.diagnostics] == [(("certificates", "pull"), Severity.WARNING)]
 
 
 TRAILING_NEWLINE = [  # every constrained text, with a newline after an otherwise valid value

@@ -20,7 +20,7 @@ def test_drift_reports_by_owner_in_every_format(tmp_path):
     report = json.loads(outputs["json"].read_text())
     assert report["kind"] == "drift" and report["has_changes"] is True
     assert set(report["by_owner"]) == {"partnerships-team", "platform-team"}  # the SG rule; the records
-    assert report["api_calls"]["cloudflare"] == 1 + 6  # the account's zone list, then 6 calls for acme.com
+    assert report["api_calls"]["cloudflare"] == 1 + 7  # the zone list, then acme.com: 6 calls and 1 for its client certificate
     html = outputs["html"].read_text()
     assert html.startswith("<!doctype html>") and "<script" not in html and "http" not in html.split("<body>")[0]
     assert "partnerships-team" in html and "tcp/22" in html

@@ -7,6 +7,7 @@ process started here is stopped at the end of the module.
 import http.client
 import http.server
 import json
+import shutil
 import socket
 import ssl
 import threading
@@ -15,8 +16,9 @@ import warnings
 
 import pytest
 
-from envoy_support import HAVE_ENVOY, OPENSSL, issue, relocate, running_envoy
+from envoy_support import HAVE_ENVOY, OPENSSL, client_certificate, issue, make_ca, relocate, running_envoy
 from edgec.emit.compile import compile_ir
+from edgec.layers.envoy.model import ENVOY_DIR
 from edgec.spec.validate import validate
 from edgec.trace import trace_url
 
@@ -27,6 +29,7 @@ pytestmark = [
 ]
 
 RATE_LIMIT = 3
+PULL_CA = f"{ENVOY_DIR}/certs/origin-pull-ca.pem"  # on the gateway
 
 
 def free_port() -> int:
@@ -78,11 +81,13 @@ zones:
 certificates:
   main: {{source: files, domains: ["*.test.example"], cert_file: {certs}/main/tls.crt, key_file: {certs}/main/tls.key}}
   other: {{source: files, domains: [other.example], cert_file: {certs}/other/tls.crt, key_file: {certs}/other/tls.key}}
+  pull: {{source: origin-pull, certificate_file: {client}, key_file: {client_key}, ca_file: {pull_ca}}}
 gateways:
   edge:
     exposure: public
     ports: {{https: {https}, http: {http}, health: {health}, admin: {admin}}}
-    tls: {{certificate: main, sni_certificates: [other], min_version: "1.2", client_auth: cloudflare-origin-pull}}
+    tls: {{certificate: main, sni_certificates: [other], min_version: "1.2", client_auth: cloudflare-origin-pull,
+           origin_pull_certificate: pull}}
 services:
   api: {{endpoints: ["127.0.0.1:{api}"], timeout: 5s}}
   web: {{endpoints: ["127.0.0.1:{web}"], timeout: 5s}}
@@ -111,14 +116,24 @@ ingresses:
 """
 
 
+def spec_text(root, **values) -> str:
+    """SPEC with its files under `root`: served certificates in certs/, the client certificate made here."""
+    _, cert, key = client_certificate(root)
+    return SPEC.format(certs=root / "certs", client=cert, client_key=key, pull_ca=PULL_CA, **values)
+
+
 @pytest.fixture(scope="module")
 def edge(tmp_path_factory):
     root = tmp_path_factory.mktemp("envoy")
     upstreams = {name: Upstream(name) for name in ("api", "web", "canary", "other")}
     ports = {name: free_port() for name in ("https", "http", "health", "admin")}
     spec_file = root / "edge.yaml"
-    spec_file.write_text(SPEC.format(certs=root / "certs", limit=RATE_LIMIT, **ports,
-                                     **{n: u.port for n, u in upstreams.items()}))
+    # The zones' own client certificate, from a CA of its own that the gateway alone trusts
+    pull_ca, *client = client_certificate(root)
+    on_gateway = root / "gateway" / PULL_CA.lstrip("/")
+    on_gateway.parent.mkdir(parents=True)
+    shutil.copy(pull_ca, on_gateway)
+    spec_file.write_text(spec_text(root, limit=RATE_LIMIT, **ports, **{n: u.port for n, u in upstreams.items()}))
     result = validate(str(spec_file))
     assert result.ok, [str(d) for d in result.diagnostics]
     compile_ir(result.ir, str(root / "out"))
@@ -127,11 +142,13 @@ def edge(tmp_path_factory):
     # served certificates named by absolute paths in the spec live where the spec says
     for name, names in (("main", ["*.test.example"]), ("other", ["other.example"])):
         issue(ca, root / "certs" / name / "tls.crt", root / "certs" / name / "tls.key", names)
-    client = (root / "client" / "tls.crt", root / "client" / "tls.key")
-    issue(ca, *client, ["cloudflare-origin-pull"], client=True)
+    # what every Cloudflare account presents with the shared certificate: one from another CA
+    shared = (root / "shared" / "tls.crt", root / "shared" / "tls.key")
+    issue(make_ca(root / "shared-ca"), *shared, ["origin-pull.cloudflare.example"], client=True)
     try:
         with running_envoy(bootstrap, ports["health"], root / "envoy.log"):
-            yield {"ports": ports, "upstreams": upstreams, "ca": ca[0], "client": client, "root": root,
+            yield {"ports": ports, "upstreams": upstreams, "ca": ca[0], "client": client, "shared": shared,
+                   "root": root,
                    "spec": result.spec}
     finally:
         for upstream in upstreams.values():
@@ -139,10 +156,10 @@ def edge(tmp_path_factory):
             upstream.server.server_close()
 
 
-def context(edge, client_cert=True, tls_version=None) -> ssl.SSLContext:
+def context(edge, client_cert="client", tls_version=None) -> ssl.SSLContext:
     ctx = ssl.create_default_context(cafile=str(edge["ca"]))
     if client_cert:
-        ctx.load_cert_chain(*map(str, edge["client"]))
+        ctx.load_cert_chain(*map(str, edge[client_cert]))
     if tls_version:
         ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
         with warnings.catch_warnings():  # TLS 1.1 is deprecated: that is the point of the test
@@ -231,11 +248,12 @@ def test_tls_1_1_client_is_refused(edge):
         assert tls.version() == "TLSv1.2"  # the same client settings with 1.2 get through
 
 
-def test_client_certificate_is_required(edge):
-    conn = Connection(edge["ports"]["https"], "a.test.example", context(edge, client_cert=False))
-    with pytest.raises((ssl.SSLError, ConnectionError)):
-        get(edge, "a.test.example", "/api", conn=conn)
-    assert get(edge, "a.test.example", "/api")[0] == 200  # with the test CA's client certificate
+def test_only_the_zones_own_client_certificate_gets_in(edge):
+    for refused in (None, "shared"):  # none, and one from another CA, as Cloudflare's shared certificate is
+        conn = Connection(edge["ports"]["https"], "a.test.example", context(edge, client_cert=refused))
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            get(edge, "a.test.example", "/api", conn=conn)
+    assert get(edge, "a.test.example", "/api")[0] == 200  # with the origin-pull CA's client certificate
 
 
 def test_weighted_split_is_close_to_80_20(edge):

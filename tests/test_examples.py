@@ -1,6 +1,7 @@
 """Every example validates with edgec and against the committed JSON Schema."""
 
 import json
+import shutil
 
 import jsonschema
 import pytest
@@ -69,5 +70,7 @@ def test_the_spec_guide_opens_with_a_valid_spec(tmp_path):
     first_block = guide.split("```yaml\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "edge.yaml"
     path.write_text(first_block)
+    (tmp_path / "certs").mkdir()  # the client certificate it names, beside it
+    shutil.copy(ROOT / "tests" / "testdata" / "origin-pull.pem", tmp_path / "certs" / "origin-pull.pem")
     result = validate(str(path))
     assert result.ok and not result.diagnostics, result.diagnostics

@@ -255,6 +255,7 @@ def estate(fake, zone_id):
         {"action": "skip", "expression": "ip.src in {192.0.2.0/24}", "action_parameters": {"ruleset": "current"}},
     ])
     fake.set_setting(zone_id, "min_tls_version", "1.2")
+    fake.add_client_certificate(zone_id, (ROOT / "tests" / "testdata" / "origin-pull.pem").read_text())
     return {"zone": zone_id, "record": ids[0], "srv": ids[5], "missing": "0" * 32}
 
 
@@ -274,6 +275,8 @@ READ_CASES = {
     "all settings": ("/zones/{zone}/settings", ("/zones/{zone_id}/settings", "get", "200")),
     "origin pulls": ("/zones/{zone}/origin_tls_client_auth/settings",
                      ("/zones/{zone_id}/origin_tls_client_auth/settings", "get", "200")),
+    "client certificates": ("/zones/{zone}/origin_tls_client_auth",
+                            ("/zones/{zone_id}/origin_tls_client_auth", "get", "200")),
     "error: unknown zone": ("/zones/{missing}", ("/zones/{zone_id}", "get", "4XX")),
     "error: all settings of an unknown zone": ("/zones/{missing}/settings",
                                                ("/zones/{zone_id}/settings", "get", "4XX")),

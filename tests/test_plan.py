@@ -5,6 +5,7 @@ import collections
 import json
 import math
 import sys
+import urllib.request
 
 import pytest
 
@@ -13,6 +14,7 @@ from conftest import ROOT, run_cli
 from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE, RateLimiter, cloudflare_burst
 from edgec.sandbox.fake_cloudflare import FakeCloudflare
 from edgec.sandbox.seed import seed_cloudflare
+from edgec.spec.pem import fingerprint
 from edgec.spec.validate import validate
 
 SPEC_PATH = str(ROOT / "examples" / "public-api" / "edge.yaml")
@@ -51,7 +53,7 @@ def test_a_matching_estate_has_no_changes_in_every_format(live):
     code, markdown = plan("--format", "markdown")
     assert code == 0 and "✅ **No changes.**" in markdown
     assert report["schema_version"] == 1
-    assert report["api_calls"]["cloudflare"] == 1 + 6  # the account's zone list, then 6 calls for acme.com
+    assert report["api_calls"]["cloudflare"] == 1 + 7  # the zone list, then acme.com: 6 calls and 1 for its client certificate
     assert report["layers_not_read"] == {
         "envoy": "no admin URL for gateway(s) partners, public (--envoy-admin GATEWAY=URL)"}
     assert report["layers_read"] == ["aws", "cloudflare"] and report["api_calls"]["aws"] > 0
@@ -65,6 +67,46 @@ def test_a_host_record_pointing_elsewhere_is_an_update(live):
     (change,) = report["changes"]
     assert (change["action"], change["key"]) == ("update", "api.acme.com CNAME")
     assert change["attributes"][0]["live"] == "someone-elses-lb.example.net"
+
+
+OLD_CLIENT_CERTIFICATE = (ROOT / "tests" / "testdata" / "origin-pull-old.pem").read_text()
+
+
+def client_certificate_changes(report) -> list[tuple]:
+    return [(c["action"], c["address"], [(a["desired"], a["live"]) for a in c["attributes"]])
+            for c in report["changes"] if c["kind"] == "origin_pull_certificate"]
+
+
+def test_a_client_certificate_uploaded_by_hand_is_shown_and_never_deleted(live):
+    fake, zone_id = live
+    by_hand = fake.add_client_certificate(zone_id, OLD_CLIENT_CERTIFICATE)
+    code, report = plan_json()
+    assert code == 0  # shown, but nothing to do
+    [(action, address, attributes)] = client_certificate_changes(report)
+    assert action == "unmanaged" and address.startswith("cloudflare_authenticated_origin_pulls_certificate.acme_com_")
+    assert attributes[0][1] == f"sha256 {fingerprint(by_hand['certificate'])}"
+
+
+def test_a_rotated_client_certificate_is_a_replace_and_a_missing_one_a_create(live):
+    fake, zone_id = live
+    [seeded] = client_certificates(fake, zone_id)
+    fake.set_client_certificate_status(zone_id, seeded["id"], "pending_deletion")  # gone: never paired
+    assert client_certificate_changes(plan_json()[1]) == [
+        ("create", "cloudflare_authenticated_origin_pulls_certificate.acme_com",
+         [(f"sha256 {fingerprint(seeded['certificate'])}", None)])]
+    fake.add_client_certificate(zone_id, OLD_CLIENT_CERTIFICATE)  # the zone still presents the old one
+    code, report = plan_json()
+    assert code == 2
+    assert client_certificate_changes(report) == [
+        ("replace", "cloudflare_authenticated_origin_pulls_certificate.acme_com",
+         [(f"sha256 {fingerprint(seeded['certificate'])}", f"sha256 {fingerprint(OLD_CLIENT_CERTIFICATE)}")])]
+
+
+def client_certificates(fake, zone_id) -> list[dict]:
+    request = urllib.request.Request(f"{fake.base_url}/zones/{zone_id}/origin_tls_client_auth",
+                                     headers={"Authorization": "Bearer test-token"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["result"]
 
 
 def test_out_of_band_changes_are_classified(live):
@@ -109,7 +151,8 @@ def test_10000_records_are_read_within_the_call_budget(live):
     assert code == 2  # the 10,000 are edgec's and not in the spec: deletes
     dns_list_calls = sum(1 for method, path in fake.calls if method == "GET" and path.endswith("/dns_records"))
     assert dns_list_calls <= math.ceil(10_000 / 5000) + 2, dns_list_calls  # plus the example's own records
-    assert report["api_calls"]["cloudflare"] == 1 + dns_list_calls + 5  # zone list, settings, rulesets, pulls
+    # zone list, settings, 3 rulesets, origin pulls and the zone's client certificate
+    assert report["api_calls"]["cloudflare"] == 1 + dns_list_calls + 6
     assert report["counts"]["delete"] == 10_000
 
 

@@ -8,7 +8,7 @@ from conftest import run_cli
 from envoy_support import HAVE_ENVOY, OPENSSL, relocate, running_envoy
 from edgec.emit.compile import compile_ir
 from edgec.spec.validate import validate
-from test_envoy_behaviour import SPEC, free_port
+from test_envoy_behaviour import free_port, spec_text
 
 pytestmark = [
     pytest.mark.real_tool("envoy"),
@@ -18,7 +18,7 @@ pytestmark = [
 
 
 def write_spec(path, ports, **changes):
-    text = SPEC.format(certs=path.parent / "certs", limit=3, api=18001, web=18002, canary=18003, other=18004, **ports)
+    text = spec_text(path.parent, limit=3, api=18001, web=18002, canary=18003, other=18004, **ports)
     for old, new in changes.items():
         text = text.replace(old.replace("_", " "), new)
     path.write_text(text)

@@ -22,36 +22,41 @@ from edgec.policy.check import check_policies
 from edgec.policy.rules import POLICIES, Subject
 from edgec.spec.validate import validate
 
-BASE = yaml.safe_load("""
+CLIENT_CERTIFICATE = pathlib.Path(__file__).parent / "testdata" / "origin-pull.pem"
+BASE = yaml.safe_load(f"""
 apiVersion: edgec/v1
 name: shop
-aws: {region: eu-west-1, vpc_id: vpc-0a1b2c3d, subnets: {public: [subnet-0a1], private: [subnet-0b1]}}
+aws: {{region: eu-west-1, vpc_id: vpc-0a1b2c3d, subnets: {{public: [subnet-0a1], private: [subnet-0b1]}}}}
 zones:
-  shop.example: {provider: cloudflare, tls: {mode: strict, min_version: "1.2", hsts: {max_age: 31536000}}}
-  shop.internal: {provider: route53, private: true}
+  shop.example: {{provider: cloudflare, tls: {{mode: strict, min_version: "1.2", hsts: {{max_age: 31536000}}}}}}
+  shop.internal: {{provider: route53, private: true}}
 certificates:
-  origin: {source: cloudflare-origin-ca, domains: [shop.example, "*.shop.example"]}
-  internal: {source: files, domains: ["*.shop.internal"], cert_file: /etc/envoy/c.crt, key_file: /etc/envoy/c.key}
+  origin: {{source: cloudflare-origin-ca, domains: [shop.example, "*.shop.example"]}}
+  internal: {{source: files, domains: ["*.shop.internal"], cert_file: /etc/envoy/c.crt, key_file: /etc/envoy/c.key}}
+  pull: {{source: origin-pull, certificate_file: {CLIENT_CERTIFICATE}, key_secret: shop/pull, ca_file: /etc/envoy/pull.pem}}
 gateways:
-  public: {exposure: public, ports: {https: 443}, tls: {certificate: origin}}
-  private: {exposure: private, ports: {https: 443, http: 80}, tls: {certificate: internal}, allow: [10.0.0.0/8]}
+  public:
+    exposure: public
+    ports: {{https: 443}}
+    tls: {{certificate: origin, client_auth: cloudflare-origin-pull, origin_pull_certificate: pull}}
+  private: {{exposure: private, ports: {{https: 443, http: 80}}, tls: {{certificate: internal}}, allow: [10.0.0.0/8]}}
 services:
-  web: {endpoints: ["web.default.svc:8080"], timeout: 5s, retries: {attempts: 2, "on": [5xx], per_try_timeout: 2s}}
-  admin: {endpoints: ["admin.default.svc:8080"], timeout: 5s}
+  web: {{endpoints: ["web.default.svc:8080"], timeout: 5s, retries: {{attempts: 2, "on": [5xx], per_try_timeout: 2s}}}}
+  admin: {{endpoints: ["admin.default.svc:8080"], timeout: 5s}}
 ingresses:
   - host: www.shop.example
     gateway: public
     routes:
-      - {name: web, path: /, service: web}
+      - {{name: web, path: /, service: web}}
   - host: ops.shop.internal
     gateway: private
     routes:
-      - {name: admin, path: /admin, service: admin}
+      - {{name: admin, path: /admin, service: admin}}
 waf:
-  shop.example: {managed: [cloudflare-managed]}
+  shop.example: {{managed: [cloudflare-managed]}}
 dns:
   shop.example:
-    - {name: status, type: CNAME, content: shop.statusprovider.example.net, proxied: true}
+    - {{name: status, type: CNAME, content: shop.statusprovider.example.net, proxied: true}}
 """)
 
 
@@ -86,6 +91,8 @@ FAILING = {
     "EDGE012": mutate(**{"dns|shop.example|0|content": "gone.shop.example"}),
     "EDGE013": mutate(**{"zones|shop.example|tls|mode": "full", "ingresses|0|host": "a.www.shop.example"}),
     "EDGE015": mutate(**{"services|unused": {"endpoints": ["old.default.svc:8080"], "timeout": "1s"}}),
+    "EDGE016": mutate(**{"gateways|public|tls|client_auth": "cloudflare-origin-pull-shared",
+                         "gateways|public|tls|origin_pull_certificate": None, "certificates|pull": None}),
 }
 
 
@@ -115,6 +122,16 @@ def test_each_policy_fails_on_its_fixture(tmp_path, policy_id):
     assert policy_id in found, found
     result = found[policy_id][0]
     assert result.location.file.endswith("edge.yaml") and result.location.line > 1
+
+
+def test_a_public_gateway_is_flagged_unless_it_takes_only_its_zones_own_client_certificate(tmp_path):
+    shared = findings(tmp_path, FAILING["EDGE016"](copy.deepcopy(BASE)))["EDGE016"]
+    assert [r.message for r in shared] == [("gateway 'public' accepts Cloudflare's shared certificate, which every "
+                                            "Cloudflare account presents")]
+    without = mutate(**{"gateways|public|tls|client_auth": None, "gateways|public|tls|origin_pull_certificate": None,
+                        "certificates|pull": None})(copy.deepcopy(BASE))
+    assert [r.message for r in findings(tmp_path, without)["EDGE016"]] == [
+        "gateway 'public' checks no client certificate"]
 
 
 def test_every_policy_has_a_fixture_and_a_stable_documented_id():

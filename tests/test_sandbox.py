@@ -27,7 +27,7 @@ def test_sandbox_runs_a_plan_that_finds_the_drift(tmp_path):
     found = {(c["action"], c["kind"]) for c in report["changes"]}
     assert found == {("delete", "security_group_rule"), ("update", "dns_record"), ("unmanaged", "dns_record")}
     assert report["layers_read"] == ["aws", "cloudflare"]
-    assert report["api_calls"]["cloudflare"] == 1 + 6  # the account's zone list, then 6 calls for acme.com
+    assert report["api_calls"]["cloudflare"] == 1 + 7  # the zone list, then acme.com: 6 calls and 1 for its client certificate
 
 
 def test_sandbox_without_drift_plans_clean(tmp_path):

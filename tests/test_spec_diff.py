@@ -37,6 +37,12 @@ def edit(path: pathlib.Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+def copy_public_api(spec: pathlib.Path) -> None:
+    """The public-api example at `spec`, with the client certificate it names beside it."""
+    shutil.copy(PUBLIC_API, spec)
+    shutil.copytree(PUBLIC_API.parent / "certs", spec.parent / "certs", dirs_exist_ok=True)
+
+
 def spec_of(path: pathlib.Path):
     validation = validate(str(path))
     assert validation.ok, [str(d) for d in validation.diagnostics]
@@ -71,8 +77,8 @@ def repo(tmp_path):
     git(repo, "config", "user.name", "edgec tests")
     git(repo, "config", "user.email", "tests@edgec.invalid")
     git(repo, "config", "commit.gpgsign", "false")
-    shutil.copy(PUBLIC_API, repo / "edge.yaml")
-    git(repo, "add", "edge.yaml")
+    copy_public_api(repo / "edge.yaml")
+    git(repo, "add", "edge.yaml", "certs")
     git(repo, "commit", "-q", "-m", "public api")
     edit(repo / "edge.yaml", "{name: old-guides, path: /guides, redirect: {path: /docs, code: 308}}",
          "{name: old-guides, path: /guides, redirect: {path: /handbook, code: 308}}")
@@ -103,7 +109,7 @@ def test_each_host_lists_what_changed_and_the_removed_route_is_destructive(team_
 
 def test_zone_wide_tls_and_waf_changes_reach_every_host_of_the_zone(tmp_path):
     head = tmp_path / "edge.yaml"
-    shutil.copy(PUBLIC_API, head)
+    copy_public_api(head)
     edit(head, 'mode: strict\n      min_version: "1.2"', 'mode: full\n      min_version: "1.0"')
     edit(head, "expression: 'starts_with(http.request.uri.path, \"/admin\")'\n        action: block",
          "expression: 'starts_with(http.request.uri.path, \"/admin\")'\n        action: block\n        enabled: false")
@@ -121,7 +127,7 @@ def test_zone_wide_tls_and_waf_changes_reach_every_host_of_the_zone(tmp_path):
 
 def test_service_changes_sit_under_no_single_host_with_the_hosts_they_reach(tmp_path):
     head = tmp_path / "edge.yaml"
-    shutil.copy(PUBLIC_API, head)
+    copy_public_api(head)
     edit(head, "    owner: web-team\n    timeout: 10s", "    owner: web-team\n    timeout: 12s")
     changes = spec_changes(spec_of(PUBLIC_API), spec_of(head))
     assert changes.changed_hosts == []
@@ -245,9 +251,23 @@ def test_git_form_outside_a_repository_says_so(tmp_path):
 
 
 def test_an_existing_path_with_a_colon_is_a_path(tmp_path):
-    shutil.copy(PUBLIC_API, tmp_path / "v1:edge.yaml")
+    copy_public_api(tmp_path / "v1:edge.yaml")
     version = load_version("v1:edge.yaml", str(tmp_path))
     assert version.ok and version.spec.name == "acme-prod"
+
+
+def test_a_client_certificate_is_read_at_each_revision_and_compared_by_content(repo):
+    shutil.copy(ROOT / "tests" / "testdata" / "origin-pull-old.pem", repo / "certs" / "origin-pull.pem")
+    git(repo, "commit", "-q", "-am", "rotate the origin-pull certificate")
+    base, head = load_version("HEAD~1:edge.yaml", str(repo)), load_version("HEAD:edge.yaml", str(repo))
+    assert base.ok and head.ok, [str(d) for d in base.diagnostics + head.diagnostics]
+    [rotated] = spec_changes(base.spec, head.spec).shared
+    assert (rotated.kind, rotated.key) == ("certificate", "acme-origin-pull")
+    assert rotated.affects == ("api.acme.com", "docs.acme.com", "www.acme.com")  # the hosts of gateway 'public'
+    [field] = rotated.fields
+    assert field.name == "certificate_file" and field.base != field.head and field.head.startswith("sha256 ")
+    # the same certificate at another path (the example's own) is no change
+    assert spec_changes(base.spec, spec_of(PUBLIC_API)).shared == []
 
 
 def test_the_cli_lists_exactly_the_changed_hosts_between_two_git_revisions(repo, monkeypatch):

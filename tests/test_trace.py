@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 from functools import cache
 
 import pytest
@@ -178,9 +179,11 @@ def test_a_record_outside_the_gateways_ends_the_walk_at_dns() -> None:
 def test_a_cname_to_an_ingress_host_reaches_the_gateway_but_has_no_virtual_host(tmp_path) -> None:
     # A proxied CNAME to docs.acme.com: Cloudflare sends Host alias.acme.com, which Envoy does not serve
     # (policy EDGE015 reports it; the examples use a redirect ingress instead).
-    text = (next(p for p in EXAMPLES if p.name == "public-api") / "edge.yaml").read_text()
+    example = next(p for p in EXAMPLES if p.name == "public-api")
+    text = (example / "edge.yaml").read_text()
     anchor = "dns:\n  acme.com:\n"
     assert anchor in text
+    shutil.copytree(example / "certs", tmp_path / "certs")  # the client certificate it names
     path = tmp_path / "edge.yaml"
     path.write_text(text.replace(anchor, anchor + "    - {name: alias, type: CNAME, content: docs.acme.com, proxied: true}\n"))
     validation = validate(str(path))
@@ -237,7 +240,7 @@ WAF_SPEC = """
     certificates:
       origin: {{source: cloudflare-origin-ca, domains: [example.com, "*.example.com"]}}
     gateways:
-      public: {{exposure: public, tls: {{certificate: origin, client_auth: cloudflare-origin-pull}}}}
+      public: {{exposure: public, tls: {{certificate: origin, client_auth: cloudflare-origin-pull-shared}}}}
     services:
       app: {{endpoints: ["app.app.svc.cluster.local:8080"]}}
     ingresses:

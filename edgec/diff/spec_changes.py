@@ -25,7 +25,15 @@ from pydantic import BaseModel
 from edgec.ir.build import build_ir
 from edgec.layers.envoy.model import EnvoyListener, EnvoyRoute
 from edgec.spec.lookup import certificate_for, record_fqdn, zone_of
-from edgec.spec.model import DnsRecord, Ingress, ManagedRuleset, Route, Spec
+from edgec.spec.model import (
+    DnsRecord,
+    Ingress,
+    ManagedRuleset,
+    OriginPullCertificate,
+    Route,
+    Spec,
+)
+from edgec.spec.pem import read_certificate
 
 ADD, CHANGE, REMOVE = "add", "change", "remove"
 KIND_LABELS = {
@@ -300,12 +308,16 @@ class _Reach:
     @classmethod
     def of(cls, *specs: Spec) -> _Reach:
         """Zones and gateways from the ingresses; certificates and services as the IR resolves them
-        (the certificate each host is served with, the services its routes send requests to)."""
+        (the certificate each host is served with, the services its routes send requests to), and the
+        client certificate of each host's gateway."""
         reach = cls({}, {}, {}, {})
         for spec in specs:
             for ingress in spec.ingresses:
                 reach.zones.setdefault(zone_of(spec, ingress.host) or "", set()).add(ingress.host)
                 reach.gateways.setdefault(ingress.gateway, set()).add(ingress.host)
+                client_certificate = spec.gateways[ingress.gateway].tls.origin_pull_certificate
+                if client_certificate:
+                    reach.certificates.setdefault(client_certificate, set()).add(ingress.host)
             ir = build_ir(spec)
             for listener in ir.of(EnvoyListener):
                 for chain in listener.filter_chains:
@@ -317,11 +329,20 @@ class _Reach:
         return reach
 
 
+def _certificate(cert: BaseModel) -> Any:
+    """A certificate as compared: a client certificate by its content, not by where its file is."""
+    data = _dump(cert)
+    if isinstance(cert, OriginPullCertificate):
+        data["certificate_file"] = f"sha256 {read_certificate(cert.certificate_file).fingerprint}"
+    return data
+
+
 def _section(kind: str, base: dict[str, Any], head: dict[str, Any], reach: dict[str, set[str]]) -> list[SpecChange]:
     """Entries of one top-level section, each with the hosts it affects; fields a host already shows
     are left out (and an entry left with none is dropped)."""
     out = []
-    for change in _keyed(kind, {k: _dump(v) for k, v in base.items()}, {k: _dump(v) for k, v in head.items()}):
+    dump = _certificate if kind == "certificate" else _dump
+    for change in _keyed(kind, {k: dump(v) for k, v in base.items()}, {k: dump(v) for k, v in head.items()}):
         affects = tuple(sorted(reach.get(change.key, ())))
         fields = change.fields
         if affects and change.action == CHANGE:

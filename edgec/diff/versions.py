@@ -1,5 +1,6 @@
 """One version of a spec, for `edgec diff`: a path on disk, or REV:PATH read from git (the YAML files
-below PATH at REV, exported to a temporary folder so that `include:` finds them)."""
+below PATH at REV, and the files they name, exported to a temporary folder so that `include:` finds
+them and a client certificate is read as it was at REV)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import subprocess
 import tempfile
 from dataclasses import replace
 
-from edgec.spec.loader import YAML_SUFFIXES
+from edgec.spec.loader import LOCAL_FILE_FIELD, YAML_SUFFIXES, load_spec, local_files
 from edgec.spec.validate import Validation, validate
 
 GIT_TIMEOUT = 120  # seconds; a local git command that takes longer is stuck
@@ -70,16 +71,34 @@ def _resolve_in_git(rev: str, path: str, repo_dir: str, target: str) -> tuple[st
     return commit, full, kind
 
 
-def _export_yaml(repo_dir: str, commit: str, folder: str, into: str, also: str = "") -> None:
+def _export_yaml(repo_dir: str, commit: str, folder: str, into: str, also: str = "") -> bool:
     """Write the YAML files below `folder` at `commit` (and `also`, the spec file whatever its name) into
-    `into`, keeping their layout, so `include:` finds its files. Two git calls whatever their number."""
-    listing = _git(repo_dir, "ls-tree", "-r", "-z", "--full-tree", commit, "--", *([folder] if folder else []))
+    `into`, keeping their layout, so `include:` finds its files. Two git calls whatever their number.
+    True when some file names a local file (a client certificate) that must be exported too."""
+    suffixes = YAML_SUFFIXES
+    written = _export(repo_dir, commit, [folder] if folder else [], into,
+                      lambda name: name.endswith(suffixes) or name == also)
+    return any(LOCAL_FILE_FIELD.encode() in content for content in written)
+
+
+def _export_named_files(repo_dir: str, commit: str, spec_path: str, into: str) -> None:
+    """Write the local files the spec names (client certificates) as they are at `commit`, so they are
+    read at the same revision as the spec."""
+    names = [os.path.relpath(path, into) for path in local_files(load_spec(spec_path).data)
+             if os.path.realpath(path).startswith(os.path.realpath(into) + os.sep)]
+    if names:
+        _export(repo_dir, commit, names, into, lambda name: True)
+
+
+def _export(repo_dir: str, commit: str, paths: list[str], into: str, keep) -> list[bytes]:
+    """Write the blobs at `paths` (files, or every file below folders) at `commit` whose name `keep`
+    accepts into `into`, keeping their layout; returns their contents."""
+    listing = _git(repo_dir, "ls-tree", "-r", "-z", "--full-tree", commit, "--", *paths)
     entries = [line.split(b"\t", 1) for line in listing.stdout.split(b"\0") if line]
-    suffixes = tuple(suffix.encode() for suffix in YAML_SUFFIXES)
     wanted = [(meta.split()[2], os.fsdecode(name)) for meta, name in entries
-              if meta.startswith((b"100644 blob", b"100755 blob"))
-              and (name.endswith(suffixes) or os.fsdecode(name) == also)]
+              if meta.startswith((b"100644 blob", b"100755 blob")) and keep(os.fsdecode(name))]
     batch = _git(repo_dir, "cat-file", "--batch", stdin=b"".join(sha + b"\n" for sha, _ in wanted)).stdout
+    written = []
     for _, name in wanted:
         header, batch = batch.split(b"\n", 1)
         size = int(header.split()[2])
@@ -90,6 +109,8 @@ def _export_yaml(repo_dir: str, commit: str, folder: str, into: str, also: str =
         os.makedirs(os.path.dirname(destination), exist_ok=True)
         with open(destination, "wb") as fh:
             fh.write(content)
+        written.append(content)
+    return written
 
 
 def _load_from_git(rev: str, path: str, repo_dir: str, target: str, ignore_files: tuple[str, ...]) -> Validation:
@@ -97,10 +118,12 @@ def _load_from_git(rev: str, path: str, repo_dir: str, target: str, ignore_files
     commit, full, kind = _resolve_in_git(rev, path, repo_dir, target)
     with tempfile.TemporaryDirectory(prefix="edgec-diff-") as tmp:
         if kind == "tree":
-            _export_yaml(repo_dir, commit, full, tmp)
+            names_files = _export_yaml(repo_dir, commit, full, tmp)
             os.makedirs(os.path.join(tmp, full), exist_ok=True)  # one without YAML: the loader says so
         else:
-            _export_yaml(repo_dir, commit, os.path.dirname(full), tmp, also=full)
+            names_files = _export_yaml(repo_dir, commit, os.path.dirname(full), tmp, also=full)
+        if names_files:
+            _export_named_files(repo_dir, commit, os.path.join(tmp, full), tmp)
         return _relabel(validate(os.path.join(tmp, full), ignore_files), tmp, rev, target)
 
 

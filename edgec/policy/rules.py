@@ -297,3 +297,23 @@ def broken_chain(s: Subject) -> Iterator[Finding]:
     )
 
     yield from chain_findings(s)
+
+
+@policy("EDGE016", "warning", "Public gateway reachable through any Cloudflare account",
+        "A public gateway admits Cloudflare's ranges, from which every Cloudflare customer's traffic comes: "
+        "anyone can point a zone of their own at the NLB and reach the gateway around your WAF rules. Only a "
+        "client certificate that your zones alone present stops them; Cloudflare's shared origin-pull "
+        "certificate is presented by every customer's zones.",
+        "Set tls.client_auth: cloudflare-origin-pull with an origin_pull_certificate of your own "
+        "(a certificates entry with source: origin-pull), or suppress with the reason.")
+def public_gateway_without_own_client_certificate(s: Subject) -> Iterator[Finding]:
+    for name, gateway in sorted(s.spec.gateways.items()):
+        tls = gateway.tls
+        if gateway.exposure != "public" or tls.client_auth == "cloudflare-origin-pull":
+            continue
+        if tls.client_auth == "cloudflare-origin-pull-shared":
+            yield (("gateways", name, "tls", "client_auth"),
+                   f"gateway '{name}' accepts Cloudflare's shared certificate, which every Cloudflare account presents")
+        else:
+            where = " (TLS ends at the NLB, which cannot check one)" if tls.terminate == "nlb" else ""
+            yield ("gateways", name, "tls"), f"gateway '{name}' checks no client certificate{where}"

@@ -1,7 +1,7 @@
 """A stateful fake of the Cloudflare API v4 (the parts edgec reads), for tests and the local sandbox.
 
 It serves zones, DNS records, phase entry point rulesets, zone settings (one, or all of a zone's in
-one call) and authenticated origin pulls on loopback, with Cloudflare's envelope, pagination,
+one call) and authenticated origin pulls (the setting and the zone's client certificates) on loopback, with Cloudflare's envelope, pagination,
 bearer-token auth and error codes, and adds fault injection and an honest log of the calls it
 received. Standard library only. A zone holds the settings edgec manages and any a test sets, not
 the fifty-odd others a live zone reports.
@@ -179,6 +179,7 @@ class _Zone:
     settings: dict[str, dict] = field(default_factory=dict)
     rulesets: dict[str, dict] = field(default_factory=dict)
     origin_pulls: bool = False
+    client_certificates: list[dict] = field(default_factory=list)  # zone-level origin pulls
 
     @property
     def name(self) -> str:
@@ -337,6 +338,26 @@ class FakeCloudflare:
         with self._lock:
             self._zone_or_raise(zone_id).origin_pulls = bool(enabled)
 
+    def add_client_certificate(self, zone_id: str, certificate: str, status: str = "active") -> dict:
+        """Upload a zone-level origin-pull client certificate (the key is not kept: the API never returns it)."""
+        with self._lock:
+            zone = self._zone_or_raise(zone_id)
+            now = _now()
+            cert = {"id": _hex_id("client-certificate", zone_id, certificate, str(len(zone.client_certificates))),
+                    "certificate": certificate, "status": status, "issuer": "edgec sandbox CA",
+                    "signature": "SHA256WithRSA", "uploaded_on": now, "expires_on": "2036-01-01T00:00:00Z",
+                    "enabled": zone.origin_pulls}
+            zone.client_certificates.append(cert)
+            return copy.deepcopy(cert)
+
+    def set_client_certificate_status(self, zone_id: str, certificate_id: str, status: str) -> None:
+        """As Cloudflare moves a certificate on (pending_deletion once deleted, active once deployed)."""
+        with self._lock:
+            cert = next((c for c in self._zone_or_raise(zone_id).client_certificates if c["id"] == certificate_id), None)
+            if cert is None:
+                raise KeyError(f"no client certificate {certificate_id}")
+            cert["status"] = status
+
     # fault injection and accounting
 
     def reset_calls(self) -> None:
@@ -421,6 +442,7 @@ class FakeCloudflare:
             ("GET", "/zones/{zone_id}/settings/{setting_id}", self._get_setting),
             ("PATCH", "/zones/{zone_id}/settings/{setting_id}", self._patch_setting),
             ("GET", "/zones/{zone_id}/origin_tls_client_auth/settings", self._get_origin_pulls),
+            ("GET", "/zones/{zone_id}/origin_tls_client_auth", self._list_client_certificates),
         ]
         return [_Route(method, template, _template_pattern(template), handler)
                 for method, template, handler in table]
@@ -521,6 +543,11 @@ class FakeCloudflare:
 
     def _get_origin_pulls(self, req: _Request) -> dict:
         return _ok({"enabled": self._zone(req).origin_pulls})
+
+    def _list_client_certificates(self, req: _Request) -> dict:
+        certs = [dict(c, enabled=self._zone(req).origin_pulls) for c in self._zone(req).client_certificates]
+        return _ok(certs, {"page": 1, "per_page": max(len(certs), 1), "count": len(certs),
+                           "total_count": len(certs), "total_pages": 1})
 
     # lookups
 

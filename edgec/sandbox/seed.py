@@ -5,6 +5,7 @@ from __future__ import annotations
 from edgec.ir.model import IR
 from edgec.layers.cloudflare.model import (
     CfDnsRecord,
+    CfOriginPullCertificate,
     CfOriginPulls,
     CfRuleset,
     CfZoneSetting,
@@ -32,6 +33,8 @@ def seed_cloudflare(fake: FakeCloudflare, spec: Spec, desired: IR, nlb_dns_names
             fake.set_entrypoint_ruleset(zones[resource.zone], resource.phase, rules, description=resource.description)
         elif isinstance(resource, CfOriginPulls):
             fake.set_origin_pulls(zones[resource.zone], resource.enabled)
+        elif isinstance(resource, CfOriginPullCertificate):
+            fake.add_client_certificate(zones[resource.zone], resource.pem)
     return zones
 
 

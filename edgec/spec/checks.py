@@ -1,7 +1,8 @@
 """Semantic checks: everything that needs more than one field to decide.
 
 Each `check_*` function looks at one concept (zones, certificates, gateways and services here;
-ingresses, routes and TLS coverage in checks_routes.py; WAF and DNS in checks_records.py) and
+ingresses, routes and TLS coverage in checks_routes.py; WAF and DNS in checks_records.py; client
+certificates in checks_origin_pulls.py) and
 reports through `Checker.error` / `Checker.warn` with the data path of the offending value; the
 source map turns paths into FILE:LINE:COL.
 """
@@ -13,6 +14,7 @@ import ipaddress
 from edgec.diagnostics import Diagnostic, Path
 from edgec.ir.names import aws_name
 from edgec.spec.checker import Checker
+from edgec.spec.checks_origin_pulls import check_origin_pulls
 from edgec.spec.checks_records import check_acm_caa, check_dns, check_waf
 from edgec.spec.checks_routes import check_ingresses, check_routes, check_tls_coverage
 from edgec.spec.lookup import zone_of
@@ -26,8 +28,8 @@ def run_checks(structured: Structured, source: SourceMap) -> list[Diagnostic]:
     if spec is None:
         return []
     checker = Checker(spec, source, structured)
-    for check in (check_zones, check_certificates, check_gateways, check_services, check_ingresses, check_routes,
-                  check_tls_coverage, check_waf, check_dns, check_acm_caa):
+    for check in (check_zones, check_certificates, check_gateways, check_origin_pulls, check_services,
+                  check_ingresses, check_routes, check_tls_coverage, check_waf, check_dns, check_acm_caa):
         check(checker)
     return checker.diagnostics
 
@@ -56,6 +58,8 @@ def check_zones(c: Checker) -> None:
 
 def check_certificates(c: Checker) -> None:
     for name, cert in c.spec.certificates.items():
+        if cert.source == "origin-pull":
+            continue  # a client certificate, checked with the origin pulls
         for i, domain in enumerate(cert.domains):
             path: Path = ("certificates", name, "domains", i)
             if cert.source == "acm" and zone_of(c.spec, domain) is None:
@@ -115,7 +119,7 @@ def _check_gateway_tls(c: Checker, path: Path, gw: Gateway) -> None:
         if tls.client_auth:
             c.error(tpath + ("client_auth",), "NLB TLS listeners cannot check client certificates; use "
                                               "terminate: envoy for authenticated origin pulls")
-    if tls.client_auth == "cloudflare-origin-pull" and gw.exposure == "private":
+    if tls.client_auth and gw.exposure == "private":
         c.error(tpath + ("client_auth",), "authenticated origin pulls only make sense on a public gateway "
                                           "behind Cloudflare; remove client_auth")
     if tls.min_version in ("1.0", "1.1"):
@@ -127,7 +131,10 @@ def _check_gateway_tls(c: Checker, path: Path, gw: Gateway) -> None:
 
 def _check_certificate_source(c: Checker, path: Path, tls, name: str) -> None:
     source = c.spec.certificates[name].source
-    if tls.terminate == "nlb" and source != "acm":
+    if source == "origin-pull":
+        c.error(path, f"'{name}' is a client certificate (source: origin-pull) that Cloudflare presents to the "
+                      "gateway, not one the gateway serves; name it in origin_pull_certificate")
+    elif tls.terminate == "nlb" and source != "acm":
         c.error(path, f"the NLB terminates TLS only with ACM certificates, and '{name}' comes from {source}; "
                       "use terminate: envoy or an ACM certificate")
     elif tls.terminate == "envoy" and source == "acm":

@@ -13,7 +13,7 @@ from edgec.spec.checker import Checker
 from edgec.spec.lookup import (
     RE2_MAX_PROGRAM_SIZE,
     certificate_for,
-    gateway_certificates,
+    served_certificates,
     zone_of,
 )
 from edgec.spec.model import Gateway, Ingress, Route
@@ -322,7 +322,7 @@ def check_tls_coverage(c: Checker) -> None:
         gateway = c.spec.gateways.get(ingress.gateway)
         if gateway is None:
             continue
-        names = [n for n in gateway_certificates(gateway) if n in c.spec.certificates]
+        names = served_certificates(c.spec, gateway)
         zone_name = zone_of(c.spec, ingress.host)
         zone = c.spec.zones.get(zone_name or "")
         mode = zone.tls.mode if zone and zone.tls else ("strict" if zone and zone.provider == "cloudflare" else None)

@@ -7,6 +7,7 @@ map still points every value at the file and line it came from:
 - `dns`: merged by zone, and the record lists of one zone are concatenated (teams add records);
 - `ingresses`: concatenated in file order;
 - `apiVersion` may repeat (it must agree); any other top-level field may be set by one file only;
+- a certificate's `certificate_file` is relative to the file that declares it (as an include is);
 - top-level keys starting with `x-` are ignored: they hold YAML anchors to reuse (`x-defaults: &d`).
 """
 
@@ -24,6 +25,7 @@ KEYED_SECTIONS = ("zones", "gateways", "services", "certificates", "waf", "dns")
 LIST_SECTIONS = ("ingresses", "ignore")
 CONCAT_WITHIN = ("dns",)  # sections whose entries are lists that concatenate across files
 YAML_SUFFIXES = (".yaml", ".yml")
+LOCAL_FILE_FIELD = "certificate_file"  # the one spec field naming a file edgec itself reads
 EXTENSION_PREFIX = "x-"  # top-level keys for the user's own anchors, as in Compose files
 
 
@@ -145,6 +147,8 @@ class _Merger:
                 continue  # x-... keys hold YAML anchors for reuse; edgec ignores them
             if value is None and key in KEYED_SECTIONS + LIST_SECTIONS:
                 value = {} if key in KEYED_SECTIONS else []  # `services:` with every entry commented out
+            if key == "certificates" and isinstance(value, dict):
+                value = _files_relative_to(value, os.path.dirname(file))
             if key not in merged:
                 merged[key] = value
                 merged_source.adopt(path, source, path)
@@ -180,6 +184,26 @@ class _Merger:
                 self.error(source.key(path), path,
                            f"{section} entry '{name}' is already defined at {first}; "
                            "each entry is owned by one file")
+
+
+def _files_relative_to(certificates: dict, base: str) -> dict:
+    """Certificates with a local file (an origin-pull certificate's `certificate_file`) name it relative to
+    the file that declares them, as includes do; the path is made relative to the working directory."""
+    out = {}
+    for name, entry in certificates.items():
+        path = entry.get(LOCAL_FILE_FIELD) if isinstance(entry, dict) else None
+        if isinstance(path, str) and path and not os.path.isabs(path):
+            entry = {**entry, LOCAL_FILE_FIELD: os.path.normpath(os.path.join(base, path))}
+        out[name] = entry
+    return out
+
+
+def local_files(data: dict) -> list[str]:
+    """The local files a loaded spec names (resolved as `_files_relative_to` left them)."""
+    certificates = data.get("certificates")
+    entries = certificates.values() if isinstance(certificates, dict) else []
+    return [path for entry in entries if isinstance(entry, dict)
+            and isinstance(path := entry.get(LOCAL_FILE_FIELD), str) and path]
 
 
 def load_spec(target: str, ignore_files: tuple[str, ...] = ()) -> LoadedSpec:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from edgec.spec.model import Gateway, Spec
+from edgec.spec.model import Gateway, ServedCertificate, Spec
 
 # The largest RE2 program the generated gateways accept (Envoy's default of 100 refuses ordinary
 # patterns such as [a-z0-9-]{36} or \pL); the validator refuses larger ones up front.
@@ -52,9 +52,14 @@ def gateway_certificates(gateway: Gateway) -> list[str]:
     return default + [name for name in gateway.tls.sni_certificates if name not in default]
 
 
+def served_certificates(spec: Spec, gateway: Gateway) -> list[str]:
+    """The gateway's certificates that exist and can be served (not client certificates)."""
+    return [n for n in gateway_certificates(gateway) if isinstance(spec.certificates.get(n), ServedCertificate)]
+
+
 def certificate_for(spec: Spec, gateway: Gateway, host: str) -> str | None:
     """The certificate a host is served with: an exact name first, then a wildcard; else None."""
-    names = [n for n in gateway_certificates(gateway) if n in spec.certificates]
+    names = served_certificates(spec, gateway)
     for matches in (lambda d: host in d, lambda d: _wildcard_covers(d, host)):
         for name in names:
             if matches(spec.certificates[name].domains):

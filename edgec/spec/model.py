@@ -156,7 +156,33 @@ class FileCertificate(_CertificateBase):
     """Path of the PEM private key, as seen by Envoy. Never put key material in the spec."""
 
 
-Certificate = Annotated[AcmCertificate | OriginCaCertificate | FileCertificate, Field(discriminator="source")]
+class OriginPullCertificate(SpecModel):
+    source: Literal["origin-pull"]
+    """A client certificate of your own that Cloudflare presents to your gateways (zone-level
+    authenticated origin pulls): only your zones can reach them, not every Cloudflare customer's."""
+    certificate_file: str = Field(min_length=1, examples=["certs/origin-pull.pem"])
+    """PEM of the client certificate, relative to the spec file that names it. It is public: commit
+    it; edgec writes it into the Terraform files and compares it with the one Cloudflare holds."""
+    key_file: str | None = Field(None, min_length=1, examples=["/run/secrets/origin-pull.key"])
+    """Absolute path of the PEM private key on the machine that runs Terraform (read by Terraform
+    only). Give this or `key_secret`."""
+    key_secret: str | None = Field(None, min_length=1, examples=["edge/origin-pull-key"])
+    """Name or ARN of the AWS Secrets Manager secret holding the PEM private key (read by Terraform
+    only). Give this or `key_file`."""
+    ca_file: str = Field(min_length=1, examples=["/etc/envoy/certs/origin-pull-ca.pem"])
+    """Path, as seen by Envoy, of the PEM of the CA that signed the client certificate: the only CA
+    the gateway trusts for client certificates."""
+
+    @model_validator(mode="after")
+    def _one_key_source(self):
+        if (self.key_file is None) == (self.key_secret is None):
+            raise ValueError("give exactly one of key_file or key_secret (never the key itself)")
+        return self
+
+
+Certificate = Annotated[AcmCertificate | OriginCaCertificate | FileCertificate | OriginPullCertificate,
+                        Field(discriminator="source")]
+ServedCertificate = AcmCertificate | OriginCaCertificate | FileCertificate  # what a listener can serve
 
 
 # --- gateways ----------------------------------------------------------------------------------
@@ -182,8 +208,14 @@ class GatewayTls(SpecModel):
     covers it (an exact name before a wildcard); `certificate` serves the rest."""
     min_version: TlsVersion = "1.2"
     """Lowest TLS version accepted from clients. Below 1.2 is a warning."""
-    client_auth: Literal["cloudflare-origin-pull"] | None = None
-    """Require client certificates: `cloudflare-origin-pull` accepts only Cloudflare (authenticated origin pulls)."""
+    client_auth: Literal["cloudflare-origin-pull", "cloudflare-origin-pull-shared"] | None = None
+    """Require client certificates (authenticated origin pulls): `cloudflare-origin-pull` accepts only the
+    client certificate `origin_pull_certificate` that your Cloudflare zones present;
+    `cloudflare-origin-pull-shared` accepts Cloudflare's certificate shared by all its customers, so
+    any Cloudflare zone can reach the gateway (`edgec check` warns)."""
+    origin_pull_certificate: Identifier | None = Field(None, examples=["origin-pull"])
+    """Name of an entry in `certificates` with `source: origin-pull`: the client certificate the
+    Cloudflare zones of this gateway's hosts present. Needed by `client_auth: cloudflare-origin-pull`."""
 
 
 class NlbSettings(SpecModel):

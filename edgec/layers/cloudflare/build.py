@@ -1,6 +1,6 @@
 """Spec -> the Cloudflare layer's IR: zone TLS settings, WAF entry-point rulesets (custom, managed,
-rate limits), authenticated origin pulls, Origin CA certificates, host records (proxied CNAMEs to the
-gateway's NLB) and extra records."""
+rate limits), authenticated origin pulls with each zone's client certificate, Origin CA certificates,
+host records (proxied CNAMEs to the gateway's NLB) and extra records."""
 
 from __future__ import annotations
 
@@ -11,13 +11,22 @@ from edgec.layers.cloudflare.facts import MANAGED_RULESET_IDS, OWASP_ANOMALY_RUL
 from edgec.layers.cloudflare.model import (
     CfDnsRecord,
     CfOriginCaCertificate,
+    CfOriginPullCertificate,
     CfOriginPulls,
     CfRuleset,
     CfZoneSetting,
     WafRule,
 )
 from edgec.spec.lookup import record_fqdn, zone_of
-from edgec.spec.model import DnsRecord, ManagedRuleset, Spec, ZoneTls, ZoneWaf
+from edgec.spec.model import (
+    DnsRecord,
+    ManagedRuleset,
+    OriginPullCertificate,
+    Spec,
+    ZoneTls,
+    ZoneWaf,
+)
+from edgec.spec.pem import read_certificate
 
 DEFAULT_MITIGATION_TIMEOUT = 60  # seconds a rate-limit block lasts, unless the spec says otherwise
 
@@ -57,10 +66,25 @@ def _zone_settings(zone: str, tls: ZoneTls) -> list[Resource]:
 
 
 def _origin_pulls(spec: Spec) -> list[Resource]:
-    zones = {zone for ingress in spec.ingresses
-             if spec.gateways[ingress.gateway].tls.client_auth == "cloudflare-origin-pull"
-             and (zone := zone_of(spec, ingress.host)) and spec.zones[zone].provider == "cloudflare"}
-    return [CfOriginPulls(slug(z), ("zones", z), z, True) for z in sorted(zones)]
+    """Origin pulls on for each zone whose hosts go to a gateway that checks client certificates, with the
+    zone's own client certificate unless the gateway takes Cloudflare's shared one (validation made sure
+    the gateways of one zone agree)."""
+    zones: dict[str, str | None] = {}
+    for ingress in spec.ingresses:
+        tls = spec.gateways[ingress.gateway].tls
+        zone = zone_of(spec, ingress.host)
+        if tls.client_auth and zone and spec.zones[zone].provider == "cloudflare":
+            zones[zone] = tls.origin_pull_certificate if tls.client_auth == "cloudflare-origin-pull" else None
+    out: list[Resource] = []
+    for zone, name in sorted(zones.items()):
+        out.append(CfOriginPulls(slug(zone), ("zones", zone), zone, True))
+        if name is not None:
+            cert = spec.certificates[name]
+            assert isinstance(cert, OriginPullCertificate)
+            pem = read_certificate(cert.certificate_file)
+            out.append(CfOriginPullCertificate(slug(zone), ("certificates", name), zone, pem.fingerprint, name,
+                                               pem.text, cert.key_file, cert.key_secret))
+    return out
 
 
 def _origin_ca_certificates(spec: Spec) -> list[Resource]:

@@ -2,9 +2,9 @@
 
 Both sides are normalised first, so cosmetic differences never show: names are lower case without a
 trailing dot, proxied records have TTL 1 (automatic), CNAME and MX targets compare without a
-trailing dot or case, rules compare by their `ref`, unset optional values equal their defaults. A host
-record's target is its gateway's NLB, whose DNS name the AWS layer's live state gives; without it,
-only the record's type, proxying and TTL are compared. What edgec owns the reader decides.
+trailing dot or case, rules compare by their `ref`, unset optional values equal their defaults, client
+certificates by their SHA-256 fingerprint. A host record's target is its gateway's NLB, whose DNS name
+the AWS layer's live state gives; without it, only the record's type, proxying and TTL are compared. What edgec owns the reader decides.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from edgec.layers.aws.model import AwsLoadBalancer
 from edgec.layers.base import LiveLayer
 from edgec.layers.cloudflare.model import (
     CfDnsRecord,
+    CfOriginPullCertificate,
     CfOriginPulls,
     CfRuleset,
     CfZoneSetting,
@@ -31,6 +32,9 @@ def compare_cloudflare(ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
         CfZoneSetting: Comparison(lambda r: {"value": r.value}),
         CfRuleset: Comparison(_ruleset_view),
         CfOriginPulls: Comparison(lambda r: {"enabled": r.enabled}),
+        # uploaded certificates cannot be changed, only replaced by another
+        CfOriginPullCertificate: Comparison(lambda r: {"certificate": f"sha256 {r.fingerprint}"},
+                                            replace_on=frozenset({"certificate"})),
     }
     # Origin CA certificates are not read (the API lists them per hostname only): they are not compared
     desired = [r for r in ir.in_layer("cloudflare") if type(r) in rules]

@@ -1,14 +1,15 @@
 """The Cloudflare layer's IR -> Terraform (provider v5): DNS records, WAF rulesets, zone settings,
-origin pulls, Origin CA certificates.
+origin pulls and each zone's client certificate, Origin CA certificates.
 
 v5 writes nested attributes as `name = { ... }` and `rules = [{ ... }]`, never as blocks; the HCL
 writer does exactly that for dicts and lists. Public hostnames point at their gateway's NLB, found by
-name through the AWS provider's `aws_lb` data source, so this layer needs only read access to AWS.
+name through the AWS provider's `aws_lb` data source, and a client certificate's key may come from AWS
+Secrets Manager, so this layer needs only read access to AWS.
 """
 
 from __future__ import annotations
 
-from edgec.emit.hcl import Block, Expr, render_attributes
+from edgec.emit.hcl import Block, Expr, quote, render_attributes
 from edgec.emit.terraform import Files, data_ref, ref, render_layer, terraform_block
 from edgec.ir.model import IR
 from edgec.ir.names import slug
@@ -17,6 +18,7 @@ from edgec.layers.aws.model import AwsAcmCertificate, AwsLoadBalancer
 from edgec.layers.cloudflare.model import (
     CfDnsRecord,
     CfOriginCaCertificate,
+    CfOriginPullCertificate,
     CfOriginPulls,
     CfRuleset,
     CfZoneSetting,
@@ -47,16 +49,18 @@ def emit_cloudflare(ir: IR) -> Files:
         return {}
     records = ir.of(CfDnsRecord)
     gateways = sorted({r.gateway for r in records if r.gateway})
+    client_certs = {c.zone: c for c in ir.of(CfOriginPullCertificate)}
     lbs = {lb.gateway: lb for lb in ir.of(AwsLoadBalancer)}
     files: Files = {
-        "versions.tf": _versions(ir, bool(gateways)),
+        "versions.tf": _versions(ir, bool(gateways) or any(c.key_secret for c in client_certs.values())),
         "variables.tf": _variables(ir, acm),
         "gateways.tf": [Block("data", ("aws_lb", slug(g))).attr("name", lbs[g].lb_name) for g in gateways],
         "dns.tf": [_record(r) for r in records] + _acm_records(acm),
         "rulesets.tf": [_ruleset(r) for r in ir.of(CfRuleset)],
         "zone_settings.tf": ([_setting(r) for r in ir.of(CfZoneSetting)]
-                             + [_origin_pulls(r) for r in ir.of(CfOriginPulls)]),
-        "certificates.tf": [_origin_ca(r) for r in ir.of(CfOriginCaCertificate)],
+                             + [_origin_pulls(r, client_certs) for r in ir.of(CfOriginPulls)]),
+        "certificates.tf": ([_origin_ca(r) for r in ir.of(CfOriginCaCertificate)]
+                            + _origin_pull_certificates(ir.of(CfOriginPullCertificate))),
         "outputs.tf": _outputs(ir),
     }
     return {name: blocks for name, blocks in files.items() if blocks}
@@ -144,9 +148,30 @@ def _setting(r: CfZoneSetting) -> Block:
             .attr("zone_id", zone_id(r.zone)).attr("setting_id", r.setting_id).attr("value", r.value))
 
 
-def _origin_pulls(r: CfOriginPulls) -> Block:
+def _origin_pulls(r: CfOriginPulls, client_certs: dict[str, CfOriginPullCertificate]) -> Block:
+    cert = client_certs.get(r.zone)
+    # On before the zone's own certificate is uploaded, the zone would present the shared one, which
+    # the gateways refuse.
+    after = [Expr(f"{cert.resource_type}.{cert.name}")] if cert else None
     return (Block("resource", ("cloudflare_authenticated_origin_pulls_settings", r.name))
-            .attr("zone_id", zone_id(r.zone)).attr("enabled", r.enabled))
+            .attr("zone_id", zone_id(r.zone)).attr("enabled", r.enabled).attr("depends_on", after))
+
+
+def _origin_pull_certificates(certs: list[CfOriginPullCertificate]) -> list[Block]:
+    """Each zone's client certificate; the key is read by Terraform from a file or AWS Secrets Manager,
+    never written here (it does reach Terraform's state, as the provider stores it)."""
+    secrets = {c.key_secret: f"origin_pull_{slug(c.certificate)}" for c in certs if c.key_secret}
+    blocks = [Block("data", ("aws_secretsmanager_secret_version", name)).attr("secret_id", secret)
+              for secret, name in sorted(secrets.items(), key=lambda item: item[1])]
+    for c in certs:
+        key = (Expr(f"data.aws_secretsmanager_secret_version.{secrets[c.key_secret]}.secret_string")
+               if c.key_secret else Expr(f"file({quote(c.key_file or '')})"))
+        blocks.append(Block("resource", (c.resource_type, c.name))
+                      .attr("zone_id", zone_id(c.zone)).attr("certificate", c.pem).attr("private_key", key)
+                      # the new certificate is up before the old one goes: a zone without one presents
+                      # the shared certificate, which the gateways refuse
+                      .block(Block("lifecycle").attr("create_before_destroy", True)))
+    return blocks
 
 
 def _origin_ca(r: CfOriginCaCertificate) -> Block:

@@ -1,5 +1,5 @@
-"""The Cloudflare layer's IR: DNS records, WAF entry-point rulesets, zone settings, origin pulls and
-Origin CA certificates."""
+"""The Cloudflare layer's IR: DNS records, WAF entry-point rulesets, zone settings, origin pulls (the
+setting and the zone's client certificate) and Origin CA certificates."""
 
 from __future__ import annotations
 
@@ -80,6 +80,21 @@ class CfOriginPulls(CfResource):
     label_format: ClassVar[str] = "{zone}"
     zone: str
     enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CfOriginPullCertificate(CfResource):
+    """The client certificate a zone presents to its origins (zone-level authenticated origin pulls)."""
+    resource_type: ClassVar[str] = "cloudflare_authenticated_origin_pulls_certificate"
+    kind: ClassVar[str] = "origin_pull_certificate"
+    key_fields: ClassVar[tuple[str, ...]] = ("zone",)
+    label_format: ClassVar[str] = "{zone}"
+    zone: str
+    fingerprint: str  # SHA-256 of the certificate: how it is compared
+    certificate: str = ""  # the spec's certificate name (desired only)
+    pem: str = ""  # the certificate, public (desired only)
+    key_file: str | None = None  # where Terraform reads the private key, or
+    key_secret: str | None = None  # the AWS Secrets Manager secret that holds it
 
 
 @dataclass(frozen=True, slots=True)

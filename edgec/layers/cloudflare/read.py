@@ -4,7 +4,7 @@ Cloudflare layer's IR.
 Reads are list-based rather than one call per object, because paced calls (3.5 a second after a
 burst, see budget.py) are most of a large plan's time: the account's zones are listed once (50 a
 page), then each zone costs one DNS page per 5,000 records, one call for all its settings, one per
-WAF phase and one for origin pulls.
+WAF phase and one for origin pulls (two where the spec gives the zone a client certificate).
 Calls are paced by the rate limiter and counted. A page that is missing, short or inconsistent is an
 error: a failed read must never look like "nothing exists". Records pair with the desired ones by zone,
 name and type (and content, where several share a name and type) and take their addresses; IDs go in
@@ -27,6 +27,7 @@ from edgec.ir.ownership import carries_marker
 from edgec.layers.base import LiveLayer, adopt_addresses, rename
 from edgec.layers.cloudflare.model import (
     CfDnsRecord,
+    CfOriginPullCertificate,
     CfOriginPulls,
     CfRuleset,
     CfZoneSetting,
@@ -40,12 +41,14 @@ from edgec.read.budget import (
     ReadError,
     cloudflare_burst,
 )
+from edgec.spec.pem import fingerprint
 
 DNS_PAGE_SIZE = 5000  # the largest page Cloudflare's DNS list accepts
 ZONE_PAGE_SIZE = 50
 ZONE_SETTINGS = ("ssl", "min_tls_version", "always_use_https", "tls_1_3", "security_header")
 PHASES = ("http_request_firewall_custom", "http_request_firewall_managed", "http_ratelimit")
 CONCURRENT_ZONES = 4
+GONE_STATUSES = ("deleted", "pending_deletion", "deletion_timed_out")
 
 
 def cloudflare_client(calls: ApiCalls, rate: float = DEFAULT_CLOUDFLARE_RATE, max_retries: int = 4,
@@ -82,16 +85,19 @@ def token_problem(token: str) -> str | None:
 def read_cloudflare(ir: IR, client: cloudflare.Cloudflare) -> LiveLayer:
     zones = ir.estate.zones_of("cloudflare")
     zone_ids = _zone_ids(ir.estate.cloudflare_account, client, zones)
+    with_client_certs = {c.zone for c in ir.of(CfOriginPullCertificate)}
     with ThreadPoolExecutor(max_workers=CONCURRENT_ZONES) as pool:
-        results = list(pool.map(lambda zone: _read_zone(client, zone, zone_ids[zone]), zones))
+        results = list(pool.map(lambda zone: _read_zone(client, zone, zone_ids[zone], zone in with_client_certs),
+                                zones))
     live = LiveLayer()
     for zone, (resources, record_ids) in zip(zones, results):
         live.resources += resources
         live.facts[f"cloudflare_zone.{zone}"] = {"id": zone_ids[zone]}
         live.facts.update({r.address: {"id": record_ids[id(r)]} for r in resources if id(r) in record_ids})
     desired = ir.in_layer("cloudflare")
-    adopt_addresses([r for r in desired if not isinstance(r, CfDnsRecord)], live)
+    adopt_addresses([r for r in desired if not isinstance(r, (CfDnsRecord, CfOriginPullCertificate))], live)
     pair_records([r for r in desired if isinstance(r, CfDnsRecord)], live)
+    pair_client_certificates(ir.of(CfOriginPullCertificate), live)
     live.owned = owned_addresses(ir.estate.name, live.resources)
     return live
 
@@ -135,6 +141,19 @@ def pair_records(desired: list[CfDnsRecord], live: LiveLayer) -> None:
                 own += f"_{short_hash(have.content or repr(have.data))}"
             names[id(have)] = want.name if want is not None else own
     rename(live, names, taken={r.address for r in desired})
+
+
+def pair_client_certificates(desired: list[CfOriginPullCertificate], live: LiveLayer) -> None:
+    """A zone's client certificate pairs with the live one of the same fingerprint, else with the newest
+    (a rotation, which replaces it); any other is shown, never deleted."""
+    wanted = {c.zone: c for c in desired}
+    names: dict[int, str] = {}
+    for zone, want in wanted.items():
+        found = [c for c in live.resources if isinstance(c, CfOriginPullCertificate) and c.zone == zone]
+        match = next((c for c in found if c.fingerprint == want.fingerprint), found[0] if found else None)
+        if match is not None:
+            names[id(match)] = want.name
+    rename(live, names, taken={c.address for c in desired})
 
 
 def _same_value(a: CfDnsRecord, b: CfDnsRecord) -> bool:
@@ -184,8 +203,10 @@ def _errors(exc: cloudflare.APIStatusError) -> str:
     return "; ".join(m for m in messages if m) or exc.message
 
 
-def _read_zone(client: cloudflare.Cloudflare, zone: str, zone_id: str) -> tuple[list[Resource], dict[int, str]]:
-    """The zone's resources, and the API ID of each record (by the record object's id())."""
+def _read_zone(client: cloudflare.Cloudflare, zone: str, zone_id: str,
+               client_certs: bool) -> tuple[list[Resource], dict[int, str]]:
+    """The zone's resources, and the API ID of each record and client certificate (by the object's id()).
+    Client certificates cost a call, made only for zones the spec gives one."""
     records = _list_all(f"DNS records of {zone}", "records", client.dns.records.list, zone_id=zone_id,
                         per_page=DNS_PAGE_SIZE)
     resources: list[Resource] = [_record(zone, r) for r in records]
@@ -196,7 +217,29 @@ def _read_zone(client: cloudflare.Cloudflare, zone: str, zone_id: str) -> tuple[
                   zone_id=zone_id)
     if pulls is not None and getattr(pulls, "enabled", False):
         resources.append(CfOriginPulls(slug(zone), (), zone, True))
+    if client_certs:
+        for cert in _read_client_certificates(client, zone, zone_id):
+            ids[id(cert[0])] = cert[1]
+            resources.append(cert[0])
     return resources, ids
+
+
+def _read_client_certificates(client: cloudflare.Cloudflare, zone: str,
+                              zone_id: str) -> list[tuple[CfOriginPullCertificate, str]]:
+    """The zone's client certificates that are or will be in use (not being deleted), with their IDs,
+    newest first."""
+    what = f"origin-pull client certificates of {zone}"
+    # SDK 5 moved the listing to `zone_certificates` (same endpoint); 4.x has it at the top
+    certificates = getattr(client.origin_tls_client_auth, "zone_certificates", client.origin_tls_client_auth)
+    listed = _call(what, certificates.list, zone_id=zone_id)
+    out = []
+    for cert in sorted(listed.result, key=lambda c: str(getattr(c, "uploaded_on", "") or ""), reverse=True):
+        if getattr(cert, "status", None) in GONE_STATUSES:
+            continue
+        if not cert.id or (found := fingerprint(cert.certificate or "")) is None:
+            raise ReadError(what, "the API returned a certificate without an ID or a PEM certificate")
+        out.append((CfOriginPullCertificate(f"{slug(zone)}_{short_hash(cert.id)}", (), zone, found), cert.id))
+    return out
 
 
 def _list_all(what: str, noun: str, list_fn, first=None, **params) -> list:

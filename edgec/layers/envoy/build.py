@@ -41,7 +41,14 @@ from edgec.layers.envoy.model import (
 )
 from edgec.spec import model as spec_model
 from edgec.spec.lookup import certificate_for, gateway_certificates
-from edgec.spec.model import Gateway, Ingress, Route, Service, Spec
+from edgec.spec.model import (
+    Gateway,
+    Ingress,
+    OriginPullCertificate,
+    Route,
+    Service,
+    Spec,
+)
 
 LB_POLICIES = {"round_robin": "ROUND_ROBIN", "least_request": "LEAST_REQUEST", "random": "RANDOM",
                "ring_hash": "RING_HASH", "maglev": "MAGLEV"}
@@ -98,7 +105,7 @@ def _filter_chains(spec: Spec, gateway: Gateway, ingresses: list[Ingress]) -> tu
     if gateway.tls.terminate == "nlb":
         return (FilterChain("https", None, None, tuple(sorted(i.host for i in ingresses))),)
     certificates = gateway_certificates(gateway)
-    client_ca = ORIGIN_PULL_CA if gateway.tls.client_auth == "cloudflare-origin-pull" else None
+    client_ca = _client_ca(spec, gateway)
     chains = []
     for cert in certificates:
         hosts = tuple(sorted(i.host for i in ingresses if certificate_for(spec, gateway, i.host) == cert))
@@ -108,6 +115,18 @@ def _filter_chains(spec: Spec, gateway: Gateway, ingresses: list[Ingress]) -> tu
         chains.append(FilterChain(f"https_{cert}", server_names,
                                   DownstreamTls(cert, gateway.tls.min_version, client_ca), hosts))
     return tuple(chains)
+
+
+def _client_ca(spec: Spec, gateway: Gateway) -> str | None:
+    """The CA whose client certificates the gateway accepts: the estate's own origin-pull CA, Cloudflare's
+    shared one only when asked for, or none."""
+    if gateway.tls.client_auth == "cloudflare-origin-pull-shared":
+        return ORIGIN_PULL_CA
+    if gateway.tls.client_auth == "cloudflare-origin-pull":
+        cert = spec.certificates[gateway.tls.origin_pull_certificate or ""]
+        assert isinstance(cert, OriginPullCertificate)
+        return cert.ca_file
+    return None
 
 
 # --- virtual hosts and routes ------------------------------------------------------------------

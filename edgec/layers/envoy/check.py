@@ -90,6 +90,8 @@ class _Stager:
 
     def names_for(self, cert_file: str) -> list[str]:
         for name, cert in self.spec.certificates.items():
+            if cert.source == "origin-pull":
+                continue
             if getattr(cert, "cert_file", None) == cert_file or f"/certs/{name}/" in cert_file:
                 return list(cert.domains)
         return ["localhost"]

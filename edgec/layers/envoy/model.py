@@ -20,7 +20,7 @@ from typing import ClassVar, Literal
 from edgec.ir.model import Resource
 
 ENVOY_DIR = "/etc/envoy"  # where a gateway's generated files are mounted; every path in them hangs from it
-ORIGIN_PULL_CA = f"{ENVOY_DIR}/certs/cloudflare-origin-pull-ca.pem"  # Cloudflare's published CA, yours to place
+ORIGIN_PULL_CA = f"{ENVOY_DIR}/certs/cloudflare-origin-pull-ca.pem"  # Cloudflare's shared CA (client_auth: cloudflare-origin-pull-shared), yours to place
 READY_PATH = "/ready"  # the health listener's readiness path, probed by the NLB
 
 PathKind = Literal["prefix", "path_separated_prefix", "path", "safe_regex"]

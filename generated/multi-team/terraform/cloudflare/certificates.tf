@@ -8,3 +8,16 @@ resource "cloudflare_origin_ca_certificate" "globex-origin" {
     create_before_destroy = true
   }
 }
+
+data "aws_secretsmanager_secret_version" "origin_pull_globex-origin-pull" {
+  secret_id = "edge/globex-origin-pull-key"
+}
+
+resource "cloudflare_authenticated_origin_pulls_certificate" "globex_com" {
+  zone_id     = var.zone_ids["globex.com"]
+  certificate = "-----BEGIN CERTIFICATE-----\nMIIBmTCCAT6gAwIBAgIUOT6lOvtRcWg60WF2B4kIUywFhewwCgYIKoZIzj0EAwIw\nHjEcMBoGA1UEAwwTYWNtZSBvcmlnaW4tcHVsbCBDQTAeFw0yNjExMjcwOTEwNTJa\nFw0zNjExMjQwOTEwNTJaMCExHzAdBgNVBAMMFm9yaWdpbi1wdWxsLm11bHRpLXRl\nYW0wWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQB5P89h/uOKy7c/uoELub2BY0+\nc5Wtv76aUJvmD5gaHznZlJ3jFC8S1j+coeoPbrkSZkrI4+/pzdht/KWzRYcIo1cw\nVTATBgNVHSUEDDAKBggrBgEFBQcDAjAdBgNVHQ4EFgQUwL9oTYlGuZZjYioSY4Ib\n867XYuIwHwYDVR0jBBgwFoAUvfW6TC4EDS8rr+azIkkSlfiGXlwwCgYIKoZIzj0E\nAwIDSQAwRgIhAJt14BrKdZ/jsr/ZJrLCoa96vDYnUYBN8SxUGcJ1lHI+AiEA8nlv\n4aFPz2CQGY077oQr/lxpmPTaRIRIsfjrW3EhfMA=\n-----END CERTIFICATE-----\n"
+  private_key = data.aws_secretsmanager_secret_version.origin_pull_globex-origin-pull.secret_string
+  lifecycle {
+    create_before_destroy = true
+  }
+}

@@ -38,6 +38,7 @@ resource "cloudflare_zone_setting" "globex_com_tls_1_3" {
 }
 
 resource "cloudflare_authenticated_origin_pulls_settings" "globex_com" {
-  zone_id = var.zone_ids["globex.com"]
-  enabled = true
+  zone_id    = var.zone_ids["globex.com"]
+  enabled    = true
+  depends_on = [cloudflare_authenticated_origin_pulls_certificate.globex_com]
 }

@@ -8,3 +8,12 @@ resource "cloudflare_origin_ca_certificate" "acme-origin" {
     create_before_destroy = true
   }
 }
+
+resource "cloudflare_authenticated_origin_pulls_certificate" "acme_com" {
+  zone_id     = var.zone_ids["acme.com"]
+  certificate = "-----BEGIN CERTIFICATE-----\nMIIBmDCCAT6gAwIBAgIUOT6lOvtRcWg60WF2B4kIUywFheswCgYIKoZIzj0EAwIw\nHjEcMBoGA1UEAwwTYWNtZSBvcmlnaW4tcHVsbCBDQTAeFw0yNjExMjcwOTEwNTJa\nFw0zNjExMjQwOTEwNTJaMCExHzAdBgNVBAMMFm9yaWdpbi1wdWxsLnB1YmxpYy1h\ncGkwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAARoApxm/xPbMv6QVqz1U4DeON38\nCNPoP1+Hst22UOIULfJZHLsfzFw1R6YgpgtX5X5Ox6+udnOW6+WY5R48B0NOo1cw\nVTATBgNVHSUEDDAKBggrBgEFBQcDAjAdBgNVHQ4EFgQUobsacSsVH9XgYMlnykCV\nx5AlO3UwHwYDVR0jBBgwFoAUvfW6TC4EDS8rr+azIkkSlfiGXlwwCgYIKoZIzj0E\nAwIDSAAwRQIgMTHjAz1AtkLsAaa4OTdSH5zjRLddq+3WvKVA7XRBH/kCIQD3RRV3\nxZ3JFGjx7UeclbR3oSa/TmBSxEnE6XC7djIuKg==\n-----END CERTIFICATE-----\n"
+  private_key = file("/run/secrets/acme-origin-pull.key")
+  lifecycle {
+    create_before_destroy = true
+  }
+}

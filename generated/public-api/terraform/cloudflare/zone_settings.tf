@@ -38,6 +38,7 @@ resource "cloudflare_zone_setting" "acme_com_tls_1_3" {
 }
 
 resource "cloudflare_authenticated_origin_pulls_settings" "acme_com" {
-  zone_id = var.zone_ids["acme.com"]
-  enabled = true
+  zone_id    = var.zone_ids["acme.com"]
+  enabled    = true
+  depends_on = [cloudflare_authenticated_origin_pulls_certificate.acme_com]
 }
