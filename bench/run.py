@@ -7,6 +7,7 @@ For each size, every step runs in its own process and is measured for wall time 
   compile envoy       validation plus the Envoy bootstraps only (bench/layer.py)
   envoy validate      `envoy --mode validate` of each generated gateway (staged as `compile --check` does)
   plan                `edgec plan` against the local sandbox seeded with the same estate, with its API calls
+  import              `edgec import` of that sandbox's estate (with the gateways' Envoy files), with its API calls
   octodns-validate    peer: the estate's DNS records as octoDNS zone files (pip install -e '.[bench]')
   terraform validate  peer: the generated AWS layer (terraform init is setup, not timed)
 It prints a table, checks the acceptance targets of docs/performance.md, and writes
@@ -25,6 +26,7 @@ import math
 import os
 import pathlib
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -52,9 +54,10 @@ PLUGIN_DIR = "/opt/tf-plugins"
 # off, which would recompile every module on every start).
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 GNU_TIME = "/usr/bin/time" if pathlib.Path("/usr/bin/time").exists() else None  # Debian package `time`
-EDGEC_STEPS = ("validate", "compile", "compile terraform", "compile envoy", "plan")  # the rest are other tools
-STEPS = ("validate", "compile", "compile terraform", "compile envoy", "envoy validate", "plan",
+EDGEC_STEPS = ("validate", "compile", "compile terraform", "compile envoy", "plan", "import")  # the rest: other tools
+STEPS = ("validate", "compile", "compile terraform", "compile envoy", "envoy validate", "plan", "import",
          "octodns-validate", "terraform validate")
+IMPORT_CALLS = re.compile(r"API calls: (.*)")
 TARGETS = {"hosts": 10_000, "compile_s": 5.0, "compile_rss_mib": 1024, "plan_s": 30.0, "growth": 2.3}
 
 
@@ -98,7 +101,8 @@ def bench_size(hosts: int, work: pathlib.Path, repeat: int, with_plan: bool, con
     size["steps"] = {name: summary(runs[name]) if name in runs else commands[name] for name in commands}
     for layer in ("terraform", "envoy"):
         size["steps"][f"compile {layer}"]["phases"] = json.loads(runs[f"compile {layer}"][-1]["stdout"] or "{}")
-    size["steps"]["plan"] = plan(spec_dir, work, layout, spec, repeat) if with_plan else not_run("--no-plan")
+    size["steps"].update(against_sandbox(spec_dir, work, layout, spec, repeat) if with_plan else
+                         {"plan": not_run("--no-plan"), "import": not_run("--no-plan")})
     for name in STEPS:
         console.print(f"  {name:20} {describe(size['steps'][name])}")
     return size
@@ -150,29 +154,37 @@ def not_run(why: str) -> dict:
     return {"skipped": why}
 
 
-def plan(spec_dir: pathlib.Path, work: pathlib.Path, layout, spec, repeat: int) -> dict:
-    """`edgec plan` against a sandbox holding the estate exactly as specified: it must find no change."""
+def against_sandbox(spec_dir: pathlib.Path, work: pathlib.Path, layout, spec, repeat: int) -> dict[str, dict]:
+    """`edgec plan` against a sandbox holding the estate exactly as specified (it must find no change),
+    and `edgec import` of that estate."""
     from edgec.sandbox.run import start_sandbox
 
     started = time.perf_counter()
     sandbox = start_sandbox(load_spec(str(spec_dir)), work / "sandbox", drift=False)
     seeded = time.perf_counter() - started
+    env = {**CHILD_ENV, **sandbox.env, "AWS_DEFAULT_REGION": spec.aws.region}
+    envoy = ",".join(f"{path.stem}={path}" for path in sorted((work / "generated" / "envoy").glob("*.yaml")))
     try:
-        rounds = [run_all([([EDGEC, "plan", "--format", "json", str(sandbox.spec_path)],
-                            {"env": {**CHILD_ENV, **sandbox.env}})]) for _ in range(repeat)]
+        plans = [run_all([([EDGEC, "plan", "--format", "json", str(sandbox.spec_path)], {"env": env})])
+                 for _ in range(repeat)]
+        imports = [run_all([([EDGEC, "import", "-o", str(work / f"imported-{n}"), "--envoy-config", envoy],
+                             {"env": env})]) for n in range(repeat)]
     finally:
         sandbox.stop()
     try:
-        report = json.loads(rounds[-1]["stdout"])
+        report = json.loads(plans[-1]["stdout"])
     except json.JSONDecodeError:
         report = {}
     calls = report.get("api_calls", {})
     pages = list_pages(spec)
-    return {**summary(rounds), "changes": report.get("counts"), "seed_s": round(seeded, 1), "api_calls": calls,
-            "record_list_pages": pages,
-            "overhead_per_zone": {provider: round((calls.get(provider, 0) - pages[provider]) / zones, 2)
-                                  for provider, zones in (("cloudflare", len(layout.public_zones)),
-                                                          ("aws", len(layout.private_zones)))}}
+    found = IMPORT_CALLS.search(imports[-1]["stdout"])
+    import_calls = dict((k, int(v)) for k, v in (part.split() for part in found.group(1).split(", "))) if found else {}
+    return {"plan": {**summary(plans), "changes": report.get("counts"), "seed_s": round(seeded, 1), "api_calls": calls,
+                     "record_list_pages": pages,
+                     "overhead_per_zone": {provider: round((calls.get(provider, 0) - pages[provider]) / zones, 2)
+                                           for provider, zones in (("cloudflare", len(layout.public_zones)),
+                                                                   ("aws", len(layout.private_zones)))}},
+            "import": {**summary(imports), "api_calls": import_calls}}
 
 
 def list_pages(spec) -> dict[str, int]:
@@ -207,7 +219,7 @@ def describe(result: dict) -> str:
         return f"not run: {result['skipped']}"
     text = f"{result['wall_s']:7.2f}s {result['peak_rss_mib']:7.0f} MiB"
     if "api_calls" in result:
-        text += f"  calls {result['api_calls']}  (seeding took {result['seed_s']}s)"
+        text += f"  calls {result['api_calls']}" + (f"  (seeding took {result['seed_s']}s)" if "seed_s" in result else "")
     return text + ("" if result.get("ok") else "  FAILED")
 
 
@@ -250,6 +262,11 @@ def acceptance(sizes: dict, compared: dict) -> list[tuple[str, bool | None, str]
     checks.append((f"{compared.get('growth', {}).get('from', '?')} -> {compared.get('growth', {}).get('to', '?')} "
                    "hosts: edgec's time grows <= 2.3x", None if worst is None else worst <= TARGETS["growth"],
                    ", ".join(f"{k} {v}x" for k, v in growth.items()) or "needs two sizes"))
+    i = at["import"]
+    checks.append(("10k: import's API calls within 10% of plan's, its time within 2x",
+                   None if "skipped" in i else i["ok"] and _import_within_budget(i, p),
+                   i.get("skipped") or f"import {i['wall_s']}s, calls {i['api_calls']}; plan {p['wall_s']}s, "
+                                       f"calls {p['api_calls']}"))
     v, o = at["validate"], at["octodns-validate"]
     checks.append(("10k: edgec validate faster than octodns-validate of the DNS part",
                    None if "skipped" in o else v["wall_s"] < o["wall_s"],
@@ -258,6 +275,11 @@ def acceptance(sizes: dict, compared: dict) -> list[tuple[str, bool | None, str]
     checks.append(("10k: the Envoy config passes envoy --mode validate", None if "skipped" in e else e["ok"],
                    e.get("skipped") or f"{e['wall_s']}s"))
     return checks
+
+
+def _import_within_budget(imported: dict, planned: dict) -> bool:
+    calls, plan_calls = sum(imported["api_calls"].values()), sum(planned["api_calls"].values())
+    return 0 < calls <= 1.1 * plan_calls and imported["wall_s"] <= 2 * planned["wall_s"]
 
 
 def machine() -> dict:
@@ -291,8 +313,9 @@ def print_table(console: Console, sizes: dict, compared: dict, checks) -> None:
         table.add_column(f"{int(hosts):,} hosts", justify="right")
     for name in STEPS:
         table.add_row(name, *[cell(size["steps"][name]) for size in sizes.values()])
-    table.add_row("plan API calls", *[", ".join(f"{k} {v}" for k, v in size["steps"]["plan"].get("api_calls", {})
-                                                .items()) or "-" for size in sizes.values()])
+    for step in ("plan", "import"):
+        table.add_row(f"{step} API calls", *[", ".join(f"{k} {v}" for k, v in size["steps"][step].get(
+            "api_calls", {}).items()) or "-" for size in sizes.values()])
     for name in ("validate / octodns-validate", "compile terraform / terraform validate"):
         table.add_row(f"ratio {name}", *[f"{compared['vs_peers'][h].get(name, '-')}" for h in sizes])
     console.print(table)

@@ -105,3 +105,15 @@ def test_aws_names_keep_the_rules_of_aws():
     long = aws_name("a-very-long-estate-name", "and-a-long-gateway-name", "https")
     assert len(long) == 32 and re.fullmatch(r"[a-z0-9-]+[a-z0-9]", long)
     assert long != aws_name("a-very-long-estate-name", "and-a-long-gateway-name", "http")
+
+
+AWS_NAME = re.compile(r"(?!.*--)(?!-)(?!.*-$)[A-Za-z0-9-]{1,32}")  # the target group rule, strictest of all
+
+
+@given(st.lists(st.from_regex(r"[a-z][a-z0-9_-]{0,62}", fullmatch=True), min_size=2, max_size=3))
+def test_every_aws_name_of_spec_names_is_one_aws_accepts(parts):
+    """Any estate, gateway and purpose names the spec accepts give a name AWS accepts: '_' and '-' at the
+    ends of a part never make a double or a trailing hyphen (moto refused 'edge-gw--https')."""
+    from edgec.ir.names import aws_name
+
+    assert AWS_NAME.fullmatch(aws_name(*parts))

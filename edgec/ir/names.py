@@ -13,6 +13,7 @@ import hashlib
 import re
 
 AWS_NAME_LIMIT = 32  # load balancers and target groups
+SECURITY_GROUP_NAME_LIMIT = 255
 # A part that maps one to one: a name of letters, digits, '_' and '-' (an identifier, a record type), or
 # a DNS name whose labels are letters, digits and '-', each optionally led by one '_' (_dmarc, _sip._tcp),
 # the first possibly '*' (but then no first label may be 'star', which '*' is written as); or a CIDR.
@@ -48,7 +49,8 @@ def short_hash(text: str, length: int = 6) -> str:
 
 def aws_name(*parts: str, limit: int = AWS_NAME_LIMIT) -> str:
     """An AWS name of at most `limit` characters: 'acme-prod-public', shortened with a hash if long."""
-    name = "-".join(parts).replace("_", "-").rstrip("-")  # AWS names end with a letter or digit
+    # letters, digits and single hyphens, ending with a letter or digit (target groups refuse '--')
+    name = re.sub(r"-{2,}", "-", "-".join(parts).replace("_", "-")).rstrip("-")
     if len(name) <= limit:
         return name
     return f"{name[: limit - 7].rstrip('-')}-{short_hash(name)}"

@@ -51,6 +51,7 @@ def start_moto():
         raise RuntimeError("the sandbox needs moto: pip install 'edgec[dev]'") from exc
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's HTTP server logs every request
     _private_zone_when_vpc_given()
+    _certificate_lists_carry_alternative_names()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -77,6 +78,25 @@ def _private_zone_when_vpc_given() -> None:
 
     create_hosted_zone.edgec_fixed = True
     Route53.create_hosted_zone = create_hosted_zone
+
+
+def _certificate_lists_carry_alternative_names() -> None:
+    """AWS's ListCertificates gives each certificate's other names as SubjectAlternativeNameSummaries;
+    moto 5 sends DescribeCertificate's SubjectAlternativeNames instead, which clients drop. Without
+    this, a certificate of several names reads back as one of its first name only."""
+    from moto.acm.models import CertBundle
+
+    if getattr(CertBundle.describe, "edgec_fixed", False):
+        return
+    original = CertBundle.describe
+
+    def describe(self):
+        result = original(self)
+        result["Certificate"]["SubjectAlternativeNameSummaries"] = list(self.sans)
+        return result
+
+    describe.edgec_fixed = True
+    CertBundle.describe = describe
 
 
 def reset_moto(url: str) -> None:

@@ -39,7 +39,8 @@ def seed_aws(session, spec: Spec, desired: IR, vpc_cidr: str, endpoint_url: str)
         authorize = ec2.authorize_security_group_egress if rule.direction == "egress" \
             else ec2.authorize_security_group_ingress
         authorize(GroupId=groups[rule.gateway], IpPermissions=permission)
-    certificates = {c.name: acm.request_certificate(DomainName=c.domains[0], ValidationMethod="DNS")["CertificateArn"]
+    certificates = {c.name: acm.request_certificate(DomainName=c.domains[0], ValidationMethod="DNS", **(
+        {"SubjectAlternativeNames": list(c.domains)} if len(c.domains) > 1 else {}))["CertificateArn"]
                     for c in of(AwsAcmCertificate)}
     balancers, target_groups = {}, {}
     for lb in of(AwsLoadBalancer):
@@ -54,10 +55,13 @@ def seed_aws(session, spec: Spec, desired: IR, vpc_cidr: str, endpoint_url: str)
     for listener in of(AwsListener):
         extra = {"Certificates": [{"CertificateArn": certificates[listener.certificate]}],
                  "SslPolicy": listener.ssl_policy} if listener.certificate else {}
-        elb.create_listener(LoadBalancerArn=balancers[listener.gateway]["LoadBalancerArn"], Protocol=listener.protocol,
+        created = elb.create_listener(LoadBalancerArn=balancers[listener.gateway]["LoadBalancerArn"], Protocol=listener.protocol,
                             Port=listener.port, DefaultActions=[{"Type": "forward",
                                                                  "TargetGroupArn": target_groups[listener.target_group]}],
                             **extra)
+        if listener.sni_certificates:
+            elb.add_listener_certificates(ListenerArn=created["Listeners"][0]["ListenerArn"], Certificates=[
+                {"CertificateArn": certificates[name]} for name in listener.sni_certificates])
     zones = {}
     for zone in of(AwsRoute53Zone):
         config = {"HostedZoneConfig": {"Comment": marker(spec.name), "PrivateZone": zone.private}}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from edgec.diagnostics import Path
 from edgec.ir.model import Resource
-from edgec.ir.names import aws_name, record_label, slug
+from edgec.ir.names import SECURITY_GROUP_NAME_LIMIT, aws_name, record_label, slug
 from edgec.layers.aws.model import (
     AwsAcmCertificate,
     AwsListener,
@@ -101,7 +101,7 @@ def _gateway(spec: Spec, name: str, gateway: Gateway) -> list[Resource]:
     origin: Path = ("gateways", name)
     subnets = spec.aws.subnets.public if gateway.exposure == "public" else spec.aws.subnets.private
     out: list[Resource] = [
-        AwsSecurityGroup(slug(name), origin, name, aws_name(spec.name, name, limit=255),
+        AwsSecurityGroup(slug(name), origin, name, aws_name(spec.name, name, limit=SECURITY_GROUP_NAME_LIMIT),
                          f"edgec {spec.name}: {gateway.exposure} gateway {name} NLB"),
         AwsLoadBalancer(slug(name), origin, name, aws_name(spec.name, name), gateway.exposure == "private",
                         tuple(subnets), gateway.nlb.cross_zone, gateway.nlb.deletion_protection),

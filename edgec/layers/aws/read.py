@@ -18,7 +18,7 @@ import botocore.config
 import botocore.exceptions
 
 from edgec.ir.model import IR, Estate, Resource
-from edgec.ir.names import slug
+from edgec.ir.names import AWS_NAME_LIMIT, SECURITY_GROUP_NAME_LIMIT, aws_name, slug
 from edgec.layers.aws.model import (
     AwsAcmCertificate,
     AwsListener,
@@ -37,6 +37,7 @@ ELB_PAGE_SIZE = 400
 TAGS_PER_CALL = 20
 RULES_PAGE_SIZE = 1000
 ROUTE53_PAGE_SIZE = "300"
+TARGET_GROUP_PURPOSES = ("https", "http")  # edgec's target groups: <spec>-<gateway>-<purpose>
 
 
 @dataclass
@@ -72,7 +73,9 @@ def _pages(what: str, client, operation: str, key: str, **kwargs) -> list:
         raise ReadError(what, str(exc)) from None
 
 
-def read_aws(ir: IR, session: boto3.Session) -> LiveLayer:
+def read_aws(ir: IR, session: boto3.Session, everything: bool = False) -> LiveLayer:
+    """The spec's part of the estate; with `everything` (for `edgec import`), every Route 53 zone the
+    account has (private ones only if associated with the VPC) and every ACM certificate."""
     assert ir.estate.aws is not None
     reading = _Reading(ir.estate)
     ec2, elb, route53 = (_client(session, s) for s in ("ec2", "elbv2", "route53"))
@@ -82,8 +85,10 @@ def read_aws(ir: IR, session: boto3.Session) -> LiveLayer:
     gateways = sorted({r.gateway for r in ir.of(AwsLoadBalancer)}, key=len, reverse=True)
     _read_security_groups(reading, ec2, gateways)
     _read_load_balancers(reading, elb, gateways)
-    _read_route53(reading, route53)
-    if ir.of(AwsAcmCertificate):
+    if everything:
+        _read_listener_certificates(reading, elb)
+    _read_route53(reading, route53, everything)
+    if ir.of(AwsAcmCertificate) or everything:
         _read_certificates(reading, _client(session, "acm"))
     adopt_addresses(ir.in_layer("aws"), reading.live)
     _rules_belong_to_their_group(ir, reading.live)
@@ -112,10 +117,20 @@ def _is_owned(estate: Estate, tags: list[dict]) -> bool:
     return _tag(tags, "managed-by") == "edgec" and _tag(tags, "edgec:spec") == estate.name
 
 
-def _gateway_of(name: str, estate: Estate, gateways: list[str]) -> str:
-    """'acme-prod-public' -> 'public' (edgec names AWS resources <spec>-<gateway>[-purpose])."""
-    rest = name.removeprefix(f"{estate.name}-")
-    return next((g for g in gateways if rest == g or rest.startswith(g + "-")), rest)
+def _gateway_of(name: str, estate: Estate, gateways: list[str], limit: int = AWS_NAME_LIMIT) -> str:
+    """The spec's gateway whose AWS name (`aws_name`: 'acme-prod-public' for gateway public, with '_' as
+    '-') `name` is or starts; another one's is what follows '<spec>-'."""
+    for gateway in gateways:
+        own = aws_name(estate.name, gateway, limit=limit)
+        if name == own or name.startswith(own + "-"):
+            return gateway
+    return name.removeprefix(f"{estate.name}-")
+
+
+def _purpose_of(group_name: str, estate: Estate, gateway: str) -> str:
+    """'https' or 'http' for a target group edgec named; else the last part of its name."""
+    return next((purpose for purpose in TARGET_GROUP_PURPOSES if aws_name(estate.name, gateway, purpose) == group_name),
+                group_name.rsplit("-", 1)[-1])
 
 
 def _read_security_groups(reading: _Reading, ec2, gateways: list[str]) -> None:
@@ -127,7 +142,7 @@ def _read_security_groups(reading: _Reading, ec2, gateways: list[str]) -> None:
     for group in groups:
         if group["GroupName"] == "default":
             continue
-        gateway = _gateway_of(group["GroupName"], reading.estate, gateways)
+        gateway = _gateway_of(group["GroupName"], reading.estate, gateways, SECURITY_GROUP_NAME_LIMIT)
         by_id[group["GroupId"]] = gateway
         reading.add(AwsSecurityGroup(slug(gateway), (), gateway, group["GroupName"], group.get("Description", "")),
                     owned=_is_owned(reading.estate, group.get("Tags")), id=group["GroupId"])
@@ -162,23 +177,36 @@ def _read_load_balancers(reading: _Reading, elb, gateways: list[str]) -> None:
         reading.add(AwsLoadBalancer(slug(gateway), (), gateway, lb["LoadBalancerName"],
                                     lb.get("Scheme") == "internal", subnets, cross_zone=None, deletion_protection=None),
                     owned=_is_owned(reading.estate, tags.get(lb["LoadBalancerArn"])),
-                    arn=lb["LoadBalancerArn"], dns_name=lb["DNSName"])
+                    arn=lb["LoadBalancerArn"], dns_name=lb["DNSName"], tags=tags.get(lb["LoadBalancerArn"]) or [])
         listeners = _pages(f"listeners of {lb['LoadBalancerName']}", elb, "describe_listeners", "Listeners",
                            LoadBalancerArn=lb["LoadBalancerArn"])
         groups = {g["TargetGroupArn"]: g for g in _pages(
             f"target groups of {lb['LoadBalancerName']}", elb, "describe_target_groups", "TargetGroups",
             LoadBalancerArn=lb["LoadBalancerArn"])}
         for group in groups.values():
-            purpose = group["TargetGroupName"].rsplit("-", 1)[-1]
+            purpose = _purpose_of(group["TargetGroupName"], reading.estate, gateway)
             reading.add(AwsTargetGroup(slug(gateway, purpose), (), gateway, group["TargetGroupName"],
                                        group["Port"], group["Protocol"], int(group.get("HealthCheckPort", 0)),
                                        group.get("HealthCheckPath", "")), arn=group["TargetGroupArn"])
         for listener in listeners:
             target = groups.get(listener["DefaultActions"][0].get("TargetGroupArn", ""), {})
-            purpose = target.get("TargetGroupName", "?").rsplit("-", 1)[-1]
+            purpose = _purpose_of(target.get("TargetGroupName", "?"), reading.estate, gateway)
             reading.add(AwsListener(slug(gateway, purpose), (), gateway, listener["Port"], listener["Protocol"],
                                     slug(gateway, purpose), ssl_policy=listener.get("SslPolicy")),
-                        arn=listener["ListenerArn"])
+                        arn=listener["ListenerArn"], certificate_arns=[
+                            c["CertificateArn"] for c in listener.get("Certificates", []) if "CertificateArn" in c])
+
+
+def _read_listener_certificates(reading: _Reading, elb) -> None:
+    """The certificates a TLS listener picks by SNI besides its default (one call per TLS listener, made
+    for `edgec import` only: plans do not compare them)."""
+    for listener in [r for r in reading.live.resources if isinstance(r, AwsListener) and r.protocol == "TLS"]:
+        facts = reading.live.facts[listener.address]
+        found = _pages(f"certificates of listener {listener.label}", elb, "describe_listener_certificates",
+                       "Certificates", ListenerArn=facts["arn"])
+        facts["certificate_arns"] = facts.get("certificate_arns", []) + sorted(
+            c["CertificateArn"] for c in found if not c.get("IsDefault") and c["CertificateArn"]
+            not in facts.get("certificate_arns", []))
 
 
 def _tags(elb, arns: list[str]) -> dict[str, list[dict]]:
@@ -192,12 +220,14 @@ def _tags(elb, arns: list[str]) -> dict[str, list[dict]]:
     return out
 
 
-def _read_route53(reading: _Reading, route53) -> None:
+def _read_route53(reading: _Reading, route53, everything: bool) -> None:
     names = set(reading.estate.zones_of("route53"))
-    if not names:
+    if not names and not everything:
         return
     zones = [z for z in _pages("Route 53 zones", route53, "list_hosted_zones", "HostedZones")
-             if z["Name"].rstrip(".") in names]
+             if z["Name"].rstrip(".") in names or everything]
+    if everything and any(z["Config"].get("PrivateZone") for z in zones):
+        zones = _public_or_in_vpc(reading, route53, zones)
     nlbs = {reading.live.facts[lb.address]["dns_name"].rstrip(".").lower(): lb.gateway
             for lb in reading.live.resources if isinstance(lb, AwsLoadBalancer)}
     for zone in zones:
@@ -210,6 +240,20 @@ def _read_route53(reading: _Reading, route53) -> None:
             if record["Type"] in ("NS", "SOA") and fqdn == name:
                 continue  # the zone's own records, created by Route 53
             reading.add(_record(name, fqdn, record, nlbs))
+
+
+def _public_or_in_vpc(reading: _Reading, route53, zones: list[dict]) -> list[dict]:
+    """Public zones, and the private zones associated with the estate's VPC (one more call)."""
+    assert reading.estate.aws is not None
+    aws = reading.estate.aws
+    try:
+        found = route53.list_hosted_zones_by_vpc(VPCId=aws.vpc_id, VPCRegion=aws.region, MaxItems="100")
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        raise ReadError(f"Route 53 zones of {aws.vpc_id}", str(exc)) from None
+    if found.get("NextToken"):
+        raise ReadError(f"Route 53 zones of {aws.vpc_id}", "more than 100 private zones: not supported")
+    in_vpc = {z["HostedZoneId"].rsplit("/", 1)[-1] for z in found.get("HostedZoneSummaries", [])}
+    return [z for z in zones if not z["Config"].get("PrivateZone") or z["Id"].rsplit("/", 1)[-1] in in_vpc]
 
 
 def _record(zone: str, fqdn: str, record: dict, nlbs: dict[str, str]) -> AwsRoute53Record:

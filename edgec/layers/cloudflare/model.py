@@ -92,7 +92,7 @@ class CfOriginPullCertificate(CfResource):
     zone: str
     fingerprint: str  # SHA-256 of the certificate: how it is compared
     certificate: str = ""  # the spec's certificate name (desired only)
-    pem: str = ""  # the certificate, public (desired only)
+    pem: str = ""  # the certificate, public (not compared: the fingerprint is)
     key_file: str | None = None  # where Terraform reads the private key, or
     key_secret: str | None = None  # the AWS Secrets Manager secret that holds it
 

@@ -82,13 +82,17 @@ def token_problem(token: str) -> str | None:
     return None
 
 
-def read_cloudflare(ir: IR, client: cloudflare.Cloudflare) -> LiveLayer:
-    zones = ir.estate.zones_of("cloudflare")
-    zone_ids = _zone_ids(ir.estate.cloudflare_account, client, zones)
+def read_cloudflare(ir: IR, client: cloudflare.Cloudflare, zone_ids: dict[str, str] | None = None) -> LiveLayer:
+    """The spec's zones; or (for `edgec import`) the zones of `zone_ids`, with the client certificates of
+    every zone that has origin pulls on."""
+    zones = sorted(zone_ids) if zone_ids is not None else ir.estate.zones_of("cloudflare")
+    everything = zone_ids is not None
+    zone_ids = zone_ids if zone_ids is not None else _zone_ids(ir.estate.cloudflare_account, client, zones)
     with_client_certs = {c.zone for c in ir.of(CfOriginPullCertificate)}
     with ThreadPoolExecutor(max_workers=CONCURRENT_ZONES) as pool:
-        results = list(pool.map(lambda zone: _read_zone(client, zone, zone_ids[zone], zone in with_client_certs),
-                                zones))
+        results = list(pool.map(lambda zone: _read_zone(
+            client, zone, zone_ids[zone], True if zone in with_client_certs else (None if everything else False)),
+            zones))
     live = LiveLayer()
     for zone, (resources, record_ids) in zip(zones, results):
         live.resources += resources
@@ -160,6 +164,15 @@ def _same_value(a: CfDnsRecord, b: CfDnsRecord) -> bool:
     return record_content(a) == record_content(b) and a.data == b.data
 
 
+def account_zones(account: str | None, client: cloudflare.Cloudflare) -> dict[str, tuple[str, str | None]]:
+    """Every zone of the account (or that the token can see): name -> (ID, account ID)."""
+    where = f"account {account}" if account else "the account the token can see"
+    filters = {"account": {"id": account}} if account else {}
+    listed = _list_all(f"the zones of {where}", "zones", client.zones.list, per_page=ZONE_PAGE_SIZE, **filters)
+    return {z.name: (z.id, getattr(getattr(z, "account", None), "id", None)) for z in listed
+            if getattr(z, "status", None) not in GONE_STATUSES}
+
+
 def _zone_ids(account: str | None, client: cloudflare.Cloudflare, zones: list[str]) -> dict[str, str]:
     """Zone name -> ID. One listing of the account's zones costs ceil(its zones / 50) calls; in an
     account of many more zones than the spec has, a lookup by name per spec zone costs fewer."""
@@ -204,9 +217,10 @@ def _errors(exc: cloudflare.APIStatusError) -> str:
 
 
 def _read_zone(client: cloudflare.Cloudflare, zone: str, zone_id: str,
-               client_certs: bool) -> tuple[list[Resource], dict[int, str]]:
+               client_certs: bool | None) -> tuple[list[Resource], dict[int, str]]:
     """The zone's resources, and the API ID of each record and client certificate (by the object's id()).
-    Client certificates cost a call, made only for zones the spec gives one."""
+    Client certificates cost a call, made only for zones the spec gives one (`client_certs` None: for
+    zones with origin pulls on)."""
     records = _list_all(f"DNS records of {zone}", "records", client.dns.records.list, zone_id=zone_id,
                         per_page=DNS_PAGE_SIZE)
     resources: list[Resource] = [_record(zone, r) for r in records]
@@ -217,7 +231,7 @@ def _read_zone(client: cloudflare.Cloudflare, zone: str, zone_id: str,
                   zone_id=zone_id)
     if pulls is not None and getattr(pulls, "enabled", False):
         resources.append(CfOriginPulls(slug(zone), (), zone, True))
-    if client_certs:
+    if client_certs or (client_certs is None and pulls is not None and getattr(pulls, "enabled", False)):
         for cert in _read_client_certificates(client, zone, zone_id):
             ids[id(cert[0])] = cert[1]
             resources.append(cert[0])
@@ -238,7 +252,8 @@ def _read_client_certificates(client: cloudflare.Cloudflare, zone: str,
             continue
         if not cert.id or (found := fingerprint(cert.certificate or "")) is None:
             raise ReadError(what, "the API returned a certificate without an ID or a PEM certificate")
-        out.append((CfOriginPullCertificate(f"{slug(zone)}_{short_hash(cert.id)}", (), zone, found), cert.id))
+        out.append((CfOriginPullCertificate(f"{slug(zone)}_{short_hash(cert.id)}", (), zone, found,
+                                            pem=cert.certificate), cert.id))
     return out
 
 

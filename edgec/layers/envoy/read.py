@@ -250,7 +250,7 @@ def _forward(route: dict) -> Forward:
         clusters = (WeightedCluster(route["cluster"]),)
     policy = route.get("retry_policy")
     retry = None if policy is None else RetryPolicy(
-        tuple(policy.get("retry_on", "").split(",")), int(policy.get("num_retries", 1)),
+        tuple(c for c in policy.get("retry_on", "").split(",") if c), int(policy.get("num_retries", 1)),
         duration(policy["per_try_timeout"]) if "per_try_timeout" in policy else None,
         tuple(policy.get("retriable_status_codes", [])))
     return Forward(clusters, duration(route.get("timeout", "15s")), retry)
