@@ -12,7 +12,7 @@ import yaml
 from edgec.importer.aws import Gateways
 from edgec.importer.cloudflare import OriginPulls, certificate_path
 from edgec.importer.draft import Draft, identifier, is_identifier
-from edgec.importer.read import BOOTSTRAP_DUMP, EnvoyConfig, parse_envoy
+from edgec.importer.read import BOOTSTRAP_DUMP, YAML_LOADER, EnvoyConfig, parse_envoy
 from edgec.ir.model import Resource
 from edgec.layers.envoy.build import LB_POLICIES
 from edgec.layers.envoy.model import (
@@ -163,9 +163,10 @@ def _downstream_tls(draft: Draft, gateway: str, spec: dict, listener: EnvoyListe
     if sni:
         tls["sni_certificates"] = list(dict.fromkeys(sni))
     tls["min_version"] = default.tls.min_version
+    by_host = {h.host: h for h in hosts}
     for chain in chains:
         assert chain.tls is not None
-        served = [d for h in hosts if h.host in chain.hosts for d in h.domains if ":" not in d]
+        served = [d for host in chain.hosts if host in by_host for d in by_host[host].domains if ":" not in d]
         _served_certificate(draft, chain.tls.certificate, served, config)
     ca = default.tls.client_ca
     if ca == ORIGIN_PULL_CA:
@@ -249,7 +250,7 @@ def _sds_paths(config: EnvoyConfig, name: str) -> tuple[str, str] | None:
         return None
     try:
         with open(os.path.join(config.sds_dir, f"{name}.yaml"), encoding="utf-8") as handle:
-            secret = yaml.safe_load(handle)["resources"][0]["tls_certificate"]
+            secret = yaml.load(handle, Loader=YAML_LOADER)["resources"][0]["tls_certificate"]
         return secret["certificate_chain"]["filename"], secret["private_key"]["filename"]
     except (OSError, yaml.YAMLError, KeyError, IndexError, TypeError):
         return None

@@ -13,6 +13,7 @@ from edgec.importer.draft import Draft
 from edgec.importer.envoy import import_envoy
 from edgec.importer.read import ImportOptions, read_estate
 from edgec.importer.write import REPORT, report_lines, spec_files, write_files
+from edgec.memory import cyclic_gc_paused
 
 
 @dataclass
@@ -28,6 +29,12 @@ def import_estate(options: ImportOptions, name: str | None = None,
                   progress: Callable[[str], None] = lambda message: None,
                   today: datetime.date | None = None) -> Imported:
     """Reads only (a ReadError when a read fails); the caller writes the files."""
+    with cyclic_gc_paused():  # a large estate is a million small objects, and none of them cyclic
+        return _import(options, name, progress, today)
+
+
+def _import(options: ImportOptions, name: str | None, progress: Callable[[str], None],
+            today: datetime.date | None) -> Imported:
     live = read_estate(options, progress)
     draft = Draft()
     zones = sorted({r.zone for layer in (live.aws, live.cloudflare) if layer for r in layer.resources

@@ -3,6 +3,7 @@ only the values that differ from edgec's defaults."""
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from typing import Any
@@ -11,26 +12,36 @@ from pydantic import BaseModel
 
 from edgec.spec.model import Spec
 
+_NO_DEFAULT = object()
+
 
 def without_defaults(document: dict[str, Any], model: type[BaseModel] = Spec) -> dict[str, Any]:
     """The document, minus every value equal to its field's default (a block of defaults only is left
     out when the field defaults to that block; an optional block that is present stays, even empty),
     with its keys in the model's order."""
-    order = {f.alias or name: i for i, (name, f) in enumerate(model.model_fields.items())}
+    fields = _fields(model)
     out = {}
-    for key, value in sorted(document.items(), key=lambda item: order.get(item[0], len(order))):
-        field = model.model_fields.get(key) or next(
-            (f for f in model.model_fields.values() if f.alias == key), None)
-        if field is None:
+    for key, value in sorted(document.items(), key=lambda item: fields.get(item[0], (len(fields),))[0]):
+        if key not in fields:
             out[key] = value
             continue
-        value = _tidy(field.annotation, value)
-        default = field.get_default(call_default_factory=True)
+        _, annotation, default = fields[key]
+        value = _tidy(annotation, value)
+        if value != default:
+            out[key] = value
+    return out
+
+
+@functools.cache
+def _fields(model: type[BaseModel]) -> dict[str, tuple[int, Any, Any]]:
+    """Each field by the name the document uses: its position, its type and its default as the document
+    would write it (pruned the same way)."""
+    out = {}
+    for position, (name, field) in enumerate(model.model_fields.items()):
+        default = field.get_default(call_default_factory=True) if not field.is_required() else _NO_DEFAULT
         if isinstance(default, BaseModel):
             default = without_defaults(default.model_dump(mode="json", by_alias=True), type(default))
-        if value == default:
-            continue
-        out[key] = value
+        out[field.alias or name] = (position, field.annotation, default)
     return out
 
 

@@ -8,8 +8,7 @@ import datetime
 import os
 import pathlib
 
-import yaml
-
+from edgec.emit import yaml_text
 from edgec.importer.draft import Draft
 from edgec.importer.tidy import without_defaults
 from edgec.spec.model import API_VERSION
@@ -57,8 +56,7 @@ def _unique(items: list) -> list:
 
 
 def _yaml(data: dict, schema: str, title: str) -> str:
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120, default_flow_style=False)
-    return f"# yaml-language-server: $schema={schema}\n#\n# {title}\n\n{text}"
+    return f"# yaml-language-server: $schema={schema}\n#\n# {title}\n\n{yaml_text.dump(data)}"
 
 
 def report_lines(draft: Draft, calls: dict[str, int]) -> list[str]:
