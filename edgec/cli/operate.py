@@ -100,24 +100,32 @@ def _confirm_apply() -> bool:
 @main.command("sandbox", context_settings={"ignore_unknown_options": True})
 @click.argument("spec", metavar="SPEC")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, metavar="[-- COMMAND...]")
-@click.option("--drift/--no-drift", default=True, show_default=True,
-              help="Change a few things out of band after seeding, as happens in real estates.")
+@click.option("--drift/--no-drift", default=None,
+              help="Change a few things out of band after seeding, as happens in real estates "
+                   "(default: yes, but not with --foreign).")
+@click.option("--foreign", is_flag=True,
+              help="Seed the estate as if it had been built without edgec: no ownership tags or markers, "
+                   "no Terraform state (to try adoption: edgec apply --adopt).")
 @click.option("--dir", "workdir", default=".edgec-sandbox", show_default=True, type=click.Path(file_okay=False),
               help="Where to write the sandbox's copy of the spec.")
-def sandbox_command(spec: str, command: tuple[str, ...], drift: bool, workdir: str) -> None:
+def sandbox_command(spec: str, command: tuple[str, ...], drift: bool | None, foreign: bool, workdir: str) -> None:
     """Start a local sandbox for SPEC: AWS (moto) and a fake Cloudflare API on loopback, seeded with
     the estate SPEC describes as if it had been applied, plus some drift (a port opened by hand,
-    an edited record, a stray record).
+    an edited record, a stray record). With --foreign, as if it had been built without edgec
+    (no ownership tags on AWS resources, no `edgec:` marker in record comments, ruleset
+    descriptions or Route 53 zone comments, no Terraform state) and without drift.
 
     The sandbox has its own VPC and subnet IDs, so it writes a copy of the spec that names them
-    (DIR/edge.yaml). With a COMMAND after `--`, it runs it against the sandbox (`{spec}` stands for
-    that copy), stops, and exits with the command's exit code; without, it prints the environment
-    to use and runs until Ctrl-C. Needs the dev extra (moto).
+    (DIR/edge.yaml), and each gateway's compiled Envoy bootstrap (DIR/envoy/<gateway>.yaml, named
+    in EDGEC_ENVOY_CONFIG as GATEWAY=PATH,...). With a COMMAND after `--`, it runs it against the
+    sandbox (`{spec}` stands for that copy), stops, and exits with the command's exit code;
+    without, it prints the environment to use and runs until Ctrl-C. Needs the dev extra (moto).
 
     \b
     Examples:
       edgec sandbox examples/public-api/edge.yaml -- edgec plan {spec}
       edgec sandbox examples/multi-team/            # then, in another shell, as printed
+      edgec sandbox --foreign examples/private-internal/edge.yaml -- edgec plan {spec}
     """
     console = make_console()
     result = validate(spec)
@@ -126,12 +134,14 @@ def sandbox_command(spec: str, command: tuple[str, ...], drift: bool, workdir: s
         sys.exit(EXIT_ERRORS)
     with console.status("starting the sandbox..."):
         try:
-            sandbox = start_sandbox(load_spec(spec), pathlib.Path(workdir), drift)
+            sandbox = start_sandbox(load_spec(spec), pathlib.Path(workdir), not foreign if drift is None else drift,
+                                    foreign)
         except RuntimeError as exc:
             console.print(Text(f"✗ {exc}", style="bold red"))
             sys.exit(EXIT_ERRORS)
     try:
-        console.print(Text(f"{marks()[0]} sandbox for {result.spec.name} is up; its spec: {sandbox.spec_path}",
+        built = " (built without edgec: nothing carries its ownership markers)" if foreign else ""
+        console.print(Text(f"{marks()[0]} sandbox for {result.spec.name} is up{built}; its spec: {sandbox.spec_path}",
                            style="green"))
         for change in sandbox.drift:
             console.print(f"  drift: {change}")
