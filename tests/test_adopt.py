@@ -198,6 +198,8 @@ def test_a_record_comment_differing_only_by_the_marker_is_an_adoption_and_any_ot
         (Action.UPDATE, [("comment", "legacy web", "edgec:other-spec legacy web")])]
 
 
-def test_sandbox_help_says_how_to_seed_a_foreign_estate():
+def test_apply_and_sandbox_help_say_how_to_adopt():
+    apply_help = " ".join(run_cli("apply", "--help").output.split())
+    assert "--adopt" in apply_help and "is imported only with --adopt" in apply_help
     sandbox_help = " ".join(run_cli("sandbox", "--help").output.split())
     assert "--foreign" in sandbox_help and "EDGEC_ENVOY_CONFIG as GATEWAY=PATH" in sandbox_help

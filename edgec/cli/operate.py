@@ -28,6 +28,9 @@ def read_options_for_apply(command):
               help="Folder to compile into and run Terraform in (default: generated/<spec name>).")
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI). The safety rails still apply.")
 @click.option("--force", is_flag=True, help="Apply even what a safety rail refuses (see docs/apply.md).")
+@click.option("--adopt", is_flag=True,
+              help="Import existing resources that carry no edgec ownership marker into Terraform's state "
+                   "(they may belong to someone else) instead of refusing.")
 @click.option("--terraform-bin", default="terraform", show_default=True, envvar="EDGEC_TERRAFORM_BIN",
               help="terraform, or tofu for OpenTofu (env EDGEC_TERRAFORM_BIN).")
 @click.option("--plugin-dir", type=click.Path(file_okay=False, exists=True), envvar="EDGEC_PLUGIN_DIR",
@@ -36,7 +39,7 @@ def read_options_for_apply(command):
 @click.option("--layer", "layers", multiple=True, type=click.Choice([layer.name for layer in TERRAFORM_LAYERS]),
               help="Apply only this Terraform layer (repeatable; default: both, AWS first).")
 @read_options_for_apply
-def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: bool, terraform_bin: str,
+def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: bool, adopt: bool, terraform_bin: str,
                   plugin_dir: str | None, layers: tuple[str, ...], ignore_files: tuple[str, ...],
                   cloudflare_rate: float, read_timeout: float) -> None:
     """Apply SPEC, or a reviewed PLANFILE from `edgec plan --out`, through Terraform.
@@ -46,17 +49,25 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
     2. read live state; with a PLANFILE, refuse if the spec, the compiled output or the
        live state changed since the plan was reviewed
     3. terraform init and plan -out, per layer: AWS, then Cloudflare (planned after the
-       AWS apply when it needs load balancers that apply creates)
+       AWS apply when it needs load balancers that apply creates); where Terraform would
+       create what exists live, plan again with import blocks, so it imports instead
     4. show each plan with the hostnames every change affects; check the safety rails
     5. ask (or --auto-approve), apply exactly the saved plans, streaming Terraform's output
     6. read live state again and say what, if anything, still differs
 
     \b
-    Safety rails (refused unless --force): updates and deletes over 30% of a zone's or
-    gateway's owned resources (when it has 10 or more; tune with apply_limits in the spec),
-    a public hostname losing its DNS record, a load balancer replaced or destroyed, a
-    certificate covering a live host destroyed before its replacement exists, apex or NS
-    record changes. Envoy configuration is compiled, not deployed.
+    Adoption: what exists without edgec's ownership marker (built by hand or by other
+    tools) is imported only with --adopt; without it, apply refuses and names it. What
+    carries the marker but is missing from Terraform's state is imported either way.
+
+    \b
+    Safety rails (refused unless --force): creates, updates and deletes over 30% of a
+    zone's or gateway's owned resources (when it has 10 or more; tune with apply_limits in
+    the spec), a public hostname losing its DNS record, a load balancer replaced or
+    destroyed, a certificate covering a live host destroyed before its replacement exists,
+    apex or NS record changes, and Terraform's plan disagreeing with edgec's (creating what
+    exists, replacing or destroying what edgec keeps). Envoy configuration is compiled,
+    not deployed.
 
     \b
     Credentials: the standard AWS chain for the AWS layer; CLOUDFLARE_API_TOKEN for the
@@ -71,6 +82,7 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
       edgec apply examples/public-api/edge.yaml
       edgec plan edge.yaml --out reviewed.plan && edgec apply reviewed.plan
       edgec apply --auto-approve --layer aws edge.yaml          # in CI, AWS credentials only
+      edgec apply --adopt edge.yaml                             # take over an estate built without edgec
       edgec apply --terraform-bin tofu --plugin-dir /opt/tf-plugins edge.yaml
     """
     from edgec.apply.run import Applier, ApplyFailed, ApplyOptions
@@ -78,7 +90,7 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
     console = make_console()
     options = ApplyOptions(Terraform(terraform_bin, plugin_dir),
                            plan_options(cloudflare_rate, tuple(layers), (), read_timeout),
-                           out_dir, auto_approve, force, ignore_files)
+                           out_dir, auto_approve, force, ignore_files, adopt)
     try:
         failed = Applier(console, options, _confirm_apply).run(target)
     except (ApplyFailed, TerraformError, ValueError) as exc:
