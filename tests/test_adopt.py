@@ -203,3 +203,11 @@ def test_apply_and_sandbox_help_say_how_to_adopt():
     assert "--adopt" in apply_help and "is imported only with --adopt" in apply_help
     sandbox_help = " ".join(run_cli("sandbox", "--help").output.split())
     assert "--foreign" in sandbox_help and "EDGEC_ENVOY_CONFIG as GATEWAY=PATH" in sandbox_help
+
+
+def test_the_sandbox_of_an_applied_estate_names_the_envoy_bootstraps_too(tmp_path):
+    example = next(e for e in EXAMPLES if e.name == "private-internal")
+    sandbox = start_sandbox(load_spec(str(example / "edge.yaml")), tmp_path, drift=False)
+    sandbox.stop()
+    gateways = [pair.split("=", 1)[0] for pair in sandbox.env[ENVOY_CONFIG_ENV].split(",")]
+    assert gateways == ["data", "internal"] and (tmp_path / "envoy" / "internal.yaml").is_file()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import shlex
 import sys
 import time
 
@@ -161,7 +162,7 @@ def sandbox_command(spec: str, command: tuple[str, ...], drift: bool | None, for
             sys.exit(run_in_sandbox(sandbox, list(command)))
         console.print("Point edgec at it (in another shell):")
         for key, value in sandbox.env.items():
-            console.print(f"  export {key}={value}")
+            console.print(f"  export {key}={shlex.quote(value)}")
         console.print(f"  edgec plan {sandbox.spec_path}\nCtrl-C stops the sandbox.")
         while True:
             time.sleep(3600)
