@@ -9,6 +9,7 @@ import json
 import sys
 
 import boto3
+import hcl2
 import pytest
 
 from conftest import EXAMPLES, run_cli
@@ -211,3 +212,41 @@ def test_the_sandbox_of_an_applied_estate_names_the_envoy_bootstraps_too(tmp_pat
     sandbox.stop()
     gateways = [pair.split("=", 1)[0] for pair in sandbox.env[ENVOY_CONFIG_ENV].split(",")]
     assert gateways == ["data", "internal"] and (tmp_path / "envoy" / "internal.yaml").is_file()
+
+
+VALIDATION = 'cloudflare_dns_record.acm_validation["_9f1.partners.acme.com"]'
+
+
+def test_an_existing_acm_validation_record_written_with_for_each_is_imported_by_name_type_and_content(tmp_path):
+    """No live record carries a for_each address: the planned one is found by its values."""
+    from edgec.apply.adopt import IMPORTS_FILE, imports_for, write_imports
+    from edgec.apply.tfplan import read_plan
+    from edgec.layers.base import LiveLayer
+
+    live = LiveLayer([CfDnsRecord("_9f1_partners_acme_com_cname", (), "acme.com", "_9f1.partners.acme.com", "CNAME",
+                                  60, False, "_c2.acm-validations.aws", comment="edgec ACM validation")],
+                     facts={"cloudflare_zone.acme.com": {"id": "z1"},
+                            "cloudflare_dns_record._9f1_partners_acme_com_cname": {"id": "r1"}})
+
+    def planned(address, content):
+        return {"address": address, "mode": "managed", "type": "cloudflare_dns_record", "name": address[22:],
+                "change": {"actions": ["create"], "before": None,
+                           "after": {"name": "_9f1.partners.acme.com", "type": "CNAME", "content": content}}}
+
+    layer = layer_named("cloudflare")
+    plan = read_plan("cloudflare", str(tmp_path), {"resource_changes": [
+        planned(VALIDATION, "_C2.acm-validations.aws."), planned('cloudflare_dns_record.acm_validation["x"]', "other")]})
+    imports = imports_for(plan, live, layer.import_ids(live), lambda kind, values: layer.existing(kind, values, live))
+    assert [(i.address, i.id, i.label, i.claimed) for i in imports] == [
+        (VALIDATION, "z1/r1", "_9f1.partners.acme.com CNAME", False)]
+
+    own = dict(planned("cloudflare_dns_record._9f1_partners_acme_com_cname", "_c2.acm-validations.aws"),
+               change={"actions": ["no-op"], "before": {}, "after": {}})
+    plan.resources += read_plan("cloudflare", str(tmp_path), {"resource_changes": [own]}).resources
+    assert imports_for(plan, live, layer.import_ids(live), lambda kind, values: layer.existing(kind, values, live)) \
+        == [], "an object the configuration holds under its own address is not imported a second time"
+
+    write_imports(str(tmp_path), imports)
+    options = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
+    written = hcl2.loads((tmp_path / IMPORTS_FILE).read_text(), serialization_options=options)
+    assert written["import"] == [{"to": "${" + VALIDATION + "}", "id": "z1/r1"}]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Callable
 
 from edgec.apply.tfplan import LayerPlan
 from edgec.emit.hcl import Block, Expr, render
@@ -30,12 +31,21 @@ class Import:
     claimed: bool  # carries edgec's marker, or belongs to what does: no --adopt needed
 
 
-def imports_for(plan: LayerPlan, live: LiveLayer, ids: dict[str, str]) -> list[Import]:
-    """The resources Terraform would create that exist live and have an ID to import them by."""
+def imports_for(plan: LayerPlan, live: LiveLayer, ids: dict[str, str],
+                existing: Callable[[str, dict], str | None]) -> list[Import]:
+    """The resources Terraform would create that exist live (under the same address, or as `existing` finds
+    them by their planned values) and have an ID to import them by."""
     found = {r.address: r for r in live.resources}
-    return [Import(r.address, ids[r.address], found[r.address].label, r.address in live.claimed)
-            for r in plan.resources
-            if r.action == "create" and r.importing is None and r.address in found and r.address in ids]
+    configured = {r.address for r in plan.resources}
+    imports = []
+    for r in plan.resources:
+        if r.action != "create" or r.importing is not None:
+            continue
+        # found under another address only if no other resource of the configuration is that object
+        address = r.address if r.address in found else existing(r.type, r.after or {})
+        if address in found and address in ids and (address == r.address or address not in configured):
+            imports.append(Import(r.address, ids[address], found[address].label, address in live.claimed))
+    return imports
 
 
 def write_imports(directory: str, imports: list[Import]) -> None:

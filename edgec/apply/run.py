@@ -140,7 +140,8 @@ class Applier:
         _discard_plan(directory)  # an import file left by an interrupted run
         with self.console.status(f"terraform init and plan: {layer.name} layer..."):
             plan = self._terraform_plan(layer, ir, out_dir, directory, init=True)
-        imports = imports_for(plan, live, layer.import_ids(live)) if live is not None else []
+        imports = [] if live is None else imports_for(
+            plan, live, layer.import_ids(live), lambda kind, values: layer.existing(kind, values, live))
         if not imports:
             return plan
         self._check_adoption(layer, plan, imports)

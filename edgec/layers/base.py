@@ -74,6 +74,11 @@ class Layer:
         """The ID `terraform import` takes for each live resource it knows one for, by address."""
         return {}
 
+    def existing(self, resource_type: str, values: dict[str, Any], live: LiveLayer) -> str | None:
+        """The live resource a Terraform create of `values` would duplicate, where the configuration names
+        it otherwise than edgec's read (records written with for_each): its address, or None."""
+        return None
+
 
 def adopt_addresses(desired: list[Resource], live: LiveLayer) -> None:
     """Rename live resources after the desired resource that is the same provider object (same type and

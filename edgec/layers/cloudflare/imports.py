@@ -1,6 +1,9 @@
 """The IDs the Cloudflare provider (v5) imports resources by, from what the reader found: a zone's ID
 joined to the object's ("<zone_id>/<record_id>"; "zones/<zone_id>/<ruleset_id>" for rulesets; the zone
-ID alone for its origin-pull setting). Origin CA certificates are not read, so not imported."""
+ID alone for its origin-pull setting). Origin CA certificates are not read, so not imported.
+
+The ACM validation records are written with for_each, keyed by name, so no live record carries their
+address: a planned one is found among the live records by name, type and content."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from edgec.layers.cloudflare.model import (
     CfOriginPulls,
     CfRuleset,
     CfZoneSetting,
+    record_content,
 )
 
 
@@ -40,3 +44,13 @@ def _import_id(r: Resource, live: LiveLayer) -> str | None:
     if isinstance(r, (CfDnsRecord, CfOriginPullCertificate)):
         return f"{zone_id}/{object_id}"
     return None
+
+
+def existing_record(resource_type: str, values: dict, live: LiveLayer) -> str | None:
+    """The live record a planned `cloudflare_dns_record` is, by name, type and content."""
+    if resource_type != "cloudflare_dns_record" or not isinstance(values.get("name"), str):
+        return None
+    planned = CfDnsRecord("", (), "", values["name"].rstrip(".").lower(), str(values.get("type")), 1, False,
+                          values.get("content"))
+    return next((r.address for r in live.resources if isinstance(r, CfDnsRecord) and r.fqdn == planned.fqdn
+                 and r.type == planned.type and record_content(r) == record_content(planned)), None)
