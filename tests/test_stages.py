@@ -101,7 +101,8 @@ LIVE_CASES = [("aws", "route53-private", "live-to-ir/aws/route53-private.spec.ya
 @pytest.mark.parametrize(("layer", "case", "spec"), LIVE_CASES, ids=[c[0] for c in LIVE_CASES])
 def test_live_answers_to_ir(layer, case, spec, golden, monkeypatch):
     """Recorded answers of the provider's API (tests/record_live_answers.py), read with the real SDK by the
-    layer's reader: the live resources under the desired addresses, their facts and ownership."""
+    layer's reader: the live resources under the desired addresses, their facts and ownership, what apply
+    imports without --adopt, and the IDs it imports them by."""
     from edgec.diff.plan import PlanOptions
     from edgec.layers import layer_named
     from edgec.layers.base import ReadContext
@@ -121,5 +122,6 @@ def test_live_answers_to_ir(layer, case, spec, golden, monkeypatch):
         live = layer_named(layer).read(ir, ReadContext(PlanOptions(), calls))
     assert calls.as_dict()[layer] == len(json.loads(source.read_text())), "every recorded answer read once"
     dump = {"resources": dump_resources(live.resources), "facts": dict(sorted(live.facts.items())),
-            "owned": sorted(live.owned)}
+            "owned": sorted(live.owned), "claimed": sorted(live.claimed),
+            "import_ids": dict(sorted(layer_named(layer).import_ids(live).items()))}
     golden(source.with_name(f"{case}.out.yaml"), as_text(dump))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from edgec.apply.crosscheck import EdgecView, plan_mismatches
 from edgec.apply.tfplan import DNS_TYPES, LayerPlan, ResourceChange
 from edgec.ir.names import slug
 from edgec.spec.lookup import zone_among
@@ -18,7 +19,7 @@ SHOWN_HOSTS = 5
 
 @dataclass(frozen=True)
 class Refusal:
-    rail: str  # change-share | dns-loss | nlb-replace | certificate | apex-ns
+    rail: str  # change-share | dns-loss | nlb-replace | certificate | apex-ns | plan-mismatch
     message: str
 
 
@@ -90,30 +91,38 @@ def shown(hosts: list[str]) -> str:
     return ", ".join(hosts[:SHOWN_HOSTS]) + (f" (+{more} more)" if more > 0 else "")
 
 
-def check_rails(spec: Spec, plans: list[LayerPlan]) -> list[Refusal]:
+def check_rails(spec: Spec, plans: list[LayerPlan], view: EdgecView) -> list[Refusal]:
+    """`view`: what edgec's own plan saw, which Terraform's must agree with."""
     groups = Groups(spec, plans)
     resources = [r for plan in plans for r in plan.resources]
     return (_change_share(groups, resources) + _dns_loss(groups, resources) + _nlb_replaced(groups, resources)
-            + _certificates(spec, resources) + _apex_and_ns(groups, resources))
+            + _certificates(spec, resources) + _apex_and_ns(groups, resources)
+            + [Refusal("plan-mismatch", message) for message in plan_mismatches(view, resources)])
 
 
 def _change_share(groups: Groups, resources: list[ResourceChange]) -> list[Refusal]:
-    owned, changed = Counter(), Counter()
+    """Creates, updates, deletes and replacements against what the group owns (its resources in Terraform's
+    state): a group that owns nothing yet (a first apply) is below any threshold. Imports are neither:
+    the state does not hold them yet, and importing changes nothing."""
+    owned, changed, created = Counter(), Counter(), Counter()
     for r in resources:
         group = groups.of(r)
-        if group is None or not r.existed:
+        if group is None or r.importing is not None:
             continue
-        owned[group] += 1
+        owned[group] += r.existed
         changed[group] += r.action in ("update", "delete", "replace")
+        created[group] += r.action == "create"
     refusals = []
     for group, count in sorted(owned.items()):
         limits = groups.limits(group)
-        if count >= limits.min_resources and changed[group] * 100 > limits.max_change_percent * count:
+        share = changed[group] + created[group]
+        if count and count >= limits.min_resources and share * 100 > limits.max_change_percent * count:
             kind, name = group
             setting = f"{'zones' if kind == 'zone' else 'gateways'}.{name}.apply_limits.max_change_percent"
+            also = f" and {created[group]} created" if created[group] else ""
             refusals.append(Refusal("change-share", (
-                f"{kind} {name}: {changed[group]} of its {count} owned resources would be updated or deleted "
-                f"({changed[group] * 100 // count}%, more than {limits.max_change_percent}%); if that is "
+                f"{kind} {name}: {changed[group]} of its {count} owned resources would be updated or deleted{also} "
+                f"({share * 100 // count}%, more than {limits.max_change_percent}%); if that is "
                 f"intended, use --force, or raise {setting}")))
     return refusals
 

@@ -1,6 +1,7 @@
 """`edgec apply`: compile, read live state (and check a reviewed plan still holds), Terraform init and
-plan -out per layer (AWS before Cloudflare), the plans joined with edgec's summary, the safety rails,
-confirmation, then Terraform applies exactly the saved plans; finally live state is read again."""
+plan -out per layer (AWS before Cloudflare; planned again with import blocks where Terraform would create
+what exists), the plans joined with edgec's summary, the safety rails, confirmation, then Terraform
+applies exactly the saved plans; finally live state is read again."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Callable
 from rich.console import Console
 from rich.text import Text
 
+from edgec.apply.adopt import Import, imports_for, remove_imports, write_imports
+from edgec.apply.crosscheck import EdgecView, edgec_view
 from edgec.apply.pin import (
     PlanFile,
     compiled_digest,
@@ -22,13 +25,13 @@ from edgec.apply.pin import (
 from edgec.apply.rails import Groups, check_rails
 from edgec.apply.terraform import Terraform, TerraformError, discard_plan
 from edgec.apply.tfplan import LayerPlan, read_plan
-from edgec.diff.make_plan import make_plan
+from edgec.diff.make_plan import make_plan, plan_and_live
 from edgec.diff.plan import Plan, PlanOptions
 from edgec.emit.compile import compile_ir, render_files
 from edgec.ir.model import IR
 from edgec.layers import LAYER_NAMES, TERRAFORM_LAYERS
 from edgec.layers.aws.model import AwsAcmCertificate
-from edgec.layers.base import Layer
+from edgec.layers.base import Layer, LiveLayer
 from edgec.render.apply_text import print_layer_plans, print_refusals
 from edgec.render.plan_text import print_plan
 from edgec.spec.model import Spec
@@ -47,6 +50,7 @@ class ApplyOptions:
     auto_approve: bool = False
     force: bool = False
     ignore_files: tuple[str, ...] = ()
+    adopt: bool = False  # import existing objects that carry no edgec ownership marker
 
 
 def digests(validation: Validation, plan: Plan) -> dict[str, str]:
@@ -80,7 +84,7 @@ class Applier:
         spec, ir = validation.spec, validation.ir
         assert spec is not None and ir is not None
         with self.console.status("reading live state...") as status:
-            live = make_plan(ir, spec.ignore, read, lambda message: status.update(message))
+            live, states = plan_and_live(ir, spec.ignore, read, lambda message: status.update(message))
         if live.errors:
             print_plan(self.console, live)
             raise ApplyFailed("nothing was applied: live state could not be read completely")
@@ -93,7 +97,7 @@ class Applier:
                   and os.path.isdir(os.path.join(compiled.out_dir, "terraform", layer.name))]
         if not layers:
             raise ApplyFailed("the spec compiles to no Terraform layer that was selected (--layer)")
-        self._apply_layers(spec, ir, compiled.out_dir, layers)
+        self._apply_layers(spec, ir, compiled.out_dir, layers, states, edgec_view(ir, live, states))
         self._verify(ir, spec, read)
         if spec.gateways:
             self.console.print(f"Envoy configuration is in {os.path.join(compiled.out_dir, 'envoy')}: roll it out "
@@ -108,7 +112,8 @@ class Applier:
                               + ". Review again: edgec plan --out PLANFILE, then edgec apply PLANFILE")
         self.console.print(Text(f"{target}: the spec, compiled output and live state are as reviewed.", style="green"))
 
-    def _apply_layers(self, spec: Spec, ir: IR, out_dir: str, layers: list[Layer]) -> None:
+    def _apply_layers(self, spec: Spec, ir: IR, out_dir: str, layers: list[Layer], states: dict[str, LiveLayer],
+                      view: EdgecView) -> None:
         self.options.terraform.check()
         plans: list[LayerPlan] = []
         deferred = []
@@ -117,24 +122,58 @@ class Applier:
             if created & layer.looks_up:
                 deferred.append(layer)  # its data sources need what an earlier layer's plan creates
                 continue
-            plans.append(self._plan(layer, ir, out_dir))
+            try:
+                plans.append(self._plan(layer, ir, out_dir, states.get(layer.name)))
+            except (ApplyFailed, TerraformError):
+                self._discard(plans)  # the layers planned before it: nothing is applied
+                raise
             self._check_first_validation(plans[-1], ir)
-        self._review_and_apply(spec, plans)
+        self._review_and_apply(spec, plans, view)
         for layer in deferred:
             self.console.print(f"The {layer.name} layer is planned now: it looks up what was just created.")
-            self._review_and_apply(spec, [self._plan(layer, ir, out_dir)])
+            self._review_and_apply(spec, [self._plan(layer, ir, out_dir, states.get(layer.name))], view)
 
-    def _plan(self, layer: Layer, ir: IR, out_dir: str) -> LayerPlan:
-        terraform = self.options.terraform
+    def _plan(self, layer: Layer, ir: IR, out_dir: str, live: LiveLayer | None) -> LayerPlan:
+        """Terraform's saved plan of the layer; where it would create what edgec's live read found, with
+        import blocks, planned again."""
         directory = os.path.join(out_dir, "terraform", layer.name)
+        _discard_plan(directory)  # an import file left by an interrupted run
         with self.console.status(f"terraform init and plan: {layer.name} layer..."):
-            try:
+            plan = self._terraform_plan(layer, ir, out_dir, directory, init=True)
+        imports = [] if live is None else imports_for(
+            plan, live, layer.import_ids(live), lambda kind, values: layer.existing(kind, values, live))
+        if not imports:
+            return plan
+        self._check_adoption(layer, plan, imports)
+        write_imports(directory, imports)
+        self.console.print(f"The {layer.name} layer imports {len(imports)} existing resource(s) into Terraform's "
+                           f"state instead of creating them (import blocks in {directory}).")
+        with self.console.status(f"terraform plan with imports: {layer.name} layer..."):
+            return self._terraform_plan(layer, ir, out_dir, directory, init=False)
+
+    def _terraform_plan(self, layer: Layer, ir: IR, out_dir: str, directory: str, init: bool) -> LayerPlan:
+        terraform = self.options.terraform
+        try:
+            if init:
                 terraform.init(directory)
-                terraform.plan(directory, self._inputs(layer, ir, out_dir) or None)
-                return read_plan(layer.name, directory, terraform.show(directory))
-            except TerraformError:
-                discard_plan(directory)
-                raise
+            terraform.plan(directory, self._inputs(layer, ir, out_dir) or None)
+            return read_plan(layer.name, directory, terraform.show(directory))
+        except TerraformError:
+            _discard_plan(directory)
+            raise
+
+    def _check_adoption(self, layer: Layer, plan: LayerPlan, imports: list[Import]) -> None:
+        """Importing what carries no edgec marker needs --adopt: it may be someone else's."""
+        foreign = [i for i in imports if not i.claimed]
+        if not foreign or self.options.adopt:
+            return
+        self._discard([plan])
+        for i in foreign:
+            self.console.print(Text(f"  exists, not edgec's: {i.address} ({i.label})", style="yellow"),
+                               highlight=False)
+        raise ApplyFailed(f"the {layer.name} layer would create {len(foreign)} resource(s) that already exist "
+                          "without edgec's ownership marker (listed above; they may belong to someone else); "
+                          "nothing was applied. Review them, then adopt them with edgec apply --adopt")
 
     def _inputs(self, layer: Layer, ir: IR, out_dir: str) -> dict:
         """The variables a layer takes from earlier layers' outputs (the Cloudflare layer creates the ACM
@@ -155,8 +194,9 @@ class Applier:
         """A first apply of an ACM certificate validated in a Cloudflare zone would wait (for an hour) for a
         record only the Cloudflare layer creates: stop and say how to do it in three steps."""
         in_cloudflare = {r.name for r in ir.of(AwsAcmCertificate) if r.validated_in_cloudflare}
+        imported = {r.name for r in plan.resources if r.type == "aws_acm_certificate" and r.importing is not None}
         waiting = sorted(r.name for r in plan.changing if r.type == "aws_acm_certificate_validation"
-                         and r.action == "create" and r.name in in_cloudflare)
+                         and r.action == "create" and r.name in in_cloudflare - imported)
         if waiting:
             self._discard([plan])
             raise ApplyFailed(
@@ -165,9 +205,9 @@ class Applier:
                 "(docs/apply.md): terraform apply -target=aws_acm_certificate.NAME -target=aws_lb.GATEWAY in the AWS "
                 "layer's folder, then edgec apply --layer cloudflare, then edgec apply")
 
-    def _review_and_apply(self, spec, plans: list[LayerPlan]) -> None:
+    def _review_and_apply(self, spec, plans: list[LayerPlan], view: EdgecView) -> None:
         print_layer_plans(self.console, Groups(spec, plans), plans)
-        refusals = check_rails(spec, plans)
+        refusals = check_rails(spec, plans, view)
         print_refusals(self.console, refusals, self.options.force)
         changing = [plan for plan in plans if plan.changing]
         if refusals and not self.options.force:
@@ -183,15 +223,18 @@ class Applier:
         for plan in plans:
             if plan.changing:
                 self.console.print(Text(f"Applying the {plan.layer} layer...", style="bold"))
-                self.options.terraform.apply(plan.directory, echo=lambda line, layer=plan.layer: self.console.print(
-                    Text(f"  [{layer}] {line}"), highlight=False))
+                try:
+                    self.options.terraform.apply(plan.directory, echo=lambda line, layer=plan.layer: self.console.print(
+                        Text(f"  [{layer}] {line}"), highlight=False))
+                finally:
+                    _discard_plan(plan.directory)
             else:
-                discard_plan(plan.directory)
+                _discard_plan(plan.directory)
 
     @staticmethod
     def _discard(plans: list[LayerPlan]) -> None:
         for plan in plans:
-            discard_plan(plan.directory)
+            _discard_plan(plan.directory)
 
     def _verify(self, ir: IR, spec: Spec, read: PlanOptions) -> None:
         """Read live state again: what Terraform cannot fix (rules added by hand to an owned security group,
@@ -205,3 +248,9 @@ class Applier:
         else:
             self.console.print(Text("Applied; live state now matches the spec.", style="green"))
 
+
+
+def _discard_plan(directory: str) -> None:
+    """The saved plan and the import blocks it was made with: neither outlives one plan and apply."""
+    discard_plan(directory)
+    remove_imports(directory)

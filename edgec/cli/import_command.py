@@ -17,8 +17,7 @@ from edgec.cli.app import (
 )
 from edgec.cli.live import READ_OPTIONS, plan_options
 from edgec.read.budget import ReadError
-
-ENVOY_CONFIG_ENV = "EDGEC_ENVOY_CONFIG"
+from edgec.sandbox.run import ENVOY_CONFIG_ENV
 
 
 def _pairs(entries: tuple[str, ...], option: str, what: str) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import shlex
 import sys
 import time
 
@@ -28,6 +29,9 @@ def read_options_for_apply(command):
               help="Folder to compile into and run Terraform in (default: generated/<spec name>).")
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI). The safety rails still apply.")
 @click.option("--force", is_flag=True, help="Apply even what a safety rail refuses (see docs/apply.md).")
+@click.option("--adopt", is_flag=True,
+              help="Import existing resources that carry no edgec ownership marker into Terraform's state "
+                   "(they may belong to someone else) instead of refusing.")
 @click.option("--terraform-bin", default="terraform", show_default=True, envvar="EDGEC_TERRAFORM_BIN",
               help="terraform, or tofu for OpenTofu (env EDGEC_TERRAFORM_BIN).")
 @click.option("--plugin-dir", type=click.Path(file_okay=False, exists=True), envvar="EDGEC_PLUGIN_DIR",
@@ -36,7 +40,7 @@ def read_options_for_apply(command):
 @click.option("--layer", "layers", multiple=True, type=click.Choice([layer.name for layer in TERRAFORM_LAYERS]),
               help="Apply only this Terraform layer (repeatable; default: both, AWS first).")
 @read_options_for_apply
-def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: bool, terraform_bin: str,
+def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: bool, adopt: bool, terraform_bin: str,
                   plugin_dir: str | None, layers: tuple[str, ...], ignore_files: tuple[str, ...],
                   cloudflare_rate: float, read_timeout: float) -> None:
     """Apply SPEC, or a reviewed PLANFILE from `edgec plan --out`, through Terraform.
@@ -46,17 +50,25 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
     2. read live state; with a PLANFILE, refuse if the spec, the compiled output or the
        live state changed since the plan was reviewed
     3. terraform init and plan -out, per layer: AWS, then Cloudflare (planned after the
-       AWS apply when it needs load balancers that apply creates)
+       AWS apply when it needs load balancers that apply creates); where Terraform would
+       create what exists live, plan again with import blocks, so it imports instead
     4. show each plan with the hostnames every change affects; check the safety rails
     5. ask (or --auto-approve), apply exactly the saved plans, streaming Terraform's output
     6. read live state again and say what, if anything, still differs
 
     \b
-    Safety rails (refused unless --force): updates and deletes over 30% of a zone's or
-    gateway's owned resources (when it has 10 or more; tune with apply_limits in the spec),
-    a public hostname losing its DNS record, a load balancer replaced or destroyed, a
-    certificate covering a live host destroyed before its replacement exists, apex or NS
-    record changes. Envoy configuration is compiled, not deployed.
+    Adoption: what exists without edgec's ownership marker (built by hand or by other
+    tools) is imported only with --adopt; without it, apply refuses and names it. What
+    carries the marker but is missing from Terraform's state is imported either way.
+
+    \b
+    Safety rails (refused unless --force): creates, updates and deletes over 30% of a
+    zone's or gateway's owned resources (when it has 10 or more; tune with apply_limits in
+    the spec), a public hostname losing its DNS record, a load balancer replaced or
+    destroyed, a certificate covering a live host destroyed before its replacement exists,
+    apex or NS record changes, and Terraform's plan disagreeing with edgec's (creating what
+    exists, replacing or destroying what edgec keeps). Envoy configuration is compiled,
+    not deployed.
 
     \b
     Credentials: the standard AWS chain for the AWS layer; CLOUDFLARE_API_TOKEN for the
@@ -71,6 +83,7 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
       edgec apply examples/public-api/edge.yaml
       edgec plan edge.yaml --out reviewed.plan && edgec apply reviewed.plan
       edgec apply --auto-approve --layer aws edge.yaml          # in CI, AWS credentials only
+      edgec apply --adopt edge.yaml                             # take over an estate built without edgec
       edgec apply --terraform-bin tofu --plugin-dir /opt/tf-plugins edge.yaml
     """
     from edgec.apply.run import Applier, ApplyFailed, ApplyOptions
@@ -78,7 +91,7 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
     console = make_console()
     options = ApplyOptions(Terraform(terraform_bin, plugin_dir),
                            plan_options(cloudflare_rate, tuple(layers), (), read_timeout),
-                           out_dir, auto_approve, force, ignore_files)
+                           out_dir, auto_approve, force, ignore_files, adopt)
     try:
         failed = Applier(console, options, _confirm_apply).run(target)
     except (ApplyFailed, TerraformError, ValueError) as exc:
@@ -100,24 +113,32 @@ def _confirm_apply() -> bool:
 @main.command("sandbox", context_settings={"ignore_unknown_options": True})
 @click.argument("spec", metavar="SPEC")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, metavar="[-- COMMAND...]")
-@click.option("--drift/--no-drift", default=True, show_default=True,
-              help="Change a few things out of band after seeding, as happens in real estates.")
+@click.option("--drift/--no-drift", default=None,
+              help="Change a few things out of band after seeding, as happens in real estates "
+                   "(default: yes, but not with --foreign).")
+@click.option("--foreign", is_flag=True,
+              help="Seed the estate as if it had been built without edgec: no ownership tags or markers, "
+                   "no Terraform state (to try adoption: edgec apply --adopt).")
 @click.option("--dir", "workdir", default=".edgec-sandbox", show_default=True, type=click.Path(file_okay=False),
               help="Where to write the sandbox's copy of the spec.")
-def sandbox_command(spec: str, command: tuple[str, ...], drift: bool, workdir: str) -> None:
+def sandbox_command(spec: str, command: tuple[str, ...], drift: bool | None, foreign: bool, workdir: str) -> None:
     """Start a local sandbox for SPEC: AWS (moto) and a fake Cloudflare API on loopback, seeded with
     the estate SPEC describes as if it had been applied, plus some drift (a port opened by hand,
-    an edited record, a stray record).
+    an edited record, a stray record). With --foreign, as if it had been built without edgec
+    (no ownership tags on AWS resources, no `edgec:` marker in record comments, ruleset
+    descriptions or Route 53 zone comments, no Terraform state) and without drift.
 
     The sandbox has its own VPC and subnet IDs, so it writes a copy of the spec that names them
-    (DIR/edge.yaml). With a COMMAND after `--`, it runs it against the sandbox (`{spec}` stands for
-    that copy), stops, and exits with the command's exit code; without, it prints the environment
-    to use and runs until Ctrl-C. Needs the dev extra (moto).
+    (DIR/edge.yaml), and each gateway's compiled Envoy bootstrap (DIR/envoy/<gateway>.yaml, named
+    in EDGEC_ENVOY_CONFIG as GATEWAY=PATH,...). With a COMMAND after `--`, it runs it against the
+    sandbox (`{spec}` stands for that copy), stops, and exits with the command's exit code;
+    without, it prints the environment to use and runs until Ctrl-C. Needs the dev extra (moto).
 
     \b
     Examples:
       edgec sandbox examples/public-api/edge.yaml -- edgec plan {spec}
       edgec sandbox examples/multi-team/            # then, in another shell, as printed
+      edgec sandbox --foreign examples/private-internal/edge.yaml -- edgec plan {spec}
     """
     console = make_console()
     result = validate(spec)
@@ -126,12 +147,14 @@ def sandbox_command(spec: str, command: tuple[str, ...], drift: bool, workdir: s
         sys.exit(EXIT_ERRORS)
     with console.status("starting the sandbox..."):
         try:
-            sandbox = start_sandbox(load_spec(spec), pathlib.Path(workdir), drift)
+            sandbox = start_sandbox(load_spec(spec), pathlib.Path(workdir), not foreign if drift is None else drift,
+                                    foreign)
         except RuntimeError as exc:
             console.print(Text(f"✗ {exc}", style="bold red"))
             sys.exit(EXIT_ERRORS)
     try:
-        console.print(Text(f"{marks()[0]} sandbox for {result.spec.name} is up; its spec: {sandbox.spec_path}",
+        built = " (built without edgec: nothing carries its ownership markers)" if foreign else ""
+        console.print(Text(f"{marks()[0]} sandbox for {result.spec.name} is up{built}; its spec: {sandbox.spec_path}",
                            style="green"))
         for change in sandbox.drift:
             console.print(f"  drift: {change}")
@@ -139,7 +162,7 @@ def sandbox_command(spec: str, command: tuple[str, ...], drift: bool, workdir: s
             sys.exit(run_in_sandbox(sandbox, list(command)))
         console.print("Point edgec at it (in another shell):")
         for key, value in sandbox.env.items():
-            console.print(f"  export {key}={value}")
+            console.print(f"  export {key}={shlex.quote(value)}")
         console.print(f"  edgec plan {sandbox.spec_path}\nCtrl-C stops the sandbox.")
         while True:
             time.sleep(3600)

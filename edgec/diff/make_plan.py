@@ -21,6 +21,12 @@ NOT_REQUESTED = "not requested (--layer)"
 def make_plan(ir: IR, ignore: list[IgnoreRule], options: PlanOptions,
               progress: Callable[[str], None] = lambda message: None) -> Plan:
     """Reads only; never changes anything. A failed read is an error in the plan, not an empty layer."""
+    return plan_and_live(ir, ignore, options, progress)[0]
+
+
+def plan_and_live(ir: IR, ignore: list[IgnoreRule], options: PlanOptions,
+                  progress: Callable[[str], None] = lambda message: None) -> tuple[Plan, dict[str, LiveLayer]]:
+    """The plan, and each layer's live state it was made from (apply imports from it)."""
     plan = Plan(ir.estate.name)
     context = ReadContext(options, ApiCalls(), progress)
     used = [layer for layer in LAYERS if layer.used(ir)]
@@ -45,7 +51,7 @@ def make_plan(ir: IR, ignore: list[IgnoreRule], options: PlanOptions,
             plan.changes += layer.compare(ir, live)
     plan.changes, plan.notes = apply_ignores(plan.changes, ignore, options.today or datetime.date.today())
     plan.calls = context.calls.as_dict()
-    return plan
+    return plan, live
 
 
 def _read(layer: Layer, ir: IR, context: ReadContext) -> tuple[LiveLayer, None] | tuple[None, str]:

@@ -3,8 +3,9 @@ and live resources every layer uses.
 
 Actions: create (desired, not live), update (both, attributes differ), replace (both, an attribute
 that cannot change in place differs), delete (live, owned by edgec, no longer desired), unmanaged
-(live in a zone or VPC the spec covers, not owned by edgec: reported, never deleted), ignored (a
-difference an ignore rule hides).
+(live in a zone or VPC the spec covers, not owned by edgec: reported, never deleted), adopt (both, the
+same, but the live one lacks edgec's ownership marker: `edgec apply --adopt` imports it and sets the
+marker), ignored (a difference an ignore rule hides).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from edgec.ir.model import Resource
 from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE
 
 UNMANAGED_NOTE = "not created by edgec: reported, never deleted"
+ADOPT_NOTE = "exists without edgec's ownership marker: edgec apply --adopt imports it"
+ADOPTED_TOO_NOTE = "exists without edgec's ownership marker: edgec apply --adopt imports it, then changes it"
 PLAN_SCHEMA_VERSION = 1  # additions (a change's address) keep the version; a removal or new meaning bumps it
 
 
@@ -27,9 +30,12 @@ class Action(enum.StrEnum):
     REPLACE = "replace"
     DELETE = "delete"
     UNMANAGED = "unmanaged"
+    ADOPT = "adopt"
     IGNORED = "ignored"
 
 
+# Adopt is not a change: the live object already is what the spec says (an apply imports it into
+# Terraform's state and sets the marker, changing nothing else), so a plan of adoptions exits 0.
 CHANGING = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
 
 
@@ -110,6 +116,7 @@ class Comparison:
 
     view: Callable[[Resource], dict[str, Any]]  # the attributes compared, normalised
     replace_on: frozenset[str] = frozenset()  # attributes the provider cannot change in place
+    marked: bool = False  # the type carries edgec's ownership marker: a live one without it is adopted
     create_note: str | None = None
     delete_note: str | None = None
 
@@ -119,7 +126,9 @@ def compare(desired: list[Resource], live: list[Resource], owned: set[str],
     """Pair desired and live resources by address: create, delete (owned: its address is in `owned`) or
     unmanaged (not), update, or replace (an attribute in `replace_on` differs). An update compares the
     attributes the desired view has (a value the desired side cannot know, such as an NLB's DNS name
-    before it exists, is left out)."""
+    before it exists, is left out). A pair of a type that carries the ownership marker whose live side
+    lacks it is adopted: an adopt action, or a note on its update or replace. The views leave the
+    marker out: ownership, not an attribute, says whether it is there."""
     wanted = {r.address: r for r in desired}
     found = {r.address: r for r in live}
     changes = []
@@ -138,10 +147,14 @@ def compare(desired: list[Resource], live: list[Resource], owned: set[str],
         else:
             wanted_view = rules.view(want)
             attributes = attribute_changes(wanted_view, rules.view(have), only=wanted_view)
-            if not attributes:
+            adopted = rules.marked and address not in owned
+            if not attributes and not adopted:
                 continue
-            action = Action.REPLACE if {a.name for a in attributes} & rules.replace_on else Action.UPDATE
-            note = None
+            if not attributes:
+                action, note = Action.ADOPT, ADOPT_NOTE
+            else:
+                action = Action.REPLACE if {a.name for a in attributes} & rules.replace_on else Action.UPDATE
+                note = ADOPTED_TOO_NOTE if adopted else None
         changes.append(Change(action, resource.layer, resource.kind, resource.label, resource.hostname, attributes,
                               note, resource.gateway_name, address))
     return sorted(changes, key=lambda c: (c.kind, c.key, c.address or ""))

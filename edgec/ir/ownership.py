@@ -16,3 +16,11 @@ def marker(spec_name: str, comment: str | None = None) -> str:
 def carries_marker(spec_name: str, text: str | None) -> bool:
     own = marker(spec_name)
     return bool(text) and (text == own or text.startswith(own + " "))
+
+
+def unmarked(spec_name: str, text: str | None) -> str | None:
+    """`text` without this spec's marker: what the marker was added to (None when nothing is left)."""
+    if not carries_marker(spec_name, text):
+        return text or None
+    assert text is not None
+    return text[len(marker(spec_name)):].lstrip(" ") or None

@@ -2,7 +2,8 @@
 
 A layer builds its part of the IR from the spec, writes its files from the IR, reads its live state
 back into IR resources (named by the addresses the desired resources have, with the live-only facts
-such as IDs and ARNs beside them), and says how its resources compare and which live ones edgec owns.
+such as IDs and ARNs beside them), and says how its resources compare, which live ones edgec owns, and
+(for Terraform layers) the IDs Terraform imports them by.
 `edgec.layers.LAYERS` lists them in the order they are applied.
 """
 
@@ -26,6 +27,10 @@ class LiveLayer:
     resources: list[Resource] = field(default_factory=list)
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)  # address -> IDs, ARNs, DNS names, ...
     owned: set[str] = field(default_factory=set)  # addresses carrying edgec's ownership marker
+    # what `edgec apply` may import into Terraform's state without --adopt: it carries the marker, belongs
+    # to what does (a rule to its group, a listener to its NLB, a record set to its zone), or is a
+    # setting every zone has
+    claimed: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)  # reads that failed (the rest was read)
     not_read: str | None = None  # what was left out on purpose, and why
 
@@ -65,6 +70,15 @@ class Layer:
         """Terraform variables it takes from an earlier layer: variable -> (layer, output)."""
         return {}
 
+    def import_ids(self, live: LiveLayer) -> dict[str, str]:
+        """The ID `terraform import` takes for each live resource it knows one for, by address."""
+        return {}
+
+    def existing(self, resource_type: str, values: dict[str, Any], live: LiveLayer) -> str | None:
+        """The live resource a Terraform create of `values` would duplicate, where the configuration names
+        it otherwise than edgec's read (records written with for_each): its address, or None."""
+        return None
+
 
 def adopt_addresses(desired: list[Resource], live: LiveLayer) -> None:
     """Rename live resources after the desired resource that is the same provider object (same type and
@@ -91,3 +105,4 @@ def rename(live: LiveLayer, names: dict[int, str], taken: set[str]) -> None:
     live.resources = renamed
     live.facts = {moved.get(address, address): facts for address, facts in live.facts.items()}
     live.owned = {moved.get(address, address) for address in live.owned}
+    live.claimed = {moved.get(address, address) for address in live.claimed}

@@ -10,8 +10,8 @@ from edgec.apply.rails import Groups, Refusal, shown
 from edgec.apply.tfplan import SYMBOLS, LayerPlan
 from edgec.diagnostics import one_line
 
-STYLES = {"create": "green", "update": "yellow", "replace": "bold red", "delete": "bold red"}
-ORDER = {"delete": 0, "replace": 1, "update": 2, "create": 3}  # the dangerous ones first
+STYLES = {"create": "green", "update": "yellow", "replace": "bold red", "delete": "bold red", "import": "cyan"}
+ORDER = {"delete": 0, "replace": 1, "update": 2, "create": 3, "import": 4}  # the dangerous ones first
 
 
 def print_layer_plans(console: Console, groups: Groups, plans: list[LayerPlan]) -> None:
@@ -19,10 +19,13 @@ def print_layer_plans(console: Console, groups: Groups, plans: list[LayerPlan]) 
         counts = plan.counts()
         console.print(Text(f"Terraform plan, {plan.layer} layer ({plan.directory}): ", style="bold")
                       + Text(f"{counts['create']} to add, {counts['update']} to change, {counts['replace']} to "
-                             f"replace, {counts['delete']} to destroy"))
+                             f"replace, {counts['delete']} to destroy"
+                             + (f", {plan.imports} to import" if plan.imports else "")))
         for r in sorted(plan.changing, key=lambda r: (ORDER[r.action], r.address)):
             line = Text(f"  {SYMBOLS[r.action]:>3} {r.action:<8} ", style=STYLES[r.action])
             line.append(r.address)
+            if r.importing is not None and r.action != "import":
+                line.append(" (imported first)", style="cyan")
             hosts = groups.hosts_of(r)
             if hosts:
                 line.append(one_line(f"  {shown(hosts)}"), style="bold" if r.action in ("delete", "replace") else "dim")

@@ -64,7 +64,7 @@ h1{font-size:1.4em} table{border-collapse:collapse;width:100%;margin:.5em 0 1.5e
 th,td{border:1px solid #d0d7de;padding:.3em .6em;text-align:left;vertical-align:top}
 th{background:#f6f8fa} code{font-family:ui-monospace,monospace;font-size:.95em}
 .create{color:#1a7f37}.update{color:#9a6700}.replace{color:#8250df}.delete{color:#cf222e}
-.unmanaged{color:#0969da}.ignored{color:#6e7781}.error{color:#cf222e;font-weight:bold}
+.unmanaged{color:#0969da}.adopt{color:#0550ae}.ignored{color:#6e7781}.error{color:#cf222e;font-weight:bold}
 </style></head><body>
 <h1>edgec drift: <code>{{ plan.spec }}</code></h1>
 <p>{{ generated }} · layers read: {{ plan.layers_read | join(", ") or "none" }} ·

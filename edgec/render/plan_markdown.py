@@ -11,7 +11,8 @@ from edgec.render.inert import code
 
 GITHUB_COMMENT_LIMIT = 65536
 BUDGET = GITHUB_COMMENT_LIMIT - 2048  # room for the closing tags and the truncation note
-SYMBOLS = {"create": "➕", "update": "✏️", "replace": "♻️", "delete": "➖", "unmanaged": "❔", "ignored": "🙈"}
+SYMBOLS = {"create": "➕", "update": "✏️", "replace": "♻️", "delete": "➖", "unmanaged": "❔", "adopt": "📥",
+           "ignored": "🙈"}
 
 
 MAX_VALUE = 160  # characters of one value in a table cell
@@ -39,11 +40,13 @@ def _summary(plan: Plan) -> str:
     if plan.errors:
         head = f"❌ **Plan failed**: {len(plan.errors)} read(s) failed; nothing is assumed about what was not read."
     elif not plan.has_changes:
-        head = "✅ **No changes.**" + (f" {counts['unmanaged']} unmanaged." if counts.get("unmanaged") else "")
+        head = ("✅ **No changes.**" + (f" {counts['adopt']} to adopt." if counts.get("adopt") else "")
+                + (f" {counts['unmanaged']} unmanaged." if counts.get("unmanaged") else ""))
     else:
         head = (f"**{counts.get('create', 0)} to create, {counts.get('update', 0)} to update, "
                 f"{counts.get('replace', 0)} to replace, {counts.get('delete', 0)} to delete**; "
-                f"{counts.get('unmanaged', 0)} unmanaged.")
+                + (f"{counts['adopt']} to adopt; " if counts.get("adopt") else "")
+                + f"{counts.get('unmanaged', 0)} unmanaged.")
     lines = [f"### edgec plan: {code(plan.spec)}", "", head, "", f"Layers read: {layers} · API calls: {calls}"]
     lines += [f"- ❌ {code(error, 1000)}" for error in plan.errors]
     lines += [f"- ⚠️ not compared: {layer} ({code(why, 1000)})" for layer, why in plan.layers_not_read.items()]

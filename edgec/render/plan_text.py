@@ -12,7 +12,7 @@ from edgec.diagnostics import one_line
 from edgec.diff.plan import Change, Plan
 
 SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "replace": ("-/+", "magenta"),
-           "delete": ("-", "red"), "unmanaged": ("?", "cyan"), "ignored": ("=", "dim")}
+           "delete": ("-", "red"), "unmanaged": ("?", "cyan"), "adopt": ("<=", "blue"), "ignored": ("=", "dim")}
 ZONE_WIDE = "(no single hostname)"
 
 
@@ -36,11 +36,13 @@ def print_plan(console: Console, plan: Plan) -> None:
                            "could not be read.", style="bold red"))
     elif not plan.has_changes:
         console.print(Text("No changes.", style="green") + Text(
-            f" {counts.get('unmanaged', 0)} unmanaged." if counts.get("unmanaged") else ""))
+            (f" {counts['adopt']} to adopt." if counts.get("adopt") else "")
+            + (f" {counts.get('unmanaged', 0)} unmanaged." if counts.get("unmanaged") else "")))
     else:
         console.print(f"Plan: {counts.get('create', 0)} to create, {counts.get('update', 0)} to update, "
                       f"{counts.get('replace', 0)} to replace, {counts.get('delete', 0)} to delete; "
-                      f"{counts.get('unmanaged', 0)} unmanaged.")
+                      + (f"{counts['adopt']} to adopt; " if counts.get("adopt") else "")
+                      + f"{counts.get('unmanaged', 0)} unmanaged.")
     for note in plan.notes:
         console.print(Text(one_line(f"Note: {note}."), style="yellow"))
     for layer, why in plan.layers_not_read.items():

@@ -1,8 +1,11 @@
 """A local sandbox: moto (AWS) and edgec's fake Cloudflare API on loopback, seeded with a spec's live
-estate as if it had been applied, plus some drift, so `edgec plan` has something real to read.
+estate as if it had been applied, plus some drift, so `edgec plan` has something real to read; or,
+foreign, as if the estate had been built without edgec (no ownership markers, no Terraform state), so
+adoption can be tried.
 
 moto gives resources IDs of its own, so the sandbox writes a copy of the spec that names its VPC and
-subnets; plan that copy.
+subnets; plan that copy. Beside it go the gateways' compiled Envoy bootstraps (DIR/envoy/<gateway>.yaml),
+named in EDGEC_ENVOY_CONFIG, as if the gateways ran them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import yaml
 from edgec.ir.model import IR
 from edgec.layers.aws.model import AwsLoadBalancer, AwsSecurityGroup
 from edgec.layers.cloudflare.model import CfDnsRecord
+from edgec.layers.envoy import LAYER as ENVOY
+from edgec.layers.envoy.model import EnvoyGateway
 from edgec.sandbox.fake_cloudflare import FakeCloudflare
 from edgec.sandbox.seed import seed_cloudflare
 from edgec.sandbox.seed_aws import seed_aws
@@ -29,6 +34,7 @@ from edgec.spec.validate import Validation, validate
 
 SANDBOX_TOKEN = "sandbox-token"
 VPC_CIDR = "10.40.0.0/16"
+ENVOY_CONFIG_ENV = "EDGEC_ENVOY_CONFIG"  # GATEWAY=PATH,GATEWAY=PATH: each gateway's bootstrap file
 
 
 @dataclass
@@ -125,40 +131,58 @@ def spec_for_moto(session, url: str, loaded_data: dict, spec_path: pathlib.Path)
     return validation
 
 
-def apply_to_moto(session, url: str, loaded_data: dict, spec_path: pathlib.Path) -> AppliedAws:
-    """`spec_for_moto`, then seed moto with the AWS resources the spec implies, as if it had been applied."""
+def apply_to_moto(session, url: str, loaded_data: dict, spec_path: pathlib.Path,
+                  foreign: bool = False) -> AppliedAws:
+    """`spec_for_moto`, then seed moto with the AWS resources the spec implies, as if it had been applied
+    (foreign: as if built without edgec)."""
     validation = spec_for_moto(session, url, loaded_data, spec_path)
     spec, desired = validation.spec, validation.ir
     assert spec is not None and desired is not None
     nlb = {}
     if spec.aws is not None:
-        seed_aws(session, spec, desired, VPC_CIDR, url)
+        seed_aws(session, spec, desired, VPC_CIDR, url, foreign)
         names = {lb["LoadBalancerName"]: lb["DNSName"] for lb in session.client(
             "elbv2", endpoint_url=url).describe_load_balancers()["LoadBalancers"]}
         nlb = {r.gateway: names[r.lb_name] for r in desired.of(AwsLoadBalancer)}
     return AppliedAws(spec_path, spec, desired, nlb)
 
 
-def start_sandbox(loaded: LoadedSpec, workdir: pathlib.Path, drift: bool = True) -> Sandbox:
+def start_sandbox(loaded: LoadedSpec, workdir: pathlib.Path, drift: bool = True, foreign: bool = False) -> Sandbox:
     import boto3  # a dependency of edgec; moto (dev extra) is checked by start_moto
 
     moto, aws_url = start_moto()
     cloudflare = FakeCloudflare(token=SANDBOX_TOKEN)
     cloudflare.start()
+    region = (loaded.data.get("aws") or {}).get("region", "us-east-1")
     sandbox = Sandbox(workdir / "edge.yaml", {
         "AWS_ENDPOINT_URL": aws_url, "AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox",
+        "AWS_DEFAULT_REGION": region,  # for commands that take no spec (edgec import)
         "CLOUDFLARE_BASE_URL": cloudflare.base_url, "CLOUDFLARE_API_TOKEN": SANDBOX_TOKEN}, servers=[cloudflare, moto])
-    session = boto3.Session(region_name=(loaded.data.get("aws") or {}).get("region", "us-east-1"),
-                            aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+    session = boto3.Session(region_name=region, aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
     try:
-        applied = apply_to_moto(session, aws_url, loaded.data, sandbox.spec_path)
+        applied = apply_to_moto(session, aws_url, loaded.data, sandbox.spec_path, foreign)
     except RuntimeError:
         sandbox.stop()
         raise
-    zones = seed_cloudflare(cloudflare, applied.spec, applied.desired, applied.nlb_dns_names)
+    zones = seed_cloudflare(cloudflare, applied.spec, applied.desired, applied.nlb_dns_names, foreign)
+    envoy = write_envoy_configs(applied.desired, workdir)
+    if envoy:
+        sandbox.env[ENVOY_CONFIG_ENV] = envoy
     if drift:
         sandbox.drift = _add_drift(applied.spec, applied.desired, session, aws_url, cloudflare, zones)
     return sandbox
+
+
+def write_envoy_configs(desired: IR, workdir: pathlib.Path) -> str:
+    """The gateways' compiled Envoy files (as `edgec compile` writes them under envoy/) in `workdir`;
+    returns EDGEC_ENVOY_CONFIG's value: GATEWAY=PATH pairs, comma-separated, absolute paths."""
+    files = ENVOY.emit(desired)
+    for path, content in files.items():
+        target = workdir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+    gateways = sorted(g.gateway for g in desired.of(EnvoyGateway))
+    return ",".join(f"{gateway}={(workdir / 'envoy' / f'{gateway}.yaml').resolve()}" for gateway in gateways)
 
 
 def _make_network(session, url: str, data: dict) -> None:

@@ -1,10 +1,11 @@
-"""Seed an AWS emulator (moto) with the live estate a spec implies, as if it had been applied."""
+"""Seed an AWS emulator (moto) with the live estate a spec implies, as if it had been applied (or, foreign,
+as if it had been built without edgec: no ownership tags, no marker in Route 53 zone comments)."""
 
 from __future__ import annotations
 
 from edgec.ir.model import IR
 from edgec.ir.ownership import marker
-from edgec.layers.aws.emit import ownership_tags
+from edgec.layers.aws.emit import OWNERSHIP_TAG_KEYS, ownership_tags
 from edgec.layers.aws.model import (
     AwsAcmCertificate,
     AwsListener,
@@ -20,15 +21,16 @@ from edgec.spec.model import Spec
 ROUTE53_BATCH = 1000  # the most records ChangeResourceRecordSets takes in one call
 
 
-def seed_aws(session, spec: Spec, desired: IR, vpc_cidr: str, endpoint_url: str) -> None:
+def seed_aws(session, spec: Spec, desired: IR, vpc_cidr: str, endpoint_url: str, foreign: bool = False) -> None:
     ec2, elb, route53, acm = (session.client(s, endpoint_url=endpoint_url) for s in ("ec2", "elbv2", "route53", "acm"))
-    tags = [{"Key": k, "Value": v} for k, v in ownership_tags(desired.estate).items()]
+    tags = [{"Key": k, "Value": v} for k, v in _tags(desired, foreign).items()]
+    tagged = {"Tags": tags} if tags else {}
     of = desired.of
     groups = {}
     for sg in of(AwsSecurityGroup):
         groups[sg.gateway] = ec2.create_security_group(
             GroupName=sg.group_name, Description=sg.description, VpcId=spec.aws.vpc_id,
-            TagSpecifications=[{"ResourceType": "security-group", "Tags": tags}])["GroupId"]
+            **({"TagSpecifications": [{"ResourceType": "security-group", "Tags": tags}]} if tags else {}))["GroupId"]
         ec2.revoke_security_group_egress(GroupId=groups[sg.gateway], IpPermissions=[  # as Terraform does
             {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
     for rule in of(AwsSecurityGroupRule):
@@ -46,12 +48,12 @@ def seed_aws(session, spec: Spec, desired: IR, vpc_cidr: str, endpoint_url: str)
     for lb in of(AwsLoadBalancer):
         balancers[lb.gateway] = elb.create_load_balancer(
             Name=lb.lb_name, Subnets=list(lb.subnets), SecurityGroups=[groups[lb.gateway]], Type="network",
-            Scheme="internal" if lb.internal else "internet-facing", Tags=tags)["LoadBalancers"][0]
+            Scheme="internal" if lb.internal else "internet-facing", **tagged)["LoadBalancers"][0]
     for group in of(AwsTargetGroup):
         target_groups[group.name] = elb.create_target_group(
             Name=group.group_name, Protocol=group.protocol, Port=group.port, VpcId=spec.aws.vpc_id,
             TargetType="ip", HealthCheckProtocol="HTTP", HealthCheckPort=str(group.health_port),
-            HealthCheckPath=group.health_path, Tags=tags)["TargetGroups"][0]["TargetGroupArn"]
+            HealthCheckPath=group.health_path, **tagged)["TargetGroups"][0]["TargetGroupArn"]
     for listener in of(AwsListener):
         extra = {"Certificates": [{"CertificateArn": certificates[listener.certificate]}],
                  "SslPolicy": listener.ssl_policy} if listener.certificate else {}
@@ -64,7 +66,8 @@ def seed_aws(session, spec: Spec, desired: IR, vpc_cidr: str, endpoint_url: str)
                 {"CertificateArn": certificates[name]} for name in listener.sni_certificates])
     zones = {}
     for zone in of(AwsRoute53Zone):
-        config = {"HostedZoneConfig": {"Comment": marker(spec.name), "PrivateZone": zone.private}}
+        comment = {} if foreign else {"Comment": marker(spec.name)}
+        config = {"HostedZoneConfig": {**comment, "PrivateZone": zone.private}}
         if zone.private:
             config["VPC"] = {"VPCRegion": spec.aws.region, "VPCId": zone.vpc_ids[0]}
         zones[zone.zone] = route53.create_hosted_zone(Name=zone.zone, CallerReference=zone.zone,
@@ -83,3 +86,12 @@ def seed_aws(session, spec: Spec, desired: IR, vpc_cidr: str, endpoint_url: str)
         for start in range(0, len(batch), ROUTE53_BATCH):  # large estates seed in seconds
             route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
                 "Changes": batch[start:start + ROUTE53_BATCH]})
+
+
+def _tags(desired: IR, foreign: bool) -> dict[str, str]:
+    """edgec's tags (the spec's and its ownership tags); foreign, the spec's alone without edgec's."""
+    tags = ownership_tags(desired.estate)
+    if foreign:
+        for key in OWNERSHIP_TAG_KEYS:
+            tags.pop(key)
+    return tags

@@ -38,5 +38,10 @@ class AwsLayer(Layer):
     def compare(self, ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
         return compare_aws(ir, live)
 
+    def import_ids(self, live: LiveLayer) -> dict[str, str]:
+        """The AWS provider imports what edgec reads by the ID its state holds (the reader's `id` fact):
+        sg-..., sgr-..., an ARN, a bare zone ID, ZONEID_name_TYPE for a record set."""
+        return {address: facts["id"] for address, facts in live.facts.items() if facts.get("id")}
+
 
 LAYER = AwsLayer()

@@ -1,7 +1,9 @@
 """Compare the AWS layer: what is compared of each resource.
 
-What edgec owns the reader decides (tags; a rule belongs to its group). Rules of groups that are not
-edgec's, and certificates the spec does not name, are not edgec's business and are left out.
+What edgec owns the reader decides (tags; a rule belongs to its group; a Route 53 zone's comment).
+Security groups, NLBs and Route 53 zones carry the marker: one that matches without it is adopted. Rules
+of groups that are not edgec's, and certificates the spec does not name, are not edgec's business and
+are left out.
 """
 
 from __future__ import annotations
@@ -27,14 +29,16 @@ def compare_aws(ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
     paired = {r.address for r in desired}
     found = [r for r in state.resources if _relevant(r, state.owned, paired)]
     rules = {
-        AwsSecurityGroup: Comparison(lambda r: {"description": r.description}),
+        # a group's description cannot change in place
+        AwsSecurityGroup: Comparison(lambda r: {"description": r.description}, frozenset({"description"}),
+                                     marked=True),
         AwsSecurityGroupRule: Comparison(lambda r: {}, delete_note="not in the spec: opened out of band?"),
         AwsLoadBalancer: Comparison(lambda r: {"internal": r.internal, "subnets": sorted(r.subnets)},
-                                    frozenset({"internal", "subnets"})),
+                                    frozenset({"internal", "subnets"}), marked=True),
         AwsTargetGroup: Comparison(lambda r: {"port": r.port, "protocol": r.protocol, "health_port": r.health_port,
                                               "health_path": r.health_path}, frozenset({"port", "protocol"})),
         AwsListener: Comparison(_listener_view),
-        AwsRoute53Zone: Comparison(lambda r: {"private": r.private}, frozenset({"private"})),
+        AwsRoute53Zone: Comparison(lambda r: {"private": r.private}, frozenset({"private"}), marked=True),
         AwsRoute53Record: Comparison(_record_view),
         AwsAcmCertificate: Comparison(lambda r: {}),
     }

@@ -25,6 +25,9 @@ ACM_VALIDATION_TTL = 60
 DEREGISTRATION_DELAY = 60  # seconds; AWS's default of 300 makes every rollout slow
 
 
+OWNERSHIP_TAG_KEYS = ("managed-by", "edgec:spec")  # the ownership tags (the reader checks both)
+
+
 def ownership_tags(estate: Estate) -> dict[str, str]:
     """Tags on every AWS resource (through the provider's default_tags): who owns it."""
     tags = dict(estate.aws.tags) if estate.aws else {}

@@ -5,7 +5,9 @@ List calls at their largest page sizes (ELBv2 400, DescribeTags 20 ARNs, securit
 Route 53 300); boto3's standard retry mode handles throttling. Every HTTP request is counted. Resources
 are named as the builder names them (gateway from `<spec>-<gateway>[-purpose]`); where the builder's
 name needs what only the spec knows (a record set's or rule's purpose), the desired resource that is
-the same object lends its address (`adopt_addresses`). IDs, ARNs and DNS names go in the facts.
+the same object lends its address (`adopt_addresses`). IDs, ARNs and DNS names go in the facts: each
+resource's `id` is the one Terraform's state holds (ARNs for load balancers, target groups, listeners
+and certificates).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import botocore.exceptions
 
 from edgec.ir.model import IR, Estate, Resource
 from edgec.ir.names import AWS_NAME_LIMIT, SECURITY_GROUP_NAME_LIMIT, aws_name, slug
+from edgec.ir.ownership import carries_marker
 from edgec.layers.aws.model import (
     AwsAcmCertificate,
     AwsListener,
@@ -92,7 +95,27 @@ def read_aws(ir: IR, session: boto3.Session, everything: bool = False) -> LiveLa
         _read_certificates(reading, _client(session, "acm"))
     adopt_addresses(ir.in_layer("aws"), reading.live)
     _rules_belong_to_their_group(ir, reading.live)
+    reading.live.claimed = claimed_addresses(reading.live)
     return reading.live
+
+
+def claimed_addresses(live: LiveLayer) -> set[str]:
+    """What carries edgec's marker (security groups, NLBs, Route 53 zones), and what belongs to it: a
+    group's rules, an NLB's listeners and target groups (by gateway), a zone's record sets."""
+    marked = [r for r in live.resources if r.address in live.owned
+              and isinstance(r, (AwsSecurityGroup, AwsLoadBalancer, AwsRoute53Zone))]
+    groups = {r.gateway for r in marked if isinstance(r, AwsSecurityGroup)}
+    balancers = {r.gateway for r in marked if isinstance(r, AwsLoadBalancer)}
+    zones = {r.zone for r in marked if isinstance(r, AwsRoute53Zone)}
+
+    def belongs(r: Resource) -> bool:
+        if isinstance(r, AwsSecurityGroupRule):
+            return r.gateway in groups
+        if isinstance(r, (AwsListener, AwsTargetGroup)):
+            return r.gateway in balancers
+        return isinstance(r, AwsRoute53Record) and r.zone in zones
+
+    return {r.address for r in marked} | {r.address for r in live.resources if belongs(r)}
 
 
 def _rules_belong_to_their_group(ir: IR, live: LiveLayer) -> None:
@@ -106,7 +129,8 @@ def _read_certificates(reading: _Reading, acm) -> None:
     """ACM certificates, identified by the names they cover (the list call carries them)."""
     for cert in _pages("ACM certificates", acm, "list_certificates", "CertificateSummaryList"):
         domains = tuple(sorted({cert["DomainName"], *cert.get("SubjectAlternativeNameSummaries", [])}))
-        reading.add(AwsAcmCertificate(slug(domains[0]), (), domains[0], domains), arn=cert["CertificateArn"])
+        reading.add(AwsAcmCertificate(slug(domains[0]), (), domains[0], domains), arn=cert["CertificateArn"],
+                    id=cert["CertificateArn"])
 
 
 def _tag(tags: list[dict], key: str) -> str | None:
@@ -177,7 +201,8 @@ def _read_load_balancers(reading: _Reading, elb, gateways: list[str]) -> None:
         reading.add(AwsLoadBalancer(slug(gateway), (), gateway, lb["LoadBalancerName"],
                                     lb.get("Scheme") == "internal", subnets, cross_zone=None, deletion_protection=None),
                     owned=_is_owned(reading.estate, tags.get(lb["LoadBalancerArn"])),
-                    arn=lb["LoadBalancerArn"], dns_name=lb["DNSName"], tags=tags.get(lb["LoadBalancerArn"]) or [])
+                    arn=lb["LoadBalancerArn"], id=lb["LoadBalancerArn"], dns_name=lb["DNSName"],
+                    tags=tags.get(lb["LoadBalancerArn"]) or [])
         listeners = _pages(f"listeners of {lb['LoadBalancerName']}", elb, "describe_listeners", "Listeners",
                            LoadBalancerArn=lb["LoadBalancerArn"])
         groups = {g["TargetGroupArn"]: g for g in _pages(
@@ -187,13 +212,14 @@ def _read_load_balancers(reading: _Reading, elb, gateways: list[str]) -> None:
             purpose = _purpose_of(group["TargetGroupName"], reading.estate, gateway)
             reading.add(AwsTargetGroup(slug(gateway, purpose), (), gateway, group["TargetGroupName"],
                                        group["Port"], group["Protocol"], int(group.get("HealthCheckPort", 0)),
-                                       group.get("HealthCheckPath", "")), arn=group["TargetGroupArn"])
+                                       group.get("HealthCheckPath", "")),
+                        arn=group["TargetGroupArn"], id=group["TargetGroupArn"])
         for listener in listeners:
             target = groups.get(listener["DefaultActions"][0].get("TargetGroupArn", ""), {})
             purpose = _purpose_of(target.get("TargetGroupName", "?"), reading.estate, gateway)
             reading.add(AwsListener(slug(gateway, purpose), (), gateway, listener["Port"], listener["Protocol"],
                                     slug(gateway, purpose), ssl_policy=listener.get("SslPolicy")),
-                        arn=listener["ListenerArn"], certificate_arns=[
+                        arn=listener["ListenerArn"], id=listener["ListenerArn"], certificate_arns=[
                             c["CertificateArn"] for c in listener.get("Certificates", []) if "CertificateArn" in c])
 
 
@@ -232,14 +258,17 @@ def _read_route53(reading: _Reading, route53, everything: bool) -> None:
             for lb in reading.live.resources if isinstance(lb, AwsLoadBalancer)}
     for zone in zones:
         name = zone["Name"].rstrip(".")
-        reading.add(AwsRoute53Zone(slug(name), (), name, zone["Config"].get("PrivateZone", False)), id=zone["Id"])
+        zone_id = zone["Id"].removeprefix("/hostedzone/")  # as Terraform's state holds it
+        reading.add(AwsRoute53Zone(slug(name), (), name, zone["Config"].get("PrivateZone", False)),
+                    owned=carries_marker(reading.estate.name, zone["Config"].get("Comment")), id=zone_id)
         records = _pages(f"Route 53 records of {name}", route53, "list_resource_record_sets", "ResourceRecordSets",
                          HostedZoneId=zone["Id"], PaginationConfig={"PageSize": ROUTE53_PAGE_SIZE})
         for record in records:
             fqdn = record["Name"].rstrip(".").replace("\\052", "*")
             if record["Type"] in ("NS", "SOA") and fqdn == name:
                 continue  # the zone's own records, created by Route 53
-            reading.add(_record(name, fqdn, record, nlbs))
+            # the AWS provider's ID of a record set (and what `terraform import` takes)
+            reading.add(_record(name, fqdn, record, nlbs), id=f"{zone_id}_{fqdn}_{record['Type']}")
 
 
 def _public_or_in_vpc(reading: _Reading, route53, zones: list[dict]) -> list[dict]:

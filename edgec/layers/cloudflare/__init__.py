@@ -10,6 +10,7 @@ from edgec.layers.base import Layer, LiveLayer, ReadContext
 from edgec.layers.cloudflare.build import build_cloudflare
 from edgec.layers.cloudflare.compare import compare_cloudflare
 from edgec.layers.cloudflare.emit import cloudflare_files
+from edgec.layers.cloudflare.imports import cloudflare_import_ids, existing_record
 from edgec.spec.model import Spec
 
 
@@ -36,6 +37,12 @@ class CloudflareLayer(Layer):
 
     def compare(self, ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
         return compare_cloudflare(ir, live)
+
+    def import_ids(self, live: LiveLayer) -> dict[str, str]:
+        return cloudflare_import_ids(live)
+
+    def existing(self, resource_type: str, values: dict, live: LiveLayer) -> str | None:
+        return existing_record(resource_type, values, live)
 
     def terraform_inputs(self, ir: IR) -> dict[str, tuple[str, str]]:
         """The ACM validation records of names in Cloudflare zones, which the AWS layer outputs."""

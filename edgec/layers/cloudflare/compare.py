@@ -5,6 +5,8 @@ trailing dot, proxied records have TTL 1 (automatic), CNAME and MX targets compa
 trailing dot or case, rules compare by their `ref`, unset optional values equal their defaults, client
 certificates by their SHA-256 fingerprint. A host record's target is its gateway's NLB, whose DNS name
 the AWS layer's live state gives; without it, only the record's type, proxying and TTL are compared. What edgec owns the reader decides.
+Records and rulesets carry the marker (in a comment, a description): one that matches without it is
+adopted, so a comment compares without the marker.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from edgec.diff.plan import Change, Comparison, compare
 from edgec.ir.model import IR, Resource
+from edgec.ir.ownership import unmarked
 from edgec.layers.aws.model import AwsLoadBalancer
 from edgec.layers.base import LiveLayer
 from edgec.layers.cloudflare.model import (
@@ -27,10 +30,11 @@ from edgec.layers.cloudflare.model import (
 
 def compare_cloudflare(ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
     nlb_dns_names = _nlb_dns_names(ir, live.get("aws"))
+    spec = ir.estate.name
     rules = {
-        CfDnsRecord: Comparison(lambda r: _record_view(r, nlb_dns_names)),
+        CfDnsRecord: Comparison(lambda r: _record_view(r, nlb_dns_names, spec), marked=True),
         CfZoneSetting: Comparison(lambda r: {"value": r.value}),
-        CfRuleset: Comparison(_ruleset_view),
+        CfRuleset: Comparison(_ruleset_view, marked=True),
         CfOriginPulls: Comparison(lambda r: {"enabled": r.enabled}),
         # uploaded certificates cannot be changed, only replaced by another
         CfOriginPullCertificate: Comparison(lambda r: {"certificate": f"sha256 {r.fingerprint}"},
@@ -50,7 +54,7 @@ def _nlb_dns_names(ir: IR, aws: LiveLayer | None) -> dict[str, str]:
             if isinstance(lb, AwsLoadBalancer) and "dns_name" in aws.facts.get(lb.address, {})}
 
 
-def _record_view(record: Resource, nlb_dns_names: dict[str, str]) -> dict[str, Any]:
+def _record_view(record: Resource, nlb_dns_names: dict[str, str], spec: str) -> dict[str, Any]:
     assert isinstance(record, CfDnsRecord)
     if record.gateway:
         target = nlb_dns_names.get(record.gateway)
@@ -61,7 +65,7 @@ def _record_view(record: Resource, nlb_dns_names: dict[str, str]) -> dict[str, A
                   # SRV carries its priority inside `data`; the API echoes it at the top level too
                   "priority": record.priority if record.type == "MX" else None,
                   "data": dict(record.data) if record.data else None,
-                  "comment": record.comment or None}
+                  "comment": unmarked(spec, record.comment)}
     if content is not None or not record.gateway:
         attributes["content"] = content
     return attributes

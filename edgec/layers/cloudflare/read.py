@@ -7,8 +7,8 @@ page), then each zone costs one DNS page per 5,000 records, one call for all its
 WAF phase and one for origin pulls (two where the spec gives the zone a client certificate).
 Calls are paced by the rate limiter and counted. A page that is missing, short or inconsistent is an
 error: a failed read must never look like "nothing exists". Records pair with the desired ones by zone,
-name and type (and content, where several share a name and type) and take their addresses; IDs go in
-the facts.
+name and type (and content, where several share a name and type) and take their addresses; IDs (of
+zones, records, rulesets and client certificates) go in the facts.
 """
 
 from __future__ import annotations
@@ -103,6 +103,8 @@ def read_cloudflare(ir: IR, client: cloudflare.Cloudflare, zone_ids: dict[str, s
     pair_records([r for r in desired if isinstance(r, CfDnsRecord)], live)
     pair_client_certificates(ir.of(CfOriginPullCertificate), live)
     live.owned = owned_addresses(ir.estate.name, live.resources)
+    # every zone has its settings: importing them takes nothing over that the spec does not already set
+    live.claimed = live.owned | {r.address for r in live.resources if isinstance(r, (CfZoneSetting, CfOriginPulls))}
     return live
 
 
@@ -218,15 +220,17 @@ def _errors(exc: cloudflare.APIStatusError) -> str:
 
 def _read_zone(client: cloudflare.Cloudflare, zone: str, zone_id: str,
                client_certs: bool | None) -> tuple[list[Resource], dict[int, str]]:
-    """The zone's resources, and the API ID of each record and client certificate (by the object's id()).
-    Client certificates cost a call, made only for zones the spec gives one (`client_certs` None: for
-    zones with origin pulls on)."""
+    """The zone's resources, and the API ID of each record, ruleset and client certificate (by the
+    object's id()). Client certificates cost a call, made only for zones the spec gives one
+    (`client_certs` None: for zones with origin pulls on)."""
     records = _list_all(f"DNS records of {zone}", "records", client.dns.records.list, zone_id=zone_id,
                         per_page=DNS_PAGE_SIZE)
     resources: list[Resource] = [_record(zone, r) for r in records]
     ids = {id(resource): r.id for resource, r in zip(resources, records)}
     resources += _read_settings(client, zone, zone_id)
-    resources += _read_rulesets(client, zone, zone_id)
+    for ruleset, ruleset_id in _read_rulesets(client, zone, zone_id):
+        ids[id(ruleset)] = ruleset_id
+        resources.append(ruleset)
     pulls = _call(f"authenticated origin pulls of {zone}", client.origin_tls_client_auth.settings.get,
                   zone_id=zone_id)
     if pulls is not None and getattr(pulls, "enabled", False):
@@ -326,16 +330,17 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
-def _read_rulesets(client: cloudflare.Cloudflare, zone: str, zone_id: str) -> list[Resource]:
-    out: list[Resource] = []
+def _read_rulesets(client: cloudflare.Cloudflare, zone: str, zone_id: str) -> list[tuple[CfRuleset, str]]:
+    """The zone's entry-point rulesets, with their IDs."""
+    out = []
     for phase in PHASES:
         ruleset = _call(f"{phase} ruleset of {zone}", client.rulesets.phases.get, phase, zone_id=zone_id,
                         absent_ok=True)
         if ruleset is None:
             continue  # this zone has no entry point for the phase
         rules = tuple(_rule(r) for r in ruleset.rules or [])
-        out.append(CfRuleset(slug(zone, phase.rsplit("_", 1)[-1]), (), zone, phase,
-                             ruleset.description or "", rules))
+        out.append((CfRuleset(slug(zone, phase.rsplit("_", 1)[-1]), (), zone, phase,
+                              ruleset.description or "", rules), ruleset.id))
     return out
 
 
