@@ -4,13 +4,14 @@ the same resources, and plans clean against the estate it came from."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import pathlib
 import sys
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, run_cli
 from envoy_support import HAVE_ENVOY, OPENSSL, relocate, running_envoy
 from import_support import round_trip
 from test_envoy_behaviour import free_port, spec_text
@@ -29,7 +30,7 @@ from edgec.layers.envoy.model import (
     EnvoyVirtualHost,
 )
 from edgec.spec.loader import load_spec
-from edgec.spec.lookup import zone_of
+from edgec.spec.lookup import record_fqdn, zone_of
 from edgec.spec.validate import validate
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -226,3 +227,22 @@ def test_a_running_gateway_imports_through_its_admin_api(tmp_path, moto_url, mon
 
 def _unplaced(resources) -> set:
     return {dataclasses.replace(r, origin=()) for r in resources}
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
+def test_an_estate_built_without_edgec_imports_and_plans_as_adoption_only(example, tmp_path):
+    """The acceptance command, as a user runs it: a foreign sandbox, then import, validate and plan in it."""
+    out = tmp_path / "imported"
+    command = (f"{sys.executable} -m edgec import -o {out} > {tmp_path}/import.log && "
+               f"{sys.executable} -m edgec validate {out} && "
+               f"{sys.executable} -m edgec plan --format json {out} > {tmp_path}/plan.json")
+    result = run_cli("sandbox", "--foreign", str(ROOT / EXAMPLES[example]), "--dir", str(tmp_path / "s"),
+                     "--", "sh", "-c", command)
+    assert result.exit_code == 0, (tmp_path / "import.log").read_text() + result.output
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert plan["errors"] == [] and set(plan["counts"]) == {"adopt"}, plan["counts"]
+    original, imported = load_spec(str(ROOT / EXAMPLES[example])).data, load_spec(str(out)).data
+    names = {i["host"] for i in imported["ingresses"]} | {
+        record_fqdn(r["name"], zone) for zone, records in imported.get("dns", {}).items() for r in records}
+    assert {i["host"] for i in original["ingresses"]} <= names
+    assert {record_fqdn(r["name"], zone) for zone, records in original.get("dns", {}).items() for r in records} <= names
