@@ -4,6 +4,7 @@ what was written validates."""
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
@@ -11,7 +12,7 @@ from edgec.importer.aws import Gateways, estate_name, import_aws
 from edgec.importer.cloudflare import OriginPulls, import_cloudflare
 from edgec.importer.draft import Draft
 from edgec.importer.envoy import import_envoy
-from edgec.importer.read import ImportOptions, read_estate
+from edgec.importer.read import ImportOptions, LiveEstate, read_estate
 from edgec.importer.write import REPORT, report_lines, spec_files, write_files
 from edgec.memory import cyclic_gc_paused
 
@@ -54,9 +55,18 @@ def _import(options: ImportOptions, name: str | None, progress: Callable[[str], 
         "Cloudflare" if live.cloudflare is not None else "",
         f"Envoy ({', '.join(sorted(live.envoy))})" if live.envoy else "") if part)
     files = spec_files(draft, estate, source or "nothing", today or datetime.date.today())
-    report = report_lines(draft, calls)
+    report = report_lines(draft, calls, _what_was_read(live))
     files[REPORT] = "\n".join([f"edgec import of estate '{estate}' from {source or 'nothing'}", *report]) + "\n"
     return Imported(estate, files, report, calls, draft)
+
+
+def _what_was_read(live: LiveEstate) -> dict[str, dict[str, int]]:
+    """Per layer, how many live objects of each kind were read."""
+    read = {name: dict(sorted(Counter(r.kind for r in layer.resources).items()))
+            for name, layer in (("aws", live.aws), ("cloudflare", live.cloudflare)) if layer is not None}
+    if live.envoy:
+        read["envoy"] = {"gateway": len(live.envoy)}
+    return read
 
 
 def write_import(imported: Imported, out_dir: str) -> None:

@@ -59,10 +59,11 @@ def _yaml(data: dict, schema: str, title: str) -> str:
     return f"# yaml-language-server: $schema={schema}\n#\n# {title}\n\n{yaml_text.dump(data)}"
 
 
-def report_lines(draft: Draft, calls: dict[str, int]) -> list[str]:
-    """The import report: what could not be written (and is ignored), what was invented, what the first
-    plan will still show, and the API calls made."""
-    lines = [f"API calls: {', '.join(f'{k} {v}' for k, v in sorted(calls.items())) or 'none'}"]
+def report_lines(draft: Draft, calls: dict[str, int], read: dict[str, dict[str, int]]) -> list[str]:
+    """The import report: what was read, with the API calls made; what could not be written (and is
+    ignored), what was invented, and what the first plan will still show."""
+    lines = [f"Read: {'; '.join(f'{layer}: ' + ', '.join(f'{n} {kind}' for kind, n in kinds.items()) for layer, kinds in read.items()) or 'nothing'}",
+             f"API calls: {', '.join(f'{k} {v}' for k, v in sorted(calls.items())) or 'none'}"]
     gaps = _unique(draft.gaps)
     lines.append(f"Not expressible in the spec ({len(gaps)}; each written as an ignore rule with its reason):")
     lines += [f"  {gap.layer} {gap.kind} {gap.key}: {gap.reason}" for gap in gaps] or ["  nothing"]
