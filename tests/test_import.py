@@ -124,8 +124,8 @@ def test_the_import_is_written_as_files_a_team_can_split(tmp_path, moto_url, mon
         assert set(root) >= {"apiVersion", "name", "aws", "cloudflare", "zones", "gateways", "certificates"}
         report = (trip.out_dir / "import-report.txt").read_text().splitlines()
         assert report[1] == ("Read: aws: 1 acm_certificate, 3 listener, 2 load_balancer, 2 security_group, "
-                             "50 security_group_rule, 3 target_group; cloudflare: 10 dns_record, 1 origin_pull_certificate, "
-                             "1 origin_pulls, 3 ruleset, 5 zone_setting; envoy: 2 gateway")
+                             "50 security_group_rule, 3 target_group; cloudflare: 10 dns_record, "
+                             "1 origin_pull_certificate, 1 origin_pulls, 3 ruleset, 5 zone_setting; envoy: 2 gateway")
         zone = yaml.safe_load((trip.out_dir / "zones/acme.com.yaml").read_text())
         assert set(zone) == {"dns", "waf"}
         # the client certificate Cloudflare holds, written beside the spec; its key had to be invented

@@ -127,8 +127,9 @@ def _listeners(draft: Draft, live: LiveLayer, by_type: dict, gateways: Gateways)
             continue
         spec = draft.section("gateways")[gateway]
         group = groups.get(listener.target_group)
-        purpose = next((p for p in TARGET_GROUP_PURPOSES if group and group.group_name == aws_name(gateways.name, gateway, p)),
-                       "https" if listener.protocol == "TLS" or listener.port == 443 else "http")
+        named = {aws_name(gateways.name, gateway, p): p for p in TARGET_GROUP_PURPOSES}
+        purpose = named.get(group.group_name if group else "",
+                            "https" if listener.protocol == "TLS" or listener.port == 443 else "http")
         ports = spec.setdefault("ports", {})
         if purpose in ports:
             draft.gap("aws", "listener", f"{gateway}:{listener.port}",

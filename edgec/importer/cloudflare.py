@@ -206,7 +206,8 @@ def _managed_rule(rule: WafRule, taken: set[str]) -> dict | str:
     parameters = rule.action_parameters or {}
     name = names.get(parameters.get("id", ""))
     if rule.action != "execute" or name is None or set(parameters) - {"id", "overrides"} or not rule.enabled:
-        raise CannotWrite("is not a managed ruleset edgec deploys (cloudflare-managed, owasp-core, exposed-credentials)")
+        raise CannotWrite("is not a managed ruleset edgec deploys "
+                          "(cloudflare-managed, owasp-core, exposed-credentials)")
     overrides = dict(parameters.get("overrides") or {})
     entry: dict = {"ruleset": name}
     if "action" in overrides:

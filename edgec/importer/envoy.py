@@ -353,7 +353,8 @@ def _route(draft: Draft, route: EnvoyRoute, services: dict[str, str]) -> dict | 
         out["redirect"] = {k: v for k, v in (("scheme", redirect.scheme), ("host", redirect.host),
                                              ("path", redirect.path), ("code", redirect.code),
                                              ("strip_query", redirect.strip_query or None)) if v is not None}
-    for direction, changes in (("request_headers", route.request_headers), ("response_headers", route.response_headers)):
+    for direction, changes in (("request_headers", route.request_headers),
+                               ("response_headers", route.response_headers)):
         if changes is not None:
             out[direction] = _header_changes(changes)
     if route.rate_limit is not None:

@@ -62,7 +62,8 @@ def _yaml(data: dict, schema: str, title: str) -> str:
 def report_lines(draft: Draft, calls: dict[str, int], read: dict[str, dict[str, int]]) -> list[str]:
     """The import report: what was read, with the API calls made; what could not be written (and is
     ignored), what was invented, and what the first plan will still show."""
-    lines = [f"Read: {'; '.join(f'{layer}: ' + ', '.join(f'{n} {kind}' for kind, n in kinds.items()) for layer, kinds in read.items()) or 'nothing'}",
+    layers = [f"{layer}: " + ", ".join(f"{n} {kind}" for kind, n in kinds.items()) for layer, kinds in read.items()]
+    lines = [f"Read: {'; '.join(layers) or 'nothing'}",
              f"API calls: {', '.join(f'{k} {v}' for k, v in sorted(calls.items())) or 'none'}"]
     gaps = _unique(draft.gaps)
     lines.append(f"Not expressible in the spec ({len(gaps)}; each written as an ignore rule with its reason):")
