@@ -53,7 +53,8 @@ def digests(validation: Validation, plan: Plan) -> dict[str, str]:
     """What `edgec plan --out` pins and `edgec apply PLANFILE` checks again."""
     assert validation.ir is not None
     files = render_files(validation.ir)
-    return {"spec": spec_digest(validation.files), "compiled": compiled_digest(files), "live": live_digest(plan)}
+    return {"spec": spec_digest(validation.files), "compiled": compiled_digest(files),
+            "live": live_digest(plan.to_json())}
 
 
 def plan_file(target: str, ignore_files: tuple[str, ...], validation: Validation, plan: Plan,

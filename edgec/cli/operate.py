@@ -41,6 +41,9 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
                   cloudflare_rate: float, read_timeout: float) -> None:
     """Apply SPEC, or a reviewed PLANFILE from `edgec plan --out`, through Terraform.
 
+    A folder or a .yaml/.yml file is a SPEC; any other file is a PLANFILE, refused unless it
+    is exactly as `edgec plan --out` wrote it (its seal covers every byte that matters).
+
     \b
     1. compile into the output folder (default generated/<spec name>)
     2. read live state; with a PLANFILE, refuse if the spec, the compiled output or the
