@@ -20,6 +20,7 @@ from edgec.apply.pin import (
     spec_digest,
 )
 from edgec.apply.rails import Groups, check_rails
+from edgec.apply.resume import live_as_desired, resumed, tainted, was_interrupted
 from edgec.apply.terraform import Terraform, TerraformError, discard_plan
 from edgec.apply.tfplan import LayerPlan, read_plan
 from edgec.diff.make_plan import make_plan
@@ -87,6 +88,7 @@ class Applier:
             raise ApplyFailed("nothing was applied: live state could not be read completely")
         if pinned:
             self._check_pinned(target, pinned, digests(validation, live))
+        self.live = live
         self.console.print(Text("What differs from the live state (edgec plan):", style="bold"))
         print_plan(self.console, live)
         compiled = compile_ir(ir, self.options.out_dir or f"generated/{spec.name}")
@@ -131,11 +133,30 @@ class Applier:
         with self.console.status(f"terraform init and plan: {layer.name} layer..."):
             try:
                 terraform.init(directory)
-                terraform.plan(directory, self._inputs(layer, ir, out_dir) or None)
-                return read_plan(layer.name, directory, terraform.show(directory))
+                variables = self._inputs(layer, ir, out_dir) or None
+                terraform.plan(directory, variables)
+                shown = terraform.show(directory)
+                if was_interrupted(directory):
+                    shown = self._resume(layer, directory, ir, variables, shown)
+                return read_plan(layer.name, directory, shown)
             except TerraformError:
                 discard_plan(directory)
                 raise
+
+    def _resume(self, layer: Layer, directory: str, ir: IR, variables: dict | None, shown: dict) -> dict:
+        """After an interrupted apply of this layer: untaint what the live read found as the spec wants it
+        (edgec/apply/resume.py says why), then plan again."""
+        terraform = self.options.terraform
+        untainted = sorted(tainted(shown) & live_as_desired(ir, self.live, layer.name))
+        for address in untainted:
+            terraform.untaint(directory, address)
+        resumed(directory)
+        if not untainted:
+            return shown
+        self.console.print(f"Resuming the interrupted apply of the {layer.name} layer: {len(untainted)} resource(s) "
+                           "Terraform marked tainted when it was stopped are live as the spec wants; untainted.")
+        terraform.plan(directory, variables)
+        return terraform.show(directory)
 
     def _inputs(self, layer: Layer, ir: IR, out_dir: str) -> dict:
         """The variables a layer takes from earlier layers' outputs (the Cloudflare layer creates the ACM
