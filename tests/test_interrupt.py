@@ -103,7 +103,10 @@ def test_a_third_interruption_stops_terraform_at_once_and_says_what_that_may_cos
 
 def test_no_process_terraform_started_outlives_it(terraform, tmp_path):
     _, output = interrupted(terraform, tmp_path / "aws", [signal.SIGINT])
-    assert not alive(plugin_pid(output))  # the stand-in's plugin ignores SIGINT and would sleep for minutes
+    plugin, killed_by = plugin_pid(output), time.monotonic() + 2  # a SIGKILL takes effect when it is scheduled
+    while alive(plugin) and time.monotonic() < killed_by:
+        time.sleep(0.05)
+    assert not alive(plugin)  # the stand-in's plugin ignores SIGINT and would sleep for five minutes
 
 
 def test_once_terraform_has_stopped_a_late_interruption_is_reported_and_edgec_finishes(terraform, tmp_path, capsys):
