@@ -23,6 +23,7 @@ from edgec.apply.pin import (
     spec_digest,
 )
 from edgec.apply.rails import Groups, check_rails
+from edgec.apply.resume import live_as_desired, resumed, tainted, was_interrupted
 from edgec.apply.terraform import Terraform, TerraformError, discard_plan
 from edgec.apply.tfplan import LayerPlan, read_plan
 from edgec.diff.make_plan import make_plan, plan_and_live
@@ -57,7 +58,8 @@ def digests(validation: Validation, plan: Plan) -> dict[str, str]:
     """What `edgec plan --out` pins and `edgec apply PLANFILE` checks again."""
     assert validation.ir is not None
     files = render_files(validation.ir)
-    return {"spec": spec_digest(validation.files), "compiled": compiled_digest(files), "live": live_digest(plan)}
+    return {"spec": spec_digest(validation.files), "compiled": compiled_digest(files),
+            "live": live_digest(plan.to_json())}
 
 
 def plan_file(target: str, ignore_files: tuple[str, ...], validation: Validation, plan: Plan,
@@ -90,6 +92,7 @@ class Applier:
             raise ApplyFailed("nothing was applied: live state could not be read completely")
         if pinned:
             self._check_pinned(target, pinned, digests(validation, live))
+        self.live = live
         self.console.print(Text("What differs from the live state (edgec plan):", style="bold"))
         print_plan(self.console, live)
         compiled = compile_ir(ir, self.options.out_dir or f"generated/{spec.name}")
@@ -156,8 +159,12 @@ class Applier:
         try:
             if init:
                 terraform.init(directory)
-            terraform.plan(directory, self._inputs(layer, ir, out_dir) or None)
-            return read_plan(layer.name, directory, terraform.show(directory))
+            variables = self._inputs(layer, ir, out_dir) or None
+            terraform.plan(directory, variables)
+            shown = terraform.show(directory)
+            if was_interrupted(directory):
+                shown = self._resume(layer, directory, ir, variables, shown)
+            return read_plan(layer.name, directory, shown)
         except TerraformError:
             _discard_plan(directory)
             raise
@@ -174,6 +181,21 @@ class Applier:
         raise ApplyFailed(f"the {layer.name} layer would create {len(foreign)} resource(s) that already exist "
                           "without edgec's ownership marker (listed above; they may belong to someone else); "
                           "nothing was applied. Review them, then adopt them with edgec apply --adopt")
+
+    def _resume(self, layer: Layer, directory: str, ir: IR, variables: dict | None, shown: dict) -> dict:
+        """After an interrupted apply of this layer: untaint what the live read found as the spec wants it
+        (edgec/apply/resume.py says why), then plan again."""
+        terraform = self.options.terraform
+        untainted = sorted(tainted(shown) & live_as_desired(ir, self.live, layer.name))
+        for address in untainted:
+            terraform.untaint(directory, address)
+        resumed(directory)
+        if not untainted:
+            return shown
+        self.console.print(f"Resuming the interrupted apply of the {layer.name} layer: {len(untainted)} resource(s) "
+                           "Terraform marked tainted when it was stopped are live as the spec wants; untainted.")
+        terraform.plan(directory, variables)
+        return terraform.show(directory)
 
     def _inputs(self, layer: Layer, ir: IR, out_dir: str) -> dict:
         """The variables a layer takes from earlier layers' outputs (the Cloudflare layer creates the ACM

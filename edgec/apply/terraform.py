@@ -10,15 +10,36 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
+import signal
 from dataclasses import dataclass
 from typing import Callable
+
+from edgec.apply.interrupt import Finished, run_stoppable
+from edgec.apply.resume import mark_interrupted
 
 PLAN_FILE = ".edgec.tfplan"  # in each layer's folder; removed once applied (it may hold secrets)
 
 
 class TerraformError(Exception):
     """A Terraform command failed; the message names the layer and command, with Terraform's output."""
+
+
+class TerraformInterrupted(TerraformError):
+    """edgec was interrupted (SIGINT, SIGTERM) while a Terraform command ran, and Terraform has stopped. Exits
+    128 + the first signal's number, as a shell reports a command its signal ended: 130, or 143."""
+
+    def __init__(self, layer: str, command: str, done: Finished):
+        self.exit_code = 128 + done.signals[0]
+        stopped = ("was forced to stop at once: what it was changing may be missing from its state"
+                   if done.forced else "stopped gracefully and saved its state")
+        if command == "apply":
+            what = (f"while Terraform applied the {layer} layer; Terraform {stopped}. What it had not "
+                    "started in this layer, and every layer after it, was not applied")
+        else:
+            what = (f"during `terraform {command}` of the {layer} layer; Terraform {stopped}. Nothing more "
+                    "was applied (layers applied before this one are complete)")
+        super().__init__(f"interrupted ({signal.Signals(done.signals[0]).name}) {what}. "
+                         "Run `edgec apply` again to converge.")
 
 
 @dataclass
@@ -55,27 +76,25 @@ class Terraform:
         """Apply exactly the saved plan (Terraform refuses a stale one), streaming Terraform's progress."""
         try:
             self._run(layer_dir, ["apply", "-input=false", PLAN_FILE], echo=echo)
+        except TerraformInterrupted:
+            mark_interrupted(layer_dir)  # the next edgec apply resumes it
+            raise
         finally:
             discard_plan(layer_dir)
+
+    def untaint(self, layer_dir: str, address: str) -> None:
+        self._run(layer_dir, ["untaint", address])
 
     def _run(self, layer_dir: str, args: list[str], echo: Callable[[str], None] | None = None) -> str:
         command = [self.binary, *args, "-no-color"]
         env = {**os.environ, "TF_IN_AUTOMATION": "1"}
-        if echo is None:
-            done = subprocess.run(command, cwd=layer_dir, env=env, capture_output=True, text=True)
-            code, output, errors = done.returncode, done.stdout, done.stderr
-        else:
-            process = subprocess.Popen(command, cwd=layer_dir, env=env, stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, text=True)
-            lines = []
-            for line in process.stdout:
-                lines.append(line)
-                echo(line.rstrip("\n"))
-            code, output, errors = process.wait(), "".join(lines), ""
-        if code != 0:
-            tail = "\n".join((errors.strip() or output.strip()).splitlines()[-40:])
+        done = run_stoppable(command, layer_dir, env, echo)
+        if done.signals:
+            raise TerraformInterrupted(os.path.basename(layer_dir), args[0], done)
+        if done.code != 0:
+            tail = "\n".join((done.errors.strip() or done.output.strip()).splitlines()[-40:])
             raise TerraformError(f"`{self.binary} {' '.join(args)}` failed in {layer_dir}:\n{tail}")
-        return output
+        return done.output
 
 
 def discard_plan(layer_dir: str) -> None:

@@ -118,8 +118,12 @@ def plan_command(spec: str, fmt: str, out: str | None, **read) -> None:
       edgec plan --layer envoy --envoy-admin public=http://127.0.0.1:9901 edge.yaml
       edgec plan edge.yaml --out reviewed.plan && edgec apply reviewed.plan
     """
+    from edgec.apply.pin import is_plan_file
     from edgec.apply.run import plan_file
 
+    if out and not is_plan_file(out):
+        raise click.BadParameter(f"'{out}' would be taken for a spec by edgec apply (a folder or a .yaml/.yml "
+                                 "file); name the plan file otherwise, such as reviewed.plan", param_hint="--out")
     console = make_console()
     result, plan = _read_live(console, spec, **read)
     if out and not plan.errors:

@@ -10,7 +10,7 @@ import time
 import click
 from rich.text import Text
 
-from edgec.apply.terraform import Terraform, TerraformError
+from edgec.apply.terraform import Terraform, TerraformError, TerraformInterrupted
 from edgec.cli.app import EXIT_ERRORS, main, make_console, marks, print_diagnostics
 from edgec.cli.live import plan_options, read_options
 from edgec.layers import TERRAFORM_LAYERS
@@ -45,6 +45,9 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
                   cloudflare_rate: float, read_timeout: float) -> None:
     """Apply SPEC, or a reviewed PLANFILE from `edgec plan --out`, through Terraform.
 
+    A folder or a .yaml/.yml file is a SPEC; any other file is a PLANFILE, refused unless it
+    is exactly as `edgec plan --out` wrote it (its seal covers every byte that matters).
+
     \b
     1. compile into the output folder (default generated/<spec name>)
     2. read live state; with a PLANFILE, refuse if the spec, the compiled output or the
@@ -75,8 +78,15 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
     Cloudflare layer (its zone IDs go in terraform/cloudflare/terraform.tfvars).
 
     \b
+    Interrupted (Ctrl-C, SIGTERM) while Terraform runs: edgec sends Terraform one SIGINT,
+    waits for it to stop and save its state, says what was not applied, and exits; run
+    edgec apply again to converge. A second signal is only reported; a third stops
+    Terraform at once (it may then not record what it was changing).
+
+    \b
     Exit codes: 0 applied (or nothing to do), 1 refused, cancelled, invalid spec, failed
-    read or failed Terraform command, 3 internal error, 64 wrong usage.
+    read or failed Terraform command, 3 internal error, 64 wrong usage, 130/143
+    interrupted by SIGINT/SIGTERM while Terraform ran.
 
     \b
     Examples:
@@ -94,6 +104,9 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
                            out_dir, auto_approve, force, ignore_files, adopt)
     try:
         failed = Applier(console, options, _confirm_apply).run(target)
+    except TerraformInterrupted as exc:
+        console.print(Text(f"{marks()[1]} {exc}", style="bold red"))
+        sys.exit(exc.exit_code)
     except (ApplyFailed, TerraformError, ValueError) as exc:
         console.print(Text(f"{marks()[1]} {exc}", style="bold red"))
         sys.exit(EXIT_ERRORS)
