@@ -48,8 +48,10 @@ READ_OPTIONS = {
     "envoy_admins": click.option(
         "--envoy-admin", "envoy_admins", multiple=True, metavar="GATEWAY=URL",
         help="Admin URL of a running gateway, e.g. public=http://127.0.0.1:9901 (repeatable)."),
-    "read_timeout": click.option("--read-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-                                 help="Seconds to wait for each Cloudflare API response before retrying."),
+    "read_timeout": click.option(
+        "--read-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+        help="Seconds to wait to connect and for each answer, from every API (Cloudflare, AWS, an Envoy admin), "
+             "before retrying; a call that still fails after 5 attempts (1 for Envoy) fails the read."),
     "ignore_files": click.option("--ignore-file", "ignore_files", multiple=True, type=click.Path(dir_okay=False),
                                  help="A YAML file of `ignore:` rules, added to the spec's (repeatable)."),
 }

@@ -13,6 +13,7 @@ from edgec.ir.model import IR
 from edgec.layers import LAYERS
 from edgec.layers.base import Layer, LiveLayer, ReadContext
 from edgec.read.budget import ApiCalls, ReadError
+from edgec.read.guard import guarded
 from edgec.spec.model import IgnoreRule
 
 NOT_REQUESTED = "not requested (--layer)"
@@ -55,7 +56,9 @@ def plan_and_live(ir: IR, ignore: list[IgnoreRule], options: PlanOptions,
 
 
 def _read(layer: Layer, ir: IR, context: ReadContext) -> tuple[LiveLayer, None] | tuple[None, str]:
+    """The layer's live state, or why it could not be read: a failed read leaves the layer out of the
+    comparison (nothing is created, deleted or replaced for it)."""
     try:
-        return layer.read(ir, context), None
+        return guarded(layer.title, lambda: layer.read(ir, context)), None
     except ReadError as exc:
         return None, str(exc)

@@ -42,8 +42,8 @@ CHANGING = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
 @dataclass
 class PlanOptions:
     cloudflare_rate: float = DEFAULT_CLOUDFLARE_RATE
-    max_retries: int = 4
-    timeout: float = 30.0  # seconds per HTTP request
+    max_retries: int = 4  # per Cloudflare and AWS call, after the first attempt
+    timeout: float = 30.0  # seconds to connect and to wait for each answer, for every API (--read-timeout)
     today: datetime.date | None = None  # for ignore-rule expiry; None: the real date
     layers: frozenset[str] | None = None  # which layers to compare; None: every layer
     envoy_admins: dict[str, str] = field(default_factory=dict)  # gateway -> admin URL

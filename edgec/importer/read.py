@@ -17,6 +17,7 @@ from edgec.diff.plan import PlanOptions
 from edgec.ir.model import IR, AwsFacts, Estate, Resource, ZoneFacts
 from edgec.layers.base import LiveLayer
 from edgec.read.budget import ApiCalls, ReadError
+from edgec.read.guard import guarded
 from edgec.spec.yaml_source import parse_yaml
 
 LISTENERS_DUMP = "type.googleapis.com/envoy.admin.v3.ListenersConfigDump"
@@ -59,11 +60,14 @@ class LiveEstate:
 def read_estate(options: ImportOptions, progress: Callable[[str], None] = lambda message: None) -> LiveEstate:
     """Every layer asked for (all by default); a ReadError when a read fails."""
     estate = LiveEstate()
-    readers = [(layer, reader) for layer, reader in (("aws", _read_aws), ("cloudflare", _read_cloudflare),
-                                                     ("envoy", _read_envoy)) if options.read.wants(layer)]
-    progress(f"reading {', '.join(layer for layer, _ in readers)}")
+    readers = [(layer, title, reader) for layer, title, reader in (
+        ("aws", "AWS", _read_aws), ("cloudflare", "Cloudflare", _read_cloudflare), ("envoy", "Envoy", _read_envoy))
+        if options.read.wants(layer)]
+    progress(f"reading {', '.join(layer for layer, _, _ in readers)}")
     with ThreadPoolExecutor(max_workers=len(readers) or 1) as pool:  # as plan does: the layers at once
-        for future in [pool.submit(reader, estate, options) for _, reader in readers]:
+        futures = [pool.submit(guarded, title, lambda reader=reader: reader(estate, options))
+                   for _, title, reader in readers]
+        for future in futures:
             future.result()  # a ReadError of any layer stops the import
     return estate
 
@@ -73,35 +77,31 @@ def _read_envoy(estate: LiveEstate, options: ImportOptions) -> None:
 
     for gateway, url in sorted(options.envoy_admins.items()):
         estate.calls.count("envoy")
-        estate.envoy[gateway] = EnvoyConfig(read_config_dump(gateway, url), url)
+        estate.envoy[gateway] = EnvoyConfig(read_config_dump(gateway, url, options.read.timeout), url)
     for gateway, path in sorted(options.envoy_configs.items()):
         estate.envoy[gateway] = read_envoy_file(gateway, path)
 
 
 def _read_aws(estate: LiveEstate, options: ImportOptions) -> None:
-    import botocore.exceptions
-
     from edgec.layers.aws.read import aws_session, read_aws
 
-    session = aws_session(estate.calls, options.region)  # type: ignore[arg-type] (None: the chain's region)
+    read = options.read
+    session = aws_session(estate.calls, options.region, read.timeout, read.max_retries + 1)  # region None: the chain's
     estate.region = options.region or session.region_name
     if not estate.region:
         raise ReadError("AWS", "no region: give --region, or set AWS_REGION / AWS_DEFAULT_REGION")
-    try:
-        estate.vpc_id = options.vpc_id or _the_vpc(session)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
-        raise ReadError("AWS load balancers", str(exc)) from None
+    estate.vpc_id = options.vpc_id or _the_vpc(session)
     ir = IR(Estate("", {}, AwsFacts(estate.region, estate.vpc_id, ())), [])
     estate.aws = read_aws(ir, session, everything=True)
 
 
 def _the_vpc(session) -> str:
     """The VPC of the region's network load balancers, when there is exactly one."""
-    from edgec.layers.aws.read import ELB_PAGE_SIZE, _client
+    from edgec.layers.aws.read import ELB_PAGE_SIZE, _client, _pages
 
-    elb = _client(session, "elbv2")
-    vpcs = {lb["VpcId"] for page in elb.get_paginator("describe_load_balancers").paginate(
-        PaginationConfig={"PageSize": ELB_PAGE_SIZE}) for lb in page["LoadBalancers"] if lb.get("Type") == "network"}
+    found = _pages("AWS load balancers", _client(session, "elbv2"), "describe_load_balancers", "LoadBalancers",
+                   PaginationConfig={"PageSize": ELB_PAGE_SIZE})
+    vpcs = {lb.get("VpcId") for lb in found if isinstance(lb, dict) and lb.get("Type") == "network"} - {None}
     if len(vpcs) != 1:
         found = f"network load balancers in {len(vpcs)} VPCs ({', '.join(sorted(vpcs))})" if vpcs \
             else "no network load balancer"

@@ -33,7 +33,8 @@ class AwsLayer(Layer):
 
         assert ir.estate.aws is not None
         context.progress("reading AWS")
-        return read_aws(ir, aws_session(context.calls, ir.estate.aws.region))
+        options = context.options
+        return read_aws(ir, aws_session(context.calls, ir.estate.aws.region, options.timeout, options.max_retries + 1))
 
     def compare(self, ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
         return compare_aws(ir, live)

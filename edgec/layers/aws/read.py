@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.parsers
+import botocore.session
 
 from edgec.ir.model import IR, Estate, Resource
 from edgec.ir.names import AWS_NAME_LIMIT, SECURITY_GROUP_NAME_LIMIT, aws_name, slug
@@ -34,13 +36,31 @@ from edgec.layers.aws.model import (
 )
 from edgec.layers.aws.txt import canonical_txt
 from edgec.layers.base import LiveLayer, adopt_addresses
+from edgec.read.answers import (
+    Malformed,
+    PageCount,
+    answer_of,
+    flag,
+    items,
+    malformed,
+    number,
+    required,
+    required_text,
+    shown,
+    text,
+    unparsable,
+)
 from edgec.read.budget import ApiCalls, ReadError
+from edgec.read.shape import check_shapes
 
 ELB_PAGE_SIZE = 400
 TAGS_PER_CALL = 20
 RULES_PAGE_SIZE = 1000
 ROUTE53_PAGE_SIZE = "300"
 TARGET_GROUP_PURPOSES = ("https", "http")  # edgec's target groups: <spec>-<gateway>-<purpose>
+FAILED_CALL = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+# what botocore raises on a body it cannot parse (not XML) or convert (a number that is not one)
+UNPARSABLE = (botocore.parsers.ResponseParserError, ValueError)
 
 
 @dataclass
@@ -57,23 +77,51 @@ class _Reading:
             self.live.owned.add(resource.address)
 
 
-def aws_session(calls: ApiCalls, region: str) -> boto3.Session:
-    """A session from the standard credential chain; AWS_ENDPOINT_URL points it elsewhere (a sandbox)."""
-    session = boto3.Session(region_name=region)
+def aws_session(calls: ApiCalls, region: str | None, timeout: float, attempts: int) -> boto3.Session:
+    """A session from the standard credential chain; AWS_ENDPOINT_URL points it elsewhere (a sandbox).
+    Its clients wait `timeout` seconds to connect and for each answer, and make at most `attempts`
+    attempts per call (boto3's standard mode backs off between them, at most 1, 2, 4, 8 s), so an API
+    that hangs fails the call within timeout x attempts plus that backoff."""
+    core = botocore.session.get_session()
+    core.set_default_client_config(botocore.config.Config(
+        connect_timeout=timeout, read_timeout=timeout, retries={"mode": "standard", "total_max_attempts": attempts}))
+    session = boto3.Session(region_name=region, botocore_session=core)
     session.events.register("before-send", lambda **_: calls.count("aws"))
     return session
 
 
 def _client(session: boto3.Session, service: str):
-    config = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5})
-    return session.client(service, config=config, endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
+    return session.client(service, endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
 
 
 def _pages(what: str, client, operation: str, key: str, **kwargs) -> list:
+    """Every item of a paginated listing. botocore stops at a repeated NextToken; a listing that runs
+    past MAX_PAGES pages is never-ending too."""
+    found: list = []
+    pages = PageCount(what)
     try:
-        return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[key]]
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        for index, page in enumerate(client.get_paginator(operation).paginate(**kwargs)):
+            if index:
+                pages.another()
+            with answer_of(what):
+                found += items(page.get(key, []), key)  # botocore leaves an empty list out
+    except FAILED_CALL as exc:
         raise ReadError(what, str(exc)) from None
+    except UNPARSABLE as exc:
+        raise unparsable(what, exc) from None
+    return found
+
+
+def _call(what: str, client, operation: str, **kwargs) -> dict:
+    try:
+        answer = getattr(client, operation)(**kwargs)
+    except FAILED_CALL as exc:
+        raise ReadError(what, str(exc)) from None
+    except UNPARSABLE as exc:
+        raise unparsable(what, exc) from None
+    if not isinstance(answer, dict):
+        raise malformed(what, "it is not an object")
+    return answer
 
 
 def read_aws(ir: IR, session: boto3.Session, everything: bool = False) -> LiveLayer:
@@ -84,7 +132,7 @@ def read_aws(ir: IR, session: boto3.Session, everything: bool = False) -> LiveLa
     ec2, elb, route53 = (_client(session, s) for s in ("ec2", "elbv2", "route53"))
     vpc_id = ir.estate.aws.vpc_id
     vpcs = _pages(f"VPC {vpc_id}", ec2, "describe_vpcs", "Vpcs", VpcIds=[vpc_id])
-    reading.vpc_cidr = vpcs[0]["CidrBlock"] if vpcs else None
+    reading.vpc_cidr = vpcs[0].get("CidrBlock") if vpcs and isinstance(vpcs[0], dict) else None
     gateways = sorted({r.gateway for r in ir.of(AwsLoadBalancer)}, key=len, reverse=True)
     _read_security_groups(reading, ec2, gateways)
     _read_load_balancers(reading, elb, gateways)
@@ -93,6 +141,7 @@ def read_aws(ir: IR, session: boto3.Session, everything: bool = False) -> LiveLa
     _read_route53(reading, route53, everything)
     if ir.of(AwsAcmCertificate) or everything:
         _read_certificates(reading, _client(session, "acm"))
+    check_shapes("AWS", reading.live.resources)
     adopt_addresses(ir.in_layer("aws"), reading.live)
     _rules_belong_to_their_group(ir, reading.live)
     reading.live.claimed = claimed_addresses(reading.live)
@@ -127,14 +176,18 @@ def _rules_belong_to_their_group(ir: IR, live: LiveLayer) -> None:
 
 def _read_certificates(reading: _Reading, acm) -> None:
     """ACM certificates, identified by the names they cover (the list call carries them)."""
-    for cert in _pages("ACM certificates", acm, "list_certificates", "CertificateSummaryList"):
-        domains = tuple(sorted({cert["DomainName"], *cert.get("SubjectAlternativeNameSummaries", [])}))
-        reading.add(AwsAcmCertificate(slug(domains[0]), (), domains[0], domains), arn=cert["CertificateArn"],
-                    id=cert["CertificateArn"])
+    what = "ACM certificates"
+    for cert in _pages(what, acm, "list_certificates", "CertificateSummaryList"):
+        with answer_of(what):
+            names = [required(cert, "DomainName"), *items(cert.get("SubjectAlternativeNameSummaries", []),
+                                                       "SubjectAlternativeNameSummaries")]
+            domains = tuple(sorted({text(name, "DomainName") for name in names}))
+            arn = required_text(cert, "CertificateArn")
+        reading.add(AwsAcmCertificate(slug(domains[0]), (), domains[0], domains), arn=arn, id=arn)
 
 
 def _tag(tags: list[dict], key: str) -> str | None:
-    return next((t["Value"] for t in tags or [] if t["Key"] == key), None)
+    return next((t.get("Value") for t in tags or [] if isinstance(t, dict) and t.get("Key") == key), None)
 
 
 def _is_owned(estate: Estate, tags: list[dict]) -> bool:
@@ -159,68 +212,110 @@ def _purpose_of(group_name: str, estate: Estate, gateway: str) -> str:
 
 def _read_security_groups(reading: _Reading, ec2, gateways: list[str]) -> None:
     assert reading.estate.aws is not None
-    groups = _pages("security groups", ec2, "describe_security_groups", "SecurityGroups",
+    what = "security groups"
+    groups = _pages(what, ec2, "describe_security_groups", "SecurityGroups",
                     Filters=[{"Name": "vpc-id", "Values": [reading.estate.aws.vpc_id]}],
                     PaginationConfig={"PageSize": 1000})
     by_id = {}
-    for group in groups:
-        if group["GroupName"] == "default":
-            continue
-        gateway = _gateway_of(group["GroupName"], reading.estate, gateways, SECURITY_GROUP_NAME_LIMIT)
-        by_id[group["GroupId"]] = gateway
-        reading.add(AwsSecurityGroup(slug(gateway), (), gateway, group["GroupName"], group.get("Description", "")),
-                    owned=_is_owned(reading.estate, group.get("Tags")), id=group["GroupId"])
+    with answer_of(what):
+        for group in groups:
+            name, group_id = required_text(group, "GroupName"), required_text(group, "GroupId")
+            if name == "default":
+                continue
+            gateway = _gateway_of(name, reading.estate, gateways, SECURITY_GROUP_NAME_LIMIT)
+            by_id[group_id] = gateway
+            reading.add(AwsSecurityGroup(slug(gateway), (), gateway, name, text(group.get("Description", ""),
+                                                                                "Description")),
+                        owned=_is_owned(reading.estate, group.get("Tags")), id=group_id)
     if not by_id:
         return
-    rules = _pages("security group rules", ec2, "describe_security_group_rules", "SecurityGroupRules",
+    what = "security group rules"
+    rules = _pages(what, ec2, "describe_security_group_rules", "SecurityGroupRules",
                    Filters=[{"Name": "group-id", "Values": sorted(by_id)}],
                    PaginationConfig={"PageSize": RULES_PAGE_SIZE})
-    for rule in rules:
-        gateway = by_id[rule["GroupId"]]
-        cidr = rule.get("CidrIpv4") or rule.get("CidrIpv6") or rule.get("ReferencedGroupInfo", {}).get("GroupId", "?")
-        if cidr == reading.vpc_cidr and rule["IsEgress"]:
-            cidr = "vpc"
-        direction = "egress" if rule["IsEgress"] else "ingress"
-        port = rule.get("FromPort", -1)
-        reading.add(AwsSecurityGroupRule(slug(gateway, direction, cidr, str(port)), (), gateway, direction, cidr,
-                                         port, rule.get("IpProtocol", "-1"), rule.get("Description", "")),
-                    id=rule.get("SecurityGroupRuleId"))
+    with answer_of(what):
+        for rule in rules:
+            gateway = by_id.get(required(rule, "GroupId"))
+            if gateway is None:
+                raise Malformed(f"it has a rule of group {rule['GroupId']!r}, which was not asked for")
+            egress = flag(required(rule, "IsEgress"), "IsEgress")
+            cidr = rule.get("CidrIpv4") or rule.get("CidrIpv6") or (rule.get("ReferencedGroupInfo") or {}).get(
+                "GroupId", "?")
+            if cidr == reading.vpc_cidr and egress:
+                cidr = "vpc"
+            direction = "egress" if egress else "ingress"
+            port = number(rule.get("FromPort", -1), "FromPort")
+            reading.add(AwsSecurityGroupRule(slug(gateway, direction, text(cidr, "CidrIpv4"), str(port)), (), gateway,
+                                             direction, cidr, port, text(rule.get("IpProtocol", "-1"), "IpProtocol"),
+                                             text(rule.get("Description", ""), "Description")),
+                        id=rule.get("SecurityGroupRuleId"))
 
 
 def _read_load_balancers(reading: _Reading, elb, gateways: list[str]) -> None:
     assert reading.estate.aws is not None
     wanted_vpc = reading.estate.aws.vpc_id
-    lbs = [lb for lb in _pages("load balancers", elb, "describe_load_balancers", "LoadBalancers",
-                               PaginationConfig={"PageSize": ELB_PAGE_SIZE})
-           if lb.get("VpcId") == wanted_vpc and lb.get("Type") == "network"]
+    what = "load balancers"
+    found = _pages(what, elb, "describe_load_balancers", "LoadBalancers", PaginationConfig={"PageSize": ELB_PAGE_SIZE})
+    with answer_of(what):
+        lbs = [lb for lb in found if required_text(lb, "LoadBalancerArn") and required_text(lb, "LoadBalancerName")
+               and lb.get("VpcId") == wanted_vpc and lb.get("Type") == "network"]
     tags = _tags(elb, [lb["LoadBalancerArn"] for lb in lbs])
     for lb in lbs:
-        gateway = _gateway_of(lb["LoadBalancerName"], reading.estate, gateways)
-        subnets = tuple(sorted(az["SubnetId"] for az in lb.get("AvailabilityZones", [])))
-        # cross-zone and deletion protection need one more call per NLB; they are not read (nor compared)
-        reading.add(AwsLoadBalancer(slug(gateway), (), gateway, lb["LoadBalancerName"],
-                                    lb.get("Scheme") == "internal", subnets, cross_zone=None, deletion_protection=None),
-                    owned=_is_owned(reading.estate, tags.get(lb["LoadBalancerArn"])),
-                    arn=lb["LoadBalancerArn"], id=lb["LoadBalancerArn"], dns_name=lb["DNSName"],
-                    tags=tags.get(lb["LoadBalancerArn"]) or [])
-        listeners = _pages(f"listeners of {lb['LoadBalancerName']}", elb, "describe_listeners", "Listeners",
-                           LoadBalancerArn=lb["LoadBalancerArn"])
-        groups = {g["TargetGroupArn"]: g for g in _pages(
-            f"target groups of {lb['LoadBalancerName']}", elb, "describe_target_groups", "TargetGroups",
-            LoadBalancerArn=lb["LoadBalancerArn"])}
-        for group in groups.values():
-            purpose = _purpose_of(group["TargetGroupName"], reading.estate, gateway)
-            reading.add(AwsTargetGroup(slug(gateway, purpose), (), gateway, group["TargetGroupName"],
-                                       group["Port"], group["Protocol"], int(group.get("HealthCheckPort", 0)),
-                                       group.get("HealthCheckPath", "")),
-                        arn=group["TargetGroupArn"], id=group["TargetGroupArn"])
-        for listener in listeners:
-            target = groups.get(listener["DefaultActions"][0].get("TargetGroupArn", ""), {})
-            purpose = _purpose_of(target.get("TargetGroupName", "?"), reading.estate, gateway)
-            reading.add(AwsListener(slug(gateway, purpose), (), gateway, listener["Port"], listener["Protocol"],
-                                    slug(gateway, purpose), ssl_policy=listener.get("SslPolicy")),
-                        arn=listener["ListenerArn"], id=listener["ListenerArn"], certificate_arns=[
-                            c["CertificateArn"] for c in listener.get("Certificates", []) if "CertificateArn" in c])
+        name, arn = lb["LoadBalancerName"], lb["LoadBalancerArn"]
+        gateway = _gateway_of(name, reading.estate, gateways)
+        with answer_of(f"load balancer {name}"):
+            # AWS always sends the DNS name, and the records pointing at the NLB are compared with it
+            reading.add(_load_balancer(gateway, lb), owned=_is_owned(reading.estate, tags.get(arn)),
+                        arn=arn, id=arn, dns_name=required_text(lb, "DNSName"), tags=tags.get(arn) or [])
+        listeners = _pages(f"listeners of {name}", elb, "describe_listeners", "Listeners", LoadBalancerArn=arn)
+        what = f"target groups of {name}"
+        with answer_of(what):
+            groups = {required_text(g, "TargetGroupArn"): g for g in _pages(
+                what, elb, "describe_target_groups", "TargetGroups", LoadBalancerArn=arn)}
+            for group_arn, group in groups.items():
+                reading.add(_target_group(reading.estate, gateway, group), arn=group_arn, id=group_arn)
+        with answer_of(f"listeners of {name}"):
+            for listener in listeners:
+                _add_listener(reading, gateway, listener, groups)
+
+
+def _load_balancer(gateway: str, lb: dict) -> AwsLoadBalancer:
+    """Without a Scheme (moto leaves it out when the client did not send it), AWS's default: internet-facing."""
+    zones = items(lb.get("AvailabilityZones", []), "AvailabilityZones")
+    subnets = tuple(sorted(required_text(az, "SubnetId") for az in zones))
+    scheme = text(lb.get("Scheme") or "internet-facing", "Scheme")
+    # cross-zone and deletion protection need one more call per NLB; they are not read (nor compared)
+    return AwsLoadBalancer(slug(gateway), (), gateway, lb["LoadBalancerName"], scheme == "internal", subnets,
+                           cross_zone=None, deletion_protection=None)
+
+
+def _target_group(estate: Estate, gateway: str, group: dict) -> AwsTargetGroup:
+    name = required_text(group, "TargetGroupName")
+    port = number(required(group, "Port"), "Port")
+    # "traffic-port" (AWS's default) checks the port traffic goes to
+    health_port = group.get("HealthCheckPort", 0)
+    health_port = port if health_port == "traffic-port" else number(_whole(health_port), "HealthCheckPort")
+    return AwsTargetGroup(slug(gateway, _purpose_of(name, estate, gateway)), (), gateway, name, port,
+                          required_text(group, "Protocol"), health_port,
+                          text(group.get("HealthCheckPath", ""), "HealthCheckPath"))
+
+
+def _whole(value):
+    """A number AWS sends as a string ("8080"), as a number; anything else as it is."""
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+def _add_listener(reading: _Reading, gateway: str, listener: dict, groups: dict[str, dict]) -> None:
+    actions = items(required(listener, "DefaultActions"), "DefaultActions")
+    target = groups.get(actions[0].get("TargetGroupArn", "") if actions and isinstance(actions[0], dict) else "", {})
+    purpose = _purpose_of(target.get("TargetGroupName", "?"), reading.estate, gateway)
+    arn = required_text(listener, "ListenerArn")
+    certificates = items(listener.get("Certificates", []), "Certificates")
+    reading.add(AwsListener(slug(gateway, purpose), (), gateway, number(required(listener, "Port"), "Port"),
+                            required_text(listener, "Protocol"), slug(gateway, purpose),
+                            ssl_policy=listener.get("SslPolicy")),
+                arn=arn, id=arn, certificate_arns=[text(c["CertificateArn"], "CertificateArn") for c in certificates
+                                                   if isinstance(c, dict) and "CertificateArn" in c])
 
 
 def _read_listener_certificates(reading: _Reading, elb) -> None:
@@ -228,21 +323,22 @@ def _read_listener_certificates(reading: _Reading, elb) -> None:
     for `edgec import` only: plans do not compare them)."""
     for listener in [r for r in reading.live.resources if isinstance(r, AwsListener) and r.protocol == "TLS"]:
         facts = reading.live.facts[listener.address]
-        found = _pages(f"certificates of listener {listener.label}", elb, "describe_listener_certificates",
-                       "Certificates", ListenerArn=facts["arn"])
+        what = f"certificates of listener {listener.label}"
+        found = _pages(what, elb, "describe_listener_certificates", "Certificates", ListenerArn=facts["arn"])
+        with answer_of(what):
+            arns = [arn for c in found if (arn := required_text(c, "CertificateArn")) and not c.get("IsDefault")]
         facts["certificate_arns"] = facts.get("certificate_arns", []) + sorted(
-            c["CertificateArn"] for c in found if not c.get("IsDefault") and c["CertificateArn"]
-            not in facts.get("certificate_arns", []))
+            arn for arn in arns if arn not in facts.get("certificate_arns", []))
 
 
 def _tags(elb, arns: list[str]) -> dict[str, list[dict]]:
+    what = "load balancer tags"
     out = {}
     for i in range(0, len(arns), TAGS_PER_CALL):  # DescribeTags takes at most 20 ARNs
-        try:
-            found = elb.describe_tags(ResourceArns=arns[i:i + TAGS_PER_CALL])["TagDescriptions"]
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
-            raise ReadError("load balancer tags", str(exc)) from None
-        out.update({d["ResourceArn"]: d.get("Tags", []) for d in found})
+        found = _call(what, elb, "describe_tags", ResourceArns=arns[i:i + TAGS_PER_CALL])
+        with answer_of(what):
+            out.update({required(d, "ResourceArn"): items(d.get("Tags", []), "Tags")
+                        for d in items(found.get("TagDescriptions", []), "TagDescriptions")})
     return out
 
 
@@ -250,8 +346,11 @@ def _read_route53(reading: _Reading, route53, everything: bool) -> None:
     names = set(reading.estate.zones_of("route53"))
     if not names and not everything:
         return
-    zones = [z for z in _pages("Route 53 zones", route53, "list_hosted_zones", "HostedZones")
-             if z["Name"].rstrip(".") in names or everything]
+    what = "Route 53 zones"
+    with answer_of(what):
+        zones = [z for z in _pages(what, route53, "list_hosted_zones", "HostedZones")
+                 if required_text(z, "Name").rstrip(".") in names or everything]
+        zones = [{**z, "Id": required_text(z, "Id"), "Config": _zone_config(z)} for z in zones]
     if everything and any(z["Config"].get("PrivateZone") for z in zones):
         zones = _public_or_in_vpc(reading, route53, zones)
     nlbs = {reading.live.facts[lb.address]["dns_name"].rstrip(".").lower(): lb.gateway
@@ -259,39 +358,55 @@ def _read_route53(reading: _Reading, route53, everything: bool) -> None:
     for zone in zones:
         name = zone["Name"].rstrip(".")
         zone_id = zone["Id"].removeprefix("/hostedzone/")  # as Terraform's state holds it
-        reading.add(AwsRoute53Zone(slug(name), (), name, zone["Config"].get("PrivateZone", False)),
-                    owned=carries_marker(reading.estate.name, zone["Config"].get("Comment")), id=zone_id)
-        records = _pages(f"Route 53 records of {name}", route53, "list_resource_record_sets", "ResourceRecordSets",
+        reading.add(AwsRoute53Zone(slug(name), (), name, zone["Config"]["PrivateZone"]),
+                    owned=carries_marker(reading.estate.name, zone["Config"]["Comment"]), id=zone_id)
+        what = f"Route 53 records of {name}"
+        records = _pages(what, route53, "list_resource_record_sets", "ResourceRecordSets",
                          HostedZoneId=zone["Id"], PaginationConfig={"PageSize": ROUTE53_PAGE_SIZE})
-        for record in records:
-            fqdn = record["Name"].rstrip(".").replace("\\052", "*")
-            if record["Type"] in ("NS", "SOA") and fqdn == name:
-                continue  # the zone's own records, created by Route 53
-            # the AWS provider's ID of a record set (and what `terraform import` takes)
-            reading.add(_record(name, fqdn, record, nlbs), id=f"{zone_id}_{fqdn}_{record['Type']}")
+        with answer_of(what):
+            for record in records:
+                fqdn = required_text(record, "Name").rstrip(".").replace("\\052", "*")
+                rtype = required_text(record, "Type")
+                if rtype in ("NS", "SOA") and fqdn == name:
+                    continue  # the zone's own records, created by Route 53
+                # the AWS provider's ID of a record set (and what `terraform import` takes)
+                reading.add(_record(name, fqdn, record, nlbs), id=f"{zone_id}_{fqdn}_{rtype}")
+
+
+def _zone_config(zone: dict) -> dict:
+    """A zone's Config: AWS always sends it, and without it whether the zone is private is unknown."""
+    config = required(zone, "Config")
+    if not isinstance(config, dict):
+        raise Malformed(f"Config {shown(config)} is not an object")
+    comment = config.get("Comment")
+    return {"PrivateZone": flag(config.get("PrivateZone", False), "PrivateZone"),
+            "Comment": None if comment is None else text(comment, "Comment")}
 
 
 def _public_or_in_vpc(reading: _Reading, route53, zones: list[dict]) -> list[dict]:
     """Public zones, and the private zones associated with the estate's VPC (one more call)."""
     assert reading.estate.aws is not None
     aws = reading.estate.aws
-    try:
-        found = route53.list_hosted_zones_by_vpc(VPCId=aws.vpc_id, VPCRegion=aws.region, MaxItems="100")
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
-        raise ReadError(f"Route 53 zones of {aws.vpc_id}", str(exc)) from None
+    what = f"Route 53 zones of {aws.vpc_id}"
+    found = _call(what, route53, "list_hosted_zones_by_vpc", VPCId=aws.vpc_id, VPCRegion=aws.region, MaxItems="100")
     if found.get("NextToken"):
-        raise ReadError(f"Route 53 zones of {aws.vpc_id}", "more than 100 private zones: not supported")
-    in_vpc = {z["HostedZoneId"].rsplit("/", 1)[-1] for z in found.get("HostedZoneSummaries", [])}
-    return [z for z in zones if not z["Config"].get("PrivateZone") or z["Id"].rsplit("/", 1)[-1] in in_vpc]
+        raise ReadError(what, "more than 100 private zones: not supported")
+    with answer_of(what):
+        in_vpc = {required_text(z, "HostedZoneId").rsplit("/", 1)[-1]
+                  for z in items(found.get("HostedZoneSummaries", []), "HostedZoneSummaries")}
+    return [z for z in zones if not z["Config"]["PrivateZone"] or z["Id"].rsplit("/", 1)[-1] in in_vpc]
 
 
 def _record(zone: str, fqdn: str, record: dict, nlbs: dict[str, str]) -> AwsRoute53Record:
     """An alias to a gateway's NLB names the gateway, as the desired record does; another alias keeps
     its target's DNS name."""
-    target = record.get("AliasTarget", {}).get("DNSName", "").rstrip(".").lower().removeprefix("dualstack.") or None
-    values = [r["Value"] for r in record.get("ResourceRecords", [])]
+    alias = record.get("AliasTarget") or {}
+    target = text(alias.get("DNSName", "") if isinstance(alias, dict) else alias, "AliasTarget.DNSName")
+    target = target.rstrip(".").lower().removeprefix("dualstack.") or None
+    values = [required_text(r, "Value") for r in items(record.get("ResourceRecords", []), "ResourceRecords")]
     if record["Type"] == "TXT":  # '"a""b"' (as the AWS provider writes a long value) is '"a" "b"'
         values = [canonical_txt(value) for value in values]
-    return AwsRoute53Record(slug(fqdn, record["Type"].lower()), (), zone, fqdn, record["Type"], record.get("TTL"),
-                            tuple(sorted(values)), alias_gateway=nlbs.get(target or ""),
-                            alias_target=None if target in nlbs else target)
+    ttl = record.get("TTL")
+    return AwsRoute53Record(slug(fqdn, record["Type"].lower()), (), zone, fqdn, record["Type"],
+                            None if ttl is None else number(ttl, "TTL"), tuple(sorted(values)),
+                            alias_gateway=nlbs.get(target or ""), alias_target=None if target in nlbs else target)

@@ -13,6 +13,7 @@ zones, records, rulesets and client certificates) go in the facts.
 
 from __future__ import annotations
 
+import math
 import os
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +35,19 @@ from edgec.layers.cloudflare.model import (
     WafRule,
     record_content,
 )
+from edgec.read.answers import (
+    Malformed,
+    PageCount,
+    answer_of,
+    flag,
+    items,
+    malformed,
+    number,
+    optional_text,
+    shown,
+    text,
+    unparsable,
+)
 from edgec.read.budget import (
     DEFAULT_CLOUDFLARE_RATE,
     ApiCalls,
@@ -41,6 +55,7 @@ from edgec.read.budget import (
     ReadError,
     cloudflare_burst,
 )
+from edgec.read.shape import check_shapes
 from edgec.spec.pem import fingerprint
 
 DNS_PAGE_SIZE = 5000  # the largest page Cloudflare's DNS list accepts
@@ -98,6 +113,7 @@ def read_cloudflare(ir: IR, client: cloudflare.Cloudflare, zone_ids: dict[str, s
         live.resources += resources
         live.facts[f"cloudflare_zone.{zone}"] = {"id": zone_ids[zone]}
         live.facts.update({r.address: {"id": record_ids[id(r)]} for r in resources if id(r) in record_ids})
+    check_shapes("Cloudflare", live.resources)
     desired = ir.in_layer("cloudflare")
     adopt_addresses([r for r in desired if not isinstance(r, (CfDnsRecord, CfOriginPullCertificate))], live)
     pair_records([r for r in desired if isinstance(r, CfDnsRecord)], live)
@@ -170,9 +186,16 @@ def account_zones(account: str | None, client: cloudflare.Cloudflare) -> dict[st
     """Every zone of the account (or that the token can see): name -> (ID, account ID)."""
     where = f"account {account}" if account else "the account the token can see"
     filters = {"account": {"id": account}} if account else {}
-    listed = _list_all(f"the zones of {where}", "zones", client.zones.list, per_page=ZONE_PAGE_SIZE, **filters)
-    return {z.name: (z.id, getattr(getattr(z, "account", None), "id", None)) for z in listed
-            if getattr(z, "status", None) not in GONE_STATUSES}
+    listing = f"the zones of {where}"
+    listed = _list_all(listing, "zones", client.zones.list, per_page=ZONE_PAGE_SIZE, **filters)
+    with answer_of(listing):
+        return {name: (zone_id, optional_text(getattr(getattr(z, "account", None), "id", None), "account.id"))
+                for z in listed for name, zone_id in [_zone_name_and_id(z)]
+                if getattr(z, "status", None) not in GONE_STATUSES}
+
+
+def _zone_name_and_id(zone: Any) -> tuple[str, str]:
+    return text(getattr(zone, "name", None), "name"), text(getattr(zone, "id", None), "id")
 
 
 def _zone_ids(account: str | None, client: cloudflare.Cloudflare, zones: list[str]) -> dict[str, str]:
@@ -181,15 +204,16 @@ def _zone_ids(account: str | None, client: cloudflare.Cloudflare, zones: list[st
     where = f"account {account}" if account else "the account the token can see"
     filters = {"account": {"id": account}} if account else {}
     listing = f"the zones of {where}"
-    first = _call(listing, client.zones.list, per_page=ZONE_PAGE_SIZE, **filters)
-    if _pages_left(first) > len(zones):
+    first = _list_page(listing, client.zones.list, per_page=ZONE_PAGE_SIZE, **filters)
+    if _pages_left(listing, first) > len(zones):
         listed = [z for zone in zones for z in _list_all(
             f"zone {zone}", "zones", client.zones.list, name=zone, per_page=ZONE_PAGE_SIZE, **filters)]
     else:
         listed = _list_all(listing, "zones", client.zones.list, first=first, per_page=ZONE_PAGE_SIZE, **filters)
     ids: dict[str, list[str]] = {}
-    for z in listed:
-        ids.setdefault(z.name, []).append(z.id)
+    with answer_of(listing):
+        for name, zone_id in map(_zone_name_and_id, listed):
+            ids.setdefault(name, []).append(zone_id)
     for zone in zones:
         if len(ids.get(zone, [])) != 1:
             raise ReadError(f"zone {zone}", f"not found in {where}" if zone not in ids
@@ -199,9 +223,9 @@ def _zone_ids(account: str | None, client: cloudflare.Cloudflare, zones: list[st
 
 def _call(what: str, fn, *args, absent_ok: bool = False, **kwargs):
     """The SDK call, or a ReadError saying what could not be read. With `absent_ok`, a 404 (the API's
-    explicit "there is none") gives None."""
+    explicit "there is none") gives None; a null result never does."""
     try:
-        return fn(*args, **kwargs)
+        answer = fn(*args, **kwargs)
     except cloudflare.NotFoundError as exc:
         if absent_ok:
             return None
@@ -210,6 +234,12 @@ def _call(what: str, fn, *args, absent_ok: bool = False, **kwargs):
         raise ReadError(what, f"HTTP {exc.status_code}: {_errors(exc)}") from None
     except cloudflare.APIError as exc:  # connection failures and timeouts, after the SDK's retries
         raise ReadError(what, str(exc) or type(exc).__name__) from None
+    # a body that is not JSON (the SDK's json() raises), or not the object the SDK builds its answer on
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise unparsable(what, exc) from None
+    if answer is None:  # the SDK unwraps `result`: null is no answer, not "there is none"
+        raise malformed(what, "its result is null")
+    return answer
 
 
 def _errors(exc: cloudflare.APIStatusError) -> str:
@@ -225,7 +255,8 @@ def _read_zone(client: cloudflare.Cloudflare, zone: str, zone_id: str,
     (`client_certs` None: for zones with origin pulls on)."""
     records = _list_all(f"DNS records of {zone}", "records", client.dns.records.list, zone_id=zone_id,
                         per_page=DNS_PAGE_SIZE)
-    resources: list[Resource] = [_record(zone, r) for r in records]
+    with answer_of(f"DNS records of {zone}"):
+        resources: list[Resource] = [_record(zone, r) for r in records]
     ids = {id(resource): r.id for resource, r in zip(resources, records)}
     resources += _read_settings(client, zone, zone_id)
     for ruleset, ruleset_id in _read_rulesets(client, zone, zone_id):
@@ -233,9 +264,11 @@ def _read_zone(client: cloudflare.Cloudflare, zone: str, zone_id: str,
         resources.append(ruleset)
     pulls = _call(f"authenticated origin pulls of {zone}", client.origin_tls_client_auth.settings.get,
                   zone_id=zone_id)
-    if pulls is not None and getattr(pulls, "enabled", False):
+    with answer_of(f"authenticated origin pulls of {zone}"):
+        pulled = flag(getattr(pulls, "enabled", None), "enabled")
+    if pulled:
         resources.append(CfOriginPulls(slug(zone), (), zone, True))
-    if client_certs or (client_certs is None and pulls is not None and getattr(pulls, "enabled", False)):
+    if client_certs or (client_certs is None and pulled):
         for cert in _read_client_certificates(client, zone, zone_id):
             ids[id(cert[0])] = cert[1]
             resources.append(cert[0])
@@ -249,12 +282,13 @@ def _read_client_certificates(client: cloudflare.Cloudflare, zone: str,
     what = f"origin-pull client certificates of {zone}"
     # SDK 5 moved the listing to `zone_certificates` (same endpoint); 4.x has it at the top
     certificates = getattr(client.origin_tls_client_auth, "zone_certificates", client.origin_tls_client_auth)
-    listed = _call(what, certificates.list, zone_id=zone_id)
+    listed = _list_page(what, certificates.list, zone_id=zone_id)
     out = []
     for cert in sorted(listed.result, key=lambda c: str(getattr(c, "uploaded_on", "") or ""), reverse=True):
         if getattr(cert, "status", None) in GONE_STATUSES:
             continue
-        if not cert.id or (found := fingerprint(cert.certificate or "")) is None:
+        if not isinstance(getattr(cert, "id", None), str) or not isinstance(getattr(cert, "certificate", None), str) \
+                or (found := fingerprint(cert.certificate)) is None:
             raise ReadError(what, "the API returned a certificate without an ID or a PEM certificate")
         out.append((CfOriginPullCertificate(f"{slug(zone)}_{short_hash(cert.id)}", (), zone, found,
                                             pem=cert.certificate), cert.id))
@@ -262,42 +296,94 @@ def _read_client_certificates(client: cloudflare.Cloudflare, zone: str,
 
 
 def _list_all(what: str, noun: str, list_fn, first=None, **params) -> list:
-    """Every item of a paginated listing (from its `first` page, if already read); one that comes back
-    shorter than it reports is a ReadError."""
-    page = first if first is not None else _call(what, list_fn, **params)
-    expected = page.result_info.total_count if page.result_info else None
-    items = list(page.result)
-    # Stop at total_pages: the SDK alone would ask for one more, empty, page.
-    while _more_pages(page) and page.has_next_page():
-        page = _call(what, page.get_next_page)
-        items += page.result
-    if expected is None or len(items) != expected:
-        raise ReadError(what, f"the listing is incomplete: {len(items)} {noun} read, "
-                              f"{expected if expected is not None else 'an unknown number'} reported")
-    return items
+    """Every item of a paginated listing (from its `first` page, if already read). One that comes back
+    shorter or longer than it reports, or runs on past the pages its first answer implies, is a
+    ReadError."""
+    page = first if first is not None else _list_page(what, list_fn, **params)
+    expected = _total_count(what, page)
+    pages = PageCount(what, _implied_pages(what, page, expected))
+    found = list(page.result)
+    # Stop at total_pages, or once every item reported is read: the SDK alone would ask for one more,
+    # empty, page.
+    while _more_pages(what, page) and page.has_next_page() and len(found) < expected:
+        pages.another()
+        previous, page = page, _list_page(what, page.get_next_page)
+        if _ids(page) == _ids(previous):
+            raise ReadError(what, "the listing does not end: the API answered the same page again "
+                                  "(it ignores the page asked for)")
+        found += page.result
+    if len(found) != expected:
+        raise ReadError(what, f"the listing is incomplete: {len(found)} {noun} read, {expected} reported")
+    return found
 
 
-def _pages_left(page) -> int:
-    info = page.result_info
-    total = getattr(info, "total_pages", None) if info else None
-    return total - (info.page or 1) if total else 0
+def _ids(page) -> list:
+    return [getattr(item, "id", None) for item in page.result]
 
 
-def _more_pages(page) -> bool:
-    info = page.result_info
-    total = getattr(info, "total_pages", None) if info else None
-    return total is None or (info.page or 1) < total
+def _list_page(what: str, list_fn, **params):
+    """One page of a listing, whose `result` is a list."""
+    page = _call(what, list_fn, **params)
+    with answer_of(what):
+        items(getattr(page, "result", None), "result")
+    return page
+
+
+def _result_info(what: str, page) -> tuple[int | None, int | None, int | None]:
+    """(page, total_pages, total_count) as the answer gives them (None where it does not)."""
+    info = getattr(page, "result_info", None)
+    with answer_of(what):
+        return tuple(None if (value := getattr(info, name, None)) is None else number(value, name)
+                     for name in ("page", "total_pages", "total_count"))  # type: ignore[return-value]
+
+
+def _total_count(what: str, page) -> int:
+    total = _result_info(what, page)[2]
+    if total is None:
+        raise malformed(what, "its result_info has no total_count")
+    return total
+
+
+def _implied_pages(what: str, page, expected: int) -> int:
+    """The pages the first answer says the listing has: its total_pages, else its total_count over the
+    length of its page."""
+    total_pages = _result_info(what, page)[1]
+    return total_pages if total_pages is not None else max(1, math.ceil(expected / max(1, len(page.result))))
+
+
+def _pages_left(what: str, page) -> int:
+    current, total, _ = _result_info(what, page)
+    return total - (current or 1) if total else 0
+
+
+def _more_pages(what: str, page) -> bool:
+    current, total, _ = _result_info(what, page)
+    return total is None or (current or 1) < total
 
 
 def _record(zone: str, r: Any) -> CfDnsRecord:
     """Named as the builder names an extra record, with the API ID's digest added (until paired: several
     records may share a name and type)."""
-    data = getattr(r, "data", None)
-    data_pairs = tuple(sorted((k, _number(v)) for k, v in data.model_dump().items() if v is not None)) if data else None
-    fqdn = r.name.rstrip(".").lower()
-    return CfDnsRecord(f"{slug(fqdn, r.type.lower())}_{short_hash(r.id)}", (), zone, fqdn, r.type, int(r.ttl),
-                       bool(r.proxied), content=None if data_pairs else r.content,
-                       priority=getattr(r, "priority", None), comment=getattr(r, "comment", None), data=data_pairs)
+    record_id, rtype = text(getattr(r, "id", None), "id"), text(getattr(r, "type", None), "type")
+    fqdn = text(getattr(r, "name", None), "name").rstrip(".").lower()
+    data_pairs = _data(getattr(r, "data", None))
+    proxied = getattr(r, "proxied", None)
+    priority = getattr(r, "priority", None)
+    return CfDnsRecord(f"{slug(fqdn, rtype.lower())}_{short_hash(record_id)}", (), zone, fqdn, rtype,
+                       number(getattr(r, "ttl", None), "ttl"), False if proxied is None else flag(proxied, "proxied"),
+                       content=None if data_pairs else optional_text(getattr(r, "content", None), "content"),
+                       priority=None if priority is None else number(priority, "priority"),
+                       comment=optional_text(getattr(r, "comment", None), "comment"), data=data_pairs)
+
+
+def _data(data: Any) -> tuple[tuple[str, Any], ...] | None:
+    """A record's structured data (SRV, CAA) as sorted pairs."""
+    if not data:
+        return None
+    fields = data.model_dump() if hasattr(data, "model_dump") else data
+    if not isinstance(fields, dict):
+        raise Malformed(f"data {shown(fields)} is not an object")
+    return tuple(sorted((k, _number(v)) for k, v in fields.items() if v is not None))
 
 
 def _number(value: Any) -> Any:
@@ -338,14 +424,21 @@ def _read_rulesets(client: cloudflare.Cloudflare, zone: str, zone_id: str) -> li
                         absent_ok=True)
         if ruleset is None:
             continue  # this zone has no entry point for the phase
-        rules = tuple(_rule(r) for r in ruleset.rules or [])
-        out.append((CfRuleset(slug(zone, phase.rsplit("_", 1)[-1]), (), zone, phase,
-                              ruleset.description or "", rules), ruleset.id))
+        with answer_of(f"{phase} ruleset of {zone}"):
+            rules = tuple(_rule(r) for r in items(getattr(ruleset, "rules", None) or [], "rules"))
+            out.append((CfRuleset(slug(zone, phase.rsplit("_", 1)[-1]), (), zone, phase,
+                                  optional_text(getattr(ruleset, "description", None), "description") or "", rules),
+                        text(getattr(ruleset, "id", None), "id")))
     return out
 
 
 def _rule(rule: Any) -> WafRule:
+    if not hasattr(rule, "model_dump"):
+        raise Malformed(f"rule {shown(rule)} is not an object")
     dump = rule.model_dump(exclude_none=True)
-    return WafRule(dump.get("ref", dump.get("id", "")), dump.get("description", ""), dump.get("expression", ""),
-                   dump.get("action", ""), dump.get("enabled", True), dump.get("action_parameters"),
-                   dump.get("ratelimit"))
+    parameters, ratelimit = dump.get("action_parameters"), dump.get("ratelimit")
+    if not isinstance(parameters, (dict, type(None))) or not isinstance(ratelimit, (dict, type(None))):
+        raise Malformed("a rule's action_parameters or ratelimit is not an object")
+    return WafRule(text(dump.get("ref", dump.get("id", "")), "ref"), text(dump.get("description", ""), "description"),
+                   text(dump.get("expression", ""), "expression"), text(dump.get("action", ""), "action"),
+                   flag(dump.get("enabled", True), "enabled"), parameters, ratelimit)

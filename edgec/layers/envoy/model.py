@@ -55,7 +55,7 @@ class DownstreamTls:
 @dataclass(frozen=True, slots=True)
 class FilterChain:
     stat_prefix: str  # also the name of its route configuration
-    server_names: tuple[str, ...]  # SNI names it is chosen for; () for the default chain
+    server_names: tuple[str, ...] | None  # SNI names it is chosen for; None for the default chain
     tls: DownstreamTls | None  # None: plain HTTP (the NLB ended TLS)
     hosts: tuple[str, ...]  # its virtual hosts, in order
 

@@ -9,6 +9,7 @@ are read alike. A dump that is not what Envoy writes fails the read, naming the 
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -40,9 +41,10 @@ from edgec.layers.envoy.model import (
     UpstreamTls,
     WeightedCluster,
 )
+from edgec.read.answers import unparsable
 from edgec.read.budget import ReadError
+from edgec.read.shape import first_misfit
 
-ADMIN_TIMEOUT = 10
 HCM = "envoy.filters.network.http_connection_manager"
 HEALTH_FILTER = "envoy.filters.http.health_check"
 RATE_LIMIT_FILTER = "envoy.filters.http.local_ratelimit"
@@ -67,7 +69,7 @@ def read_envoy(ir: IR, context: ReadContext) -> LiveLayer:
             continue
         try:
             context.calls.count("envoy")
-            resources = parse_config_dump(gateway, read_config_dump(gateway, url))
+            resources = parse_config_dump(gateway, read_config_dump(gateway, url, context.options.timeout))
         except ReadError as exc:
             live.errors.append(str(exc))
             continue
@@ -77,13 +79,18 @@ def read_envoy(ir: IR, context: ReadContext) -> LiveLayer:
     return live
 
 
-def read_config_dump(gateway: str, admin_url: str) -> dict:
+def read_config_dump(gateway: str, admin_url: str, timeout: float) -> dict:
+    """One call, not retried (the admin interface is on loopback): `timeout` bounds the connection and
+    each wait for the answer's bytes."""
     url = admin_url.rstrip("/") + "/config_dump"
+    what = f"Envoy admin of gateway {gateway} ({url})"
     try:
-        with urllib.request.urlopen(url, timeout=ADMIN_TIMEOUT) as response:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return json.load(response)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise ReadError(f"Envoy admin of gateway {gateway} ({url})", str(exc)) from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:  # refused, reset, cut short
+        raise ReadError(what, str(exc) or type(exc).__name__) from None
+    except ValueError as exc:  # not JSON (truncated, say)
+        raise unparsable(what, exc) from None
 
 
 def parse_config_dump(gateway: str, dump: Any) -> list[Resource]:
@@ -93,10 +100,14 @@ def parse_config_dump(gateway: str, dump: Any) -> list[Resource]:
         out: list[Resource] = []
         for listener in listeners:
             out += _listener(gateway, listener)
-        return out + [_cluster(gateway, cluster) for cluster in clusters]
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        out += [_cluster(gateway, cluster) for cluster in clusters]
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, StopIteration) as exc:
         raise ReadError(f"the config dump of gateway {gateway}",
                         f"it is not what Envoy writes ({type(exc).__name__}: {exc})") from None
+    problem = first_misfit(out)
+    if problem is not None:
+        raise ReadError(f"the config dump of gateway {gateway}", f"it is not what Envoy writes ({problem})")
+    return out
 
 
 def _sections(dump: dict) -> tuple[list[dict], list[dict]]:
