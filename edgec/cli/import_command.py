@@ -15,20 +15,9 @@ from edgec.cli.app import (
     marks,
     print_diagnostics,
 )
-from edgec.cli.live import READ_OPTIONS, plan_options
+from edgec.cli.live import READ_OPTIONS, gateway_pairs, plan_options
 from edgec.read.budget import ReadError
 from edgec.sandbox.run import ENVOY_CONFIG_ENV
-
-
-def _pairs(entries: tuple[str, ...], option: str, what: str) -> dict[str, str]:
-    """GATEWAY=VALUE entries; several may come in one, separated by commas (as in the environment)."""
-    out = {}
-    for entry in (e for given in entries for e in given.split(",") if e.strip()):
-        gateway, sep, value = entry.strip().partition("=")
-        if not sep or not gateway or not value:
-            raise click.BadParameter(f"'{entry}' is not GATEWAY={what}", param_hint=option)
-        out[gateway] = value
-    return out
 
 
 @main.command("import")
@@ -86,7 +75,7 @@ def import_command(out_dir: str, name: str | None, zones: tuple[str, ...], regio
         sys.exit(EXIT_ERRORS)
     read = plan_options(cloudflare_rate, layers, envoy_admins, read_timeout)
     options = ImportOptions(read, zones, region, vpc_id, account, read.envoy_admins,
-                            _pairs(envoy_configs, "--envoy-config", "FILE"))
+                            gateway_pairs(envoy_configs, "--envoy-config", "FILE"))
     try:
         with console.status("reading the live estate...") as status:
             imported = import_estate(options, name, progress=lambda message: status.update(message))

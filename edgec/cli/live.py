@@ -47,7 +47,7 @@ READ_OPTIONS = {
                            help="Compare only this layer (repeatable; default: every layer the spec uses)."),
     "envoy_admins": click.option(
         "--envoy-admin", "envoy_admins", multiple=True, metavar="GATEWAY=URL",
-        help="Admin URL of a running gateway, e.g. public=http://127.0.0.1:9901 (repeatable)."),
+        help="Admin URL of a running gateway, e.g. public=http://127.0.0.1:9901 (repeatable, or comma-separated)."),
     "read_timeout": click.option(
         "--read-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
         help="Seconds to wait to connect and for each answer, from every API (Cloudflare, AWS, an Envoy admin), "
@@ -64,16 +64,21 @@ def read_options(command, names=tuple(READ_OPTIONS)):
     return command
 
 
+def gateway_pairs(entries: tuple[str, ...], option: str, what: str) -> dict[str, str]:
+    """GATEWAY=VALUE entries; several may come in one, separated by commas (as in the environment)."""
+    out = {}
+    for entry in (e for given in entries for e in given.split(",") if e.strip()):
+        gateway, sep, value = entry.strip().partition("=")
+        if not sep or not gateway or not value:
+            raise click.BadParameter(f"'{entry}' is not GATEWAY={what}", param_hint=option)
+        out[gateway] = value
+    return out
+
+
 def plan_options(cloudflare_rate: float, layers: tuple[str, ...], envoy_admins: tuple[str, ...],
                   read_timeout: float) -> PlanOptions:
-    admins = {}
-    for entry in envoy_admins:
-        gateway, sep, url = entry.partition("=")
-        if not sep or not url:
-            raise click.BadParameter(f"'{entry}' is not GATEWAY=URL", param_hint="--envoy-admin")
-        admins[gateway] = url
-    return PlanOptions(cloudflare_rate=cloudflare_rate, layers=frozenset(layers) or None, envoy_admins=admins,
-                       timeout=read_timeout)
+    return PlanOptions(cloudflare_rate=cloudflare_rate, layers=frozenset(layers) or None,
+                       envoy_admins=gateway_pairs(envoy_admins, "--envoy-admin", "URL"), timeout=read_timeout)
 
 
 def _read_live(console: Console, spec: str, ignore_files: tuple[str, ...], **read) -> tuple[Validation, Plan]:

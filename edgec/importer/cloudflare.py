@@ -163,6 +163,9 @@ def _ruleset(draft: Draft, ruleset: CfRuleset) -> None:
             return
         if isinstance(entry, dict) and "name" in entry:
             taken.add(entry["name"])
+            if entry["name"] != rule.description:
+                draft.invent(f"waf.{ruleset.zone}.{section}[{len(entries)}].name", entry["name"],
+                             "the rule's description is empty, too long or another rule's")
             if slug(entry["name"]) != rule.ref:
                 draft.notes.append(f"{ruleset.label}: rule '{entry['name']}' has ref '{rule.ref}'; edgec refers to "
                                    f"it as '{slug(entry['name'])}', so the plan rewrites the rule")
