@@ -101,7 +101,7 @@ def _unescaped(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def applied(estate):
-    result = edgec("apply", "--auto-approve", "-o", str(estate["out"]), str(estate["spec"]))
+    result = edgec("apply", "--auto-approve", "--verify", "-o", str(estate["out"]), str(estate["spec"]))
     assert result.exit_code == 0, result.output
     return estate, result
 
@@ -125,8 +125,16 @@ def test_apply_creates_the_estate_and_both_plans_then_find_nothing_to_do(applied
     assert terraform.returncode == 0, terraform.stdout + terraform.stderr
 
 
-def test_a_security_group_rule_changed_out_of_band_is_reported_and_restored(applied):
+def test_a_rule_and_a_record_changed_out_of_band_are_reported_and_restored_refreshing_only_them(applied):
+    """The fast path (refresh by list) still corrects out-of-band changes: Terraform refreshes what edgec's
+    read found differing (and the few resources edgec does not read in full), not the whole zone."""
     estate, _ = applied
+    route53 = estate["session"].client("route53")
+    zone_id = next(z["Id"] for z in route53.list_hosted_zones()["HostedZones"] if z["Name"] == f"{ZONE}.")
+    edited = f"{EXTRA[0]}.{ZONE}"
+    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{
+        "Action": "UPSERT", "ResourceRecordSet": {"Name": edited, "Type": "A", "TTL": 300,
+                                                  "ResourceRecords": [{"Value": "10.9.9.9"}]}}]})
     ec2 = estate["session"].client("ec2")
     group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["initech-internal-data"]}])
     group_id = group["SecurityGroups"][0]["GroupId"]
@@ -138,7 +146,7 @@ def test_a_security_group_rule_changed_out_of_band_is_reported_and_restored(appl
 
     drift = edgec("drift", str(estate["spec"]))
     assert drift.exit_code == 2, drift.output
-    assert "0.0.0.0/0" in drift.output and "10.41.0.0/16" in drift.output
+    assert "0.0.0.0/0" in drift.output and "10.41.0.0/16" in drift.output and "10.9.9.9" in drift.output
 
     reviewed = estate["work"] / "restore.plan"
     assert edgec("plan", "--out", str(reviewed), str(estate["spec"])).exit_code == 2
@@ -151,9 +159,19 @@ def test_a_security_group_rule_changed_out_of_band_is_reported_and_restored(appl
     assert restore.exit_code == 0, restore.output
     assert "as reviewed" in restore.output
     assert "aws_vpc_security_group_ingress_rule.data_https_10_41_0_0_16" in restore.output
+    assert f"aws_route53_record.{EXTRA[0]}_initech_internal_a" in restore.output
+    refreshed = re.search(r"aws layer: (\d+) of (\d+) resource\(s\) in Terraform's state are refreshed \(([^)]*)\)",
+                          restore.output)
+    assert refreshed, restore.output
+    # the record (edited), the rule (its port moved, so it is no longer found as itself); the rest by type
+    assert refreshed[3].startswith("1 differ live from the spec, 1 not found live, "), refreshed[3]
+    assert int(refreshed[1]) <= int(refreshed[2]) - 20  # the zone's records were not refreshed one by one
 
     after = edgec("drift", str(estate["spec"]))
     assert after.exit_code == 0, after.output
+    assert route53.list_resource_record_sets(HostedZoneId=zone_id, StartRecordName=edited, StartRecordType="A",
+                                             MaxItems="1")["ResourceRecordSets"][0]["ResourceRecords"] == [
+        {"Value": "10.9.0.1"}]
 
 
 def test_a_plan_file_goes_stale_when_the_spec_changes_and_deleting_a_third_needs_force(applied):

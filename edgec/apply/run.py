@@ -23,6 +23,7 @@ from edgec.apply.pin import (
     spec_digest,
 )
 from edgec.apply.rails import Groups, check_rails
+from edgec.apply.refresh import to_refresh
 from edgec.apply.resume import live_as_desired, resumed, tainted, was_interrupted
 from edgec.apply.terraform import Terraform, TerraformError, discard_plan
 from edgec.apply.tfplan import LayerPlan, read_plan
@@ -52,6 +53,8 @@ class ApplyOptions:
     force: bool = False
     ignore_files: tuple[str, ...] = ()
     adopt: bool = False  # import existing objects that carry no edgec ownership marker
+    full_refresh: bool = False  # Terraform refreshes every resource itself, not only what edgec's read says differs
+    verify: bool = False  # read live state again after applying
 
 
 def digests(validation: Validation, plan: Plan) -> dict[str, str]:
@@ -101,7 +104,11 @@ class Applier:
         if not layers:
             raise ApplyFailed("the spec compiles to no Terraform layer that was selected (--layer)")
         self._apply_layers(spec, ir, compiled.out_dir, layers, states, edgec_view(ir, live, states))
-        self._verify(ir, spec, read)
+        if self.options.verify:
+            self._verify(ir, spec, read)
+        else:
+            self.console.print("Live state was read once, before applying; `edgec plan` (or `edgec apply --verify`) "
+                               "reads it again to confirm.")
         if spec.gateways:
             self.console.print(f"Envoy configuration is in {os.path.join(compiled.out_dir, 'envoy')}: roll it out "
                                "with your gateways (edgec apply does not deploy Envoy).")
@@ -142,7 +149,7 @@ class Applier:
         directory = os.path.join(out_dir, "terraform", layer.name)
         _discard_plan(directory)  # an import file left by an interrupted run
         with self.console.status(f"terraform init and plan: {layer.name} layer..."):
-            plan = self._terraform_plan(layer, ir, out_dir, directory, init=True)
+            plan = self._terraform_plan(layer, ir, out_dir, directory, init=True, live=live)
         imports = [] if live is None else imports_for(
             plan, live, layer.import_ids(live), lambda kind, values: layer.existing(kind, values, live))
         if not imports:
@@ -154,20 +161,42 @@ class Applier:
         with self.console.status(f"terraform plan with imports: {layer.name} layer..."):
             return self._terraform_plan(layer, ir, out_dir, directory, init=False)
 
-    def _terraform_plan(self, layer: Layer, ir: IR, out_dir: str, directory: str, init: bool) -> LayerPlan:
+    def _terraform_plan(self, layer: Layer, ir: IR, out_dir: str, directory: str, init: bool,
+                        live: LiveLayer | None = None) -> LayerPlan:
+        """Terraform plans from its state, having refreshed what edgec's live read (`live`, on the first plan
+        of a layer) says may differ; with --full-refresh, or a layer edgec did not read, it refreshes all."""
         terraform = self.options.terraform
+        from_state = not self.options.full_refresh and layer.name in self.live.layers_read
         try:
             if init:
                 terraform.init(directory)
             variables = self._inputs(layer, ir, out_dir) or None
-            terraform.plan(directory, variables)
+            terraform.plan(directory, variables, refresh=not from_state)
             shown = terraform.show(directory)
+            if from_state and live is not None:
+                shown = self._refresh_stale(layer, directory, variables, shown, live)
             if was_interrupted(directory):
-                shown = self._resume(layer, directory, ir, variables, shown)
+                shown = self._resume(layer, directory, ir, variables, shown, refresh=not from_state)
             return read_plan(layer.name, directory, shown)
         except TerraformError:
             _discard_plan(directory)
             raise
+
+    def _refresh_stale(self, layer: Layer, directory: str, variables: dict | None, shown: dict,
+                       live: LiveLayer) -> dict:
+        """Refresh, through Terraform, what the refresh-less plan's state may have wrong; plan again."""
+        refresh = to_refresh(layer, shown, self.live, live)
+        if refresh.state_size:
+            self.console.print(Text(refresh.summary()), highlight=False)
+        if not refresh.addresses:
+            return shown
+        terraform = self.options.terraform
+        if refresh.full:
+            terraform.plan(directory, variables)
+        else:
+            terraform.refresh(directory, sorted(refresh.addresses), variables)
+            terraform.plan(directory, variables, refresh=False)
+        return terraform.show(directory)
 
     def _check_adoption(self, layer: Layer, plan: LayerPlan, imports: list[Import]) -> None:
         """Importing what carries no edgec marker needs --adopt: it may be someone else's."""
@@ -182,7 +211,8 @@ class Applier:
                           "without edgec's ownership marker (listed above; they may belong to someone else); "
                           "nothing was applied. Review them, then adopt them with edgec apply --adopt")
 
-    def _resume(self, layer: Layer, directory: str, ir: IR, variables: dict | None, shown: dict) -> dict:
+    def _resume(self, layer: Layer, directory: str, ir: IR, variables: dict | None, shown: dict,
+                refresh: bool) -> dict:
         """After an interrupted apply of this layer: untaint what the live read found as the spec wants it
         (edgec/apply/resume.py says why), then plan again."""
         terraform = self.options.terraform
@@ -194,7 +224,7 @@ class Applier:
             return shown
         self.console.print(f"Resuming the interrupted apply of the {layer.name} layer: {len(untainted)} resource(s) "
                            "Terraform marked tainted when it was stopped are live as the spec wants; untainted.")
-        terraform.plan(directory, variables)
+        terraform.plan(directory, variables, refresh=refresh)
         return terraform.show(directory)
 
     def _inputs(self, layer: Layer, ir: IR, out_dir: str) -> dict:

@@ -59,11 +59,18 @@ class Terraform:
         args = ["init", "-input=false"] + ([f"-plugin-dir={self.plugin_dir}"] if self.plugin_dir else [])
         self._run(layer_dir, args)
 
-    def plan(self, layer_dir: str, variables: dict | None = None) -> str:
-        """Save a plan in the layer's folder; returns its path. `variables` are passed as -var (JSON values)."""
-        args = [f"-var={name}={json.dumps(value)}" for name, value in sorted((variables or {}).items())]
-        self._run(layer_dir, ["plan", "-input=false", f"-out={PLAN_FILE}", *args])
+    def plan(self, layer_dir: str, variables: dict | None = None, refresh: bool = True) -> str:
+        """Save a plan in the layer's folder; returns its path. `variables` are passed as -var (JSON values).
+        Without `refresh`, Terraform plans from its state as it is (edgec/apply/refresh.py)."""
+        args = ["-input=false", f"-out={PLAN_FILE}", *([] if refresh else ["-refresh=false"]), *_vars(variables)]
+        self._run(layer_dir, ["plan", *args])
         return os.path.join(layer_dir, PLAN_FILE)
+
+    def refresh(self, layer_dir: str, addresses: list[str], variables: dict | None = None) -> None:
+        """Refresh these resources of the state (and what they depend on) from the live objects, through
+        Terraform: `apply -refresh-only`, which changes nothing but the state."""
+        targets = [f"-target={address}" for address in addresses]
+        self._run(layer_dir, ["apply", "-refresh-only", "-auto-approve", "-input=false", *targets, *_vars(variables)])
 
     def outputs(self, layer_dir: str) -> dict:
         """The layer's outputs from its state: name -> value."""
@@ -95,6 +102,10 @@ class Terraform:
             tail = "\n".join((done.errors.strip() or done.output.strip()).splitlines()[-40:])
             raise TerraformError(f"`{self.binary} {' '.join(args)}` failed in {layer_dir}:\n{tail}")
         return done.output
+
+
+def _vars(variables: dict | None) -> list[str]:
+    return [f"-var={name}={json.dumps(value)}" for name, value in sorted((variables or {}).items())]
 
 
 def discard_plan(layer_dir: str) -> None:

@@ -32,6 +32,10 @@ def read_options_for_apply(command):
 @click.option("--adopt", is_flag=True,
               help="Import existing resources that carry no edgec ownership marker into Terraform's state "
                    "(they may belong to someone else) instead of refusing.")
+@click.option("--full-refresh", is_flag=True,
+              help="Let Terraform refresh every resource itself (one API call or more each) instead of only "
+                   "those edgec's live read finds differing or cannot vouch for.")
+@click.option("--verify", is_flag=True, help="Read the live state again after applying and show what still differs.")
 @click.option("--terraform-bin", default="terraform", show_default=True, envvar="EDGEC_TERRAFORM_BIN",
               help="terraform, or tofu for OpenTofu (env EDGEC_TERRAFORM_BIN).")
 @click.option("--plugin-dir", type=click.Path(file_okay=False, exists=True), envvar="EDGEC_PLUGIN_DIR",
@@ -40,8 +44,8 @@ def read_options_for_apply(command):
 @click.option("--layer", "layers", multiple=True, type=click.Choice([layer.name for layer in TERRAFORM_LAYERS]),
               help="Apply only this Terraform layer (repeatable; default: both, AWS first).")
 @read_options_for_apply
-def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: bool, adopt: bool, terraform_bin: str,
-                  plugin_dir: str | None, layers: tuple[str, ...], ignore_files: tuple[str, ...],
+def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: bool, adopt: bool, full_refresh: bool,
+                  verify: bool, terraform_bin: str, plugin_dir: str | None, layers: tuple[str, ...], ignore_files: tuple[str, ...],
                   cloudflare_rate: float, read_timeout: float) -> None:
     """Apply SPEC, or a reviewed PLANFILE from `edgec plan --out`, through Terraform.
 
@@ -57,7 +61,14 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
        create what exists live, plan again with import blocks, so it imports instead
     4. show each plan with the hostnames every change affects; check the safety rails
     5. ask (or --auto-approve), apply exactly the saved plans, streaming Terraform's output
-    6. read live state again and say what, if anything, still differs
+    6. with --verify, read live state again and say what, if anything, still differs
+
+    \b
+    Refresh by list: Terraform does not read every resource one by one (hours for
+    thousands of records at Cloudflare's limits). It plans from its state after
+    refreshing only the resources edgec's live read found differing, missing or
+    recreated, and those of types edgec does not read in full (docs/apply.md);
+    --full-refresh restores Terraform's own refresh of everything.
 
     \b
     Adoption: what exists without edgec's ownership marker (built by hand or by other
@@ -101,7 +112,7 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
     console = make_console()
     options = ApplyOptions(Terraform(terraform_bin, plugin_dir),
                            plan_options(cloudflare_rate, tuple(layers), (), read_timeout),
-                           out_dir, auto_approve, force, ignore_files, adopt)
+                           out_dir, auto_approve, force, ignore_files, adopt, full_refresh, verify)
     try:
         failed = Applier(console, options, _confirm_apply).run(target)
     except TerraformInterrupted as exc:

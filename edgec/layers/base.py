@@ -47,6 +47,9 @@ class Layer:
     title: str = ""  # as people write it: AWS, Cloudflare, Envoy
     terraform: bool = False  # applied through Terraform, from terraform/<name>/ in the output folder
     looks_up: frozenset[str] = frozenset()  # Terraform types its data sources read (made by earlier layers)
+    # Terraform types of which edgec's read and comparison cover every attribute the configuration sets:
+    # `edgec apply` refreshes those only where they differ (edgec/apply/refresh.py), the others always
+    compared_types: frozenset[str] = frozenset()
 
     def build(self, spec: Spec) -> list[Resource]:
         raise NotImplementedError
@@ -73,6 +76,10 @@ class Layer:
     def import_ids(self, live: LiveLayer) -> dict[str, str]:
         """The ID `terraform import` takes for each live resource it knows one for, by address."""
         return {}
+
+    def state_import_id(self, resource_type: str, values: dict[str, Any]) -> str | None:
+        """The ID `import_ids` gives for the object a resource of Terraform's state (its values) is."""
+        return None
 
     def existing(self, resource_type: str, values: dict[str, Any], live: LiveLayer) -> str | None:
         """The live resource a Terraform create of `values` would duplicate, where the configuration names

@@ -15,6 +15,10 @@ from edgec.spec.model import Spec
 
 class AwsLayer(Layer):
     name, title, terraform = "aws", "AWS", True
+    # Load balancers, target groups and listeners have attributes edgec does not read (cross-zone, health
+    # check timings, ALPN); zones their VPC associations; groups their tags; certificates their validation.
+    compared_types = frozenset({"aws_route53_record", "aws_vpc_security_group_ingress_rule",
+                                "aws_vpc_security_group_egress_rule"})
 
     def build(self, spec: Spec) -> list[Resource]:
         return build_aws(spec)
@@ -43,6 +47,9 @@ class AwsLayer(Layer):
         """The AWS provider imports what edgec reads by the ID its state holds (the reader's `id` fact):
         sg-..., sgr-..., an ARN, a bare zone ID, ZONEID_name_TYPE for a record set."""
         return {address: facts["id"] for address, facts in live.facts.items() if facts.get("id")}
+
+    def state_import_id(self, resource_type: str, values: dict) -> str | None:
+        return values.get("id")
 
 
 LAYER = AwsLayer()

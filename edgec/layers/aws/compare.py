@@ -32,7 +32,8 @@ def compare_aws(ir: IR, live: dict[str, LiveLayer]) -> list[Change]:
         # a group's description cannot change in place
         AwsSecurityGroup: Comparison(lambda r: {"description": r.description}, frozenset({"description"}),
                                      marked=True),
-        AwsSecurityGroupRule: Comparison(lambda r: {}, delete_note="not in the spec: opened out of band?"),
+        AwsSecurityGroupRule: Comparison(lambda r: {"description": r.description},
+                                         delete_note="not in the spec: opened out of band?"),
         AwsLoadBalancer: Comparison(lambda r: {"internal": r.internal, "subnets": sorted(r.subnets)},
                                     frozenset({"internal", "subnets"}), marked=True),
         AwsTargetGroup: Comparison(lambda r: {"port": r.port, "protocol": r.protocol, "health_port": r.health_port,

@@ -10,13 +10,17 @@ from edgec.layers.base import Layer, LiveLayer, ReadContext
 from edgec.layers.cloudflare.build import build_cloudflare
 from edgec.layers.cloudflare.compare import compare_cloudflare
 from edgec.layers.cloudflare.emit import cloudflare_files
-from edgec.layers.cloudflare.imports import cloudflare_import_ids, existing_record
+from edgec.layers.cloudflare.imports import cloudflare_import_ids, existing_record, state_import_id
 from edgec.spec.model import Spec
 
 
 class CloudflareLayer(Layer):
     name, title, terraform = "cloudflare", "Cloudflare", True
     looks_up = frozenset({"aws_lb"})  # host records point at the gateways' NLBs, found by name
+    # Origin CA certificates are not read (their key never leaves Cloudflare's answer to the create).
+    compared_types = frozenset({"cloudflare_dns_record", "cloudflare_zone_setting", "cloudflare_ruleset",
+                                "cloudflare_authenticated_origin_pulls_settings",
+                                "cloudflare_authenticated_origin_pulls_certificate"})
 
     def build(self, spec: Spec) -> list[Resource]:
         return build_cloudflare(spec)
@@ -40,6 +44,9 @@ class CloudflareLayer(Layer):
 
     def import_ids(self, live: LiveLayer) -> dict[str, str]:
         return cloudflare_import_ids(live)
+
+    def state_import_id(self, resource_type: str, values: dict) -> str | None:
+        return state_import_id(resource_type, values)
 
     def existing(self, resource_type: str, values: dict, live: LiveLayer) -> str | None:
         return existing_record(resource_type, values, live)

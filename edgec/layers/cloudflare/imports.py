@@ -46,6 +46,20 @@ def _import_id(r: Resource, live: LiveLayer) -> str | None:
     return None
 
 
+def state_import_id(resource_type: str, values: dict) -> str | None:
+    """The import ID of a resource in Terraform's state, from its values (as `_import_id` from the read)."""
+    zone_id, object_id = values.get("zone_id"), values.get("id")
+    if resource_type == "cloudflare_zone_setting":
+        return f"{zone_id}/{values.get('setting_id')}"
+    if resource_type == "cloudflare_authenticated_origin_pulls_settings":
+        return zone_id
+    if resource_type == "cloudflare_ruleset":
+        return f"zones/{zone_id}/{object_id}"
+    if resource_type in ("cloudflare_dns_record", "cloudflare_authenticated_origin_pulls_certificate"):
+        return f"{zone_id}/{object_id}"
+    return None
+
+
 def existing_record(resource_type: str, values: dict, live: LiveLayer) -> str | None:
     """The live record a planned `cloudflare_dns_record` is, by name, type and content."""
     if resource_type != "cloudflare_dns_record" or not isinstance(values.get("name"), str):
