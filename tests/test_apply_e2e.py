@@ -18,8 +18,8 @@ import subprocess
 import boto3
 import pytest
 import yaml
-
 from conftest import ROOT, run_cli
+
 from edgec.layers.aws.txt import txt_strings
 from edgec.sandbox.run import spec_for_moto, start_moto
 from edgec.spec.loader import load_spec
