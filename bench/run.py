@@ -8,6 +8,8 @@ For each size, every step runs in its own process and is measured for wall time 
   envoy validate      `envoy --mode validate` of each generated gateway (staged as `compile --check` does)
   plan                `edgec plan` against the local sandbox seeded with the same estate, with its API calls
   import              `edgec import` of that sandbox's estate (with the gateways' Envoy files), with its API calls
+  apply               after a full `edgec apply --layer aws` to moto: a one-record change applied with refresh by
+                      list and with --full-refresh, every read counted (bench/refresh.py; --apply-sizes)
   octodns-validate    peer: the estate's DNS records as octoDNS zone files (pip install -e '.[bench]')
   terraform validate  peer: the generated AWS layer (terraform init is setup, not timed)
 It prints a table, checks the acceptance targets of docs/performance.md, and writes
@@ -41,9 +43,11 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.estate import write_estate, write_octodns  # noqa: E402
-from edgec.layers.envoy.check import find_envoy, stage  # noqa: E402
+from bench.refresh import describe as describe_refresh  # noqa: E402
+from bench.refresh import one_record_change  # noqa: E402
 from edgec.layers.aws.read import ROUTE53_PAGE_SIZE  # noqa: E402
 from edgec.layers.cloudflare.read import DNS_PAGE_SIZE, ZONE_PAGE_SIZE  # noqa: E402
+from edgec.layers.envoy.check import find_envoy, stage  # noqa: E402
 from edgec.spec.loader import load_spec  # noqa: E402
 from edgec.spec.validate import validate  # noqa: E402
 
@@ -80,7 +84,8 @@ def measure(command: list[str], **kwargs) -> dict:
                 "stdout": out.read().decode(errors="replace"), "stderr": err.read().decode(errors="replace")}
 
 
-def bench_size(hosts: int, work: pathlib.Path, repeat: int, with_plan: bool, console: Console) -> dict:
+def bench_size(hosts: int, work: pathlib.Path, repeat: int, with_plan: bool, with_apply: bool,
+               console: Console) -> dict:
     spec_dir, octo_dir, out = work / "estate", work / "octodns", work / "generated"
     started = time.perf_counter()
     layout = write_estate(hosts, spec_dir)
@@ -105,7 +110,16 @@ def bench_size(hosts: int, work: pathlib.Path, repeat: int, with_plan: bool, con
                          {"plan": not_run("--no-plan"), "import": not_run("--no-plan")})
     for name in STEPS:
         console.print(f"  {name:20} {describe(size['steps'][name])}")
+    if with_apply:
+        size["apply"] = apply_step(spec_dir, work, size["steps"]["plan"])
+        console.print(f"  {'apply':20} {size['apply'].get('skipped') or describe_refresh(size['apply'])}")
     return size
+
+
+def apply_step(spec_dir: pathlib.Path, work: pathlib.Path, plan: dict) -> dict:
+    if shutil.which("terraform") is None or not pathlib.Path(PLUGIN_DIR).is_dir():
+        return not_run(f"needs terraform and the AWS provider in {PLUGIN_DIR}")
+    return one_record_change(spec_dir, work, measure, CHILD_ENV, EDGEC, PLUGIN_DIR, plan.get("api_calls", {}))
 
 
 def step_commands(spec_dir: pathlib.Path, octo_dir: pathlib.Path, out: pathlib.Path, work: pathlib.Path,
@@ -336,13 +350,16 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,5000,10000,20000", help="hostname counts, comma-separated")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of every step; the median is reported")
     parser.add_argument("--no-plan", action="store_true", help="skip the sandbox plan (seeding it is the slowest part)")
+    parser.add_argument("--apply-sizes", default="1000,10000",
+                        help="sizes at which to apply to moto and measure a one-record change (slow; '' for none)")
     parser.add_argument("-o", "--output", type=pathlib.Path, help="JSON file (default bench/results/<date>.json)")
     args = parser.parse_args()
     console = Console(highlight=False)
     sizes = {}
     for hosts in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory(prefix=f"edgec-bench-{hosts}-") as work:
-            sizes[str(hosts)] = bench_size(hosts, pathlib.Path(work), args.repeat, not args.no_plan, console)
+            sizes[str(hosts)] = bench_size(hosts, pathlib.Path(work), args.repeat, not args.no_plan,
+                                           str(hosts) in args.apply_sizes.split(","), console)
     compared = ratios(sizes)
     checks = acceptance(sizes, compared)
     print_table(console, sizes, compared, checks)

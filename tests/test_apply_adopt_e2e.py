@@ -15,13 +15,14 @@ import os
 
 import boto3
 import pytest
-
 from conftest import ROOT, run_cli
+from test_apply_e2e import PLUGINS, TERRAFORM
+
 from edgec.apply.adopt import IMPORTS_FILE
 from edgec.apply.terraform import PLAN_FILE
 from edgec.sandbox.run import apply_to_moto, start_moto
+from edgec.sandbox.run import moto_provider_override as provider_override
 from edgec.spec.loader import load_spec
-from test_apply_e2e import PLUGINS, TERRAFORM, provider_override
 
 # plain record sets beside the gateways' aliases: an underscore name (the import ID is ZONE_name_TYPE) and TXT
 RECORDS = [{"name": "db", "type": "A", "content": "10.20.0.5", "ttl": 300},
@@ -93,7 +94,7 @@ def refused(estate):
 
 @pytest.fixture(scope="module")
 def adopted(estate, refused):
-    return apply(estate, "--adopt")
+    return apply(estate, "--adopt", "--verify")
 
 
 def test_without_adopt_apply_refuses_names_what_exists_and_creates_nothing(estate, refused):

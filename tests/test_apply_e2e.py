@@ -21,6 +21,7 @@ import yaml
 from conftest import ROOT, run_cli
 
 from edgec.layers.aws.txt import txt_strings
+from edgec.sandbox.run import moto_provider_override as provider_override
 from edgec.sandbox.run import spec_for_moto, start_moto
 from edgec.spec.loader import load_spec
 
@@ -38,12 +39,6 @@ pytestmark = [
     pytest.mark.skipif(TERRAFORM is None, reason="terraform binary not found on PATH"),
     pytest.mark.skipif(not os.path.isdir(PLUGINS), reason=f"AWS provider mirror {PLUGINS} not found"),
 ]
-
-
-def provider_override(url: str) -> str:
-    endpoints = "\n".join(f'    {service} = "{url}"' for service in ("acm", "ec2", "elbv2", "route53", "sts"))
-    return (f'provider "aws" {{\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n'
-            f'  skip_metadata_api_check     = true\n  endpoints {{\n{endpoints}\n  }}\n}}\n')
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,10 @@ import time
 import boto3
 import pytest
 import yaml
+from test_apply_e2e import PLUGINS
 
+from edgec.sandbox.run import moto_provider_override as provider_override
 from edgec.sandbox.run import spec_for_moto, start_moto
-from test_apply_e2e import PLUGINS, provider_override
 
 EDGEC = str(pathlib.Path(sys.executable).with_name("edgec"))
 ZONE = "stop.internal"

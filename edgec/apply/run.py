@@ -5,6 +5,7 @@ applies exactly the saved plans; finally live state is read again."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from rich.text import Text
 
 from edgec.apply.adopt import Import, imports_for, remove_imports, write_imports
 from edgec.apply.crosscheck import EdgecView, edgec_view
+from edgec.apply.pacing import CLOUDFLARE_API, PacingProxy
 from edgec.apply.pin import (
     PlanFile,
     compiled_digest,
@@ -103,7 +105,8 @@ class Applier:
                   and os.path.isdir(os.path.join(compiled.out_dir, "terraform", layer.name))]
         if not layers:
             raise ApplyFailed("the spec compiles to no Terraform layer that was selected (--layer)")
-        self._apply_layers(spec, ir, compiled.out_dir, layers, states, edgec_view(ir, live, states))
+        with self._paced(layers):
+            self._apply_layers(spec, ir, compiled.out_dir, layers, states, edgec_view(ir, live, states))
         if self.options.verify:
             self._verify(ir, spec, read)
         else:
@@ -113,6 +116,26 @@ class Applier:
             self.console.print(f"Envoy configuration is in {os.path.join(compiled.out_dir, 'envoy')}: roll it out "
                                "with your gateways (edgec apply does not deploy Envoy).")
         return None
+
+    @contextlib.contextmanager
+    def _paced(self, layers: list[Layer]):
+        """Terraform's Cloudflare provider talks to Cloudflare through a proxy that keeps it within the
+        token's budget (edgec/apply/pacing.py)."""
+        if not any(layer.name == "cloudflare" for layer in layers):
+            yield
+            return
+        upstream = os.environ.get("CLOUDFLARE_BASE_URL") or CLOUDFLARE_API
+        terraform = self.options.terraform
+        with PacingProxy(upstream, self.options.read.cloudflare_rate) as proxy:
+            terraform.environment["CLOUDFLARE_BASE_URL"] = proxy.base_url
+            try:
+                yield
+            finally:
+                del terraform.environment["CLOUDFLARE_BASE_URL"]
+                if proxy.forwarded:
+                    self.console.print(f"Terraform's Cloudflare provider made {proxy.forwarded} request(s), paced "
+                                       f"to {self.options.read.cloudflare_rate:g}/s ({proxy.rate_limited} answered "
+                                       "429 and were sent again).")
 
     def _check_pinned(self, target: str, pinned: PlanFile, current: dict[str, str]) -> None:
         mismatches = pinned.mismatches(current)
@@ -176,7 +199,7 @@ class Applier:
             if from_state and live is not None:
                 shown = self._refresh_stale(layer, directory, variables, shown, live)
             if was_interrupted(directory):
-                shown = self._resume(layer, directory, ir, variables, shown, refresh=not from_state)
+                shown = self._resume(layer, directory, ir, variables, shown)
             return read_plan(layer.name, directory, shown)
         except TerraformError:
             _discard_plan(directory)
@@ -211,8 +234,7 @@ class Applier:
                           "without edgec's ownership marker (listed above; they may belong to someone else); "
                           "nothing was applied. Review them, then adopt them with edgec apply --adopt")
 
-    def _resume(self, layer: Layer, directory: str, ir: IR, variables: dict | None, shown: dict,
-                refresh: bool) -> dict:
+    def _resume(self, layer: Layer, directory: str, ir: IR, variables: dict | None, shown: dict) -> dict:
         """After an interrupted apply of this layer: untaint what the live read found as the spec wants it
         (edgec/apply/resume.py says why), then plan again."""
         terraform = self.options.terraform
@@ -224,7 +246,7 @@ class Applier:
             return shown
         self.console.print(f"Resuming the interrupted apply of the {layer.name} layer: {len(untainted)} resource(s) "
                            "Terraform marked tainted when it was stopped are live as the spec wants; untainted.")
-        terraform.plan(directory, variables, refresh=refresh)
+        terraform.plan(directory, variables)  # refreshed in full: what was cut short may be partly recorded
         return terraform.show(directory)
 
     def _inputs(self, layer: Layer, ir: IR, out_dir: str) -> dict:

@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from edgec.apply.interrupt import Finished, run_stoppable
@@ -46,6 +46,7 @@ class TerraformInterrupted(TerraformError):
 class Terraform:
     binary: str = "terraform"
     plugin_dir: str | None = None  # `terraform init -plugin-dir`, for air-gapped machines
+    environment: dict[str, str] = field(default_factory=dict)  # set for its commands (the pacing proxy's URL)
 
     def check(self) -> str:
         """The binary's path; a clear error when it is not installed."""
@@ -94,7 +95,7 @@ class Terraform:
 
     def _run(self, layer_dir: str, args: list[str], echo: Callable[[str], None] | None = None) -> str:
         command = [self.binary, *args, "-no-color"]
-        env = {**os.environ, "TF_IN_AUTOMATION": "1"}
+        env = {**os.environ, "TF_IN_AUTOMATION": "1", **self.environment}
         done = run_stoppable(command, layer_dir, env, echo)
         if done.signals:
             raise TerraformInterrupted(os.path.basename(layer_dir), args[0], done)

@@ -105,6 +105,14 @@ def _certificate_lists_carry_alternative_names() -> None:
     CertBundle.describe = describe
 
 
+def moto_provider_override(url: str) -> str:
+    """A Terraform override file (`*_override.tf` in the AWS layer's folder) pointing the AWS provider at
+    moto; the generated files stay as they are."""
+    endpoints = "\n".join(f'    {service} = "{url}"' for service in ("acm", "ec2", "elbv2", "route53", "sts"))
+    return (f'provider "aws" {{\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n'
+            f'  skip_metadata_api_check     = true\n  endpoints {{\n{endpoints}\n  }}\n}}\n')
+
+
 def reset_moto(url: str) -> None:
     urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).read()
 

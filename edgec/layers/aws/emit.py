@@ -20,6 +20,16 @@ from edgec.layers.aws.model import (
 from edgec.layers.aws.txt import txt_strings
 
 AWS_PROVIDER = {"source": "hashicorp/aws", "version": "5.100.0"}
+# Route 53 allows 5 requests/s per account and answers more with `Throttling`: in adaptive mode the SDK
+# also slows itself down when throttled (a client-side rate limit), and retries up to 25 times.
+AWS_RETRIES = {"retry_mode": "adaptive", "max_retries": 25}
+
+
+def aws_provider(region: str) -> Block:
+    block = Block("provider", ("aws",)).attr("region", region)
+    for name, value in AWS_RETRIES.items():
+        block.attr(name, value)
+    return block
 VPC = data_ref("aws_vpc", "gateways")
 ACM_VALIDATION_TTL = 60
 DEREGISTRATION_DELAY = 60  # seconds; AWS's default of 300 makes every rollout slow
@@ -55,7 +65,7 @@ def _versions(estate: Estate, needs_vpc: bool) -> list[Block]:
     assert estate.aws is not None
     tags = Block("default_tags").attr("tags", ownership_tags(estate))
     blocks = [terraform_block({"aws": AWS_PROVIDER}),
-              Block("provider", ("aws",)).attr("region", estate.aws.region).block(tags)]
+              aws_provider(estate.aws.region).block(tags)]
     if needs_vpc:  # egress rules reach the targets anywhere in the VPC
         blocks.append(Block("data", ("aws_vpc", "gateways")).attr("id", estate.aws.vpc_id))
     return blocks

@@ -13,7 +13,7 @@ from edgec.emit.hcl import Block, Expr, quote, render_attributes
 from edgec.emit.terraform import Files, data_ref, ref, render_layer, terraform_block
 from edgec.ir.model import IR
 from edgec.ir.names import slug
-from edgec.layers.aws.emit import AWS_PROVIDER
+from edgec.layers.aws.emit import AWS_PROVIDER, aws_provider
 from edgec.layers.aws.model import AwsAcmCertificate, AwsLoadBalancer
 from edgec.layers.cloudflare.model import (
     CfDnsRecord,
@@ -72,7 +72,7 @@ def _versions(ir: IR, needs_aws: bool) -> list[Block]:
               Block("provider", ("cloudflare",))]  # the API token comes from CLOUDFLARE_API_TOKEN
     if needs_aws:
         assert ir.estate.aws is not None
-        blocks.append(Block("provider", ("aws",)).attr("region", ir.estate.aws.region))
+        blocks.append(aws_provider(ir.estate.aws.region))
     return blocks
 
 

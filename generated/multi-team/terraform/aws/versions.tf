@@ -10,7 +10,9 @@ terraform {
 }
 
 provider "aws" {
-  region = "us-east-1"
+  region      = "us-east-1"
+  retry_mode  = "adaptive"
+  max_retries = 25
   default_tags {
     tags = {
       company      = "globex"

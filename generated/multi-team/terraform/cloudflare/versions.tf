@@ -17,5 +17,7 @@ provider "cloudflare" {
 }
 
 provider "aws" {
-  region = "us-east-1"
+  region      = "us-east-1"
+  retry_mode  = "adaptive"
+  max_retries = 25
 }

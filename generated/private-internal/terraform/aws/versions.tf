@@ -10,7 +10,9 @@ terraform {
 }
 
 provider "aws" {
-  region = "us-east-2"
+  region      = "us-east-2"
+  retry_mode  = "adaptive"
+  max_retries = 25
   default_tags {
     tags = {
       cost-center         = "platform"

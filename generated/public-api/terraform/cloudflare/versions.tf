@@ -17,5 +17,7 @@ provider "cloudflare" {
 }
 
 provider "aws" {
-  region = "eu-west-1"
+  region      = "eu-west-1"
+  retry_mode  = "adaptive"
+  max_retries = 25
 }

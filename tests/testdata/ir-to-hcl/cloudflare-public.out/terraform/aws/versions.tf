@@ -10,7 +10,9 @@ terraform {
 }
 
 provider "aws" {
-  region = "eu-west-1"
+  region      = "eu-west-1"
+  retry_mode  = "adaptive"
+  max_retries = 25
   default_tags {
     tags = {
       env          = "test"
