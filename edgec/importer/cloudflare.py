@@ -152,7 +152,7 @@ def _ruleset(draft: Draft, ruleset: CfRuleset) -> None:
     section = {"http_request_firewall_custom": "custom", "http_request_firewall_managed": "managed",
                "http_ratelimit": "rate_limits"}[ruleset.phase]
     waf = draft.zone_part(ruleset.zone, "waf", {})
-    taken = {r["name"] for part in ("custom", "rate_limits") for r in waf.get(part, [])}
+    taken: set[str] = set()  # rule names are unique within a section (custom, rate_limits), not across
     entries = []
     for rule in ruleset.rules:
         try:
