@@ -21,7 +21,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from edgec.ir.model import IR
 from edgec.layers.envoy.emit import Index, bootstrap_base, clusters, dump, gateways, listeners
+from edgec.layers.envoy.model import EnvoyGateway
 
 KINDS = ("cds", "lds")  # resource sets, in the order a gateway must take them
 RESOURCE_TYPES = {"lds": "type.googleapis.com/envoy.config.listener.v3.Listener",
@@ -55,15 +57,29 @@ def config_source(config_dir: str, gateway: str, kind: str) -> dict:
             "resource_api_version": "V3"}
 
 
+def gateway_config(index: Index, gateway: EnvoyGateway) -> GatewayConfig:
+    bootstrap = {**bootstrap_base(gateway), "dynamic_resources": {
+        f"{kind}_config": config_source(index.config_dir, gateway.gateway, kind) for kind in ("lds", "cds")}}
+    sets = {"lds": resource_set("lds", listeners(index, gateway)),
+            "cds": resource_set("cds", clusters(index, gateway))}
+    return GatewayConfig(gateway.gateway, bootstrap, sets)
+
+
 def gateway_configs(index: Index) -> list[GatewayConfig]:
-    out = []
-    for gateway in gateways(index.ir):
-        bootstrap = {**bootstrap_base(gateway), "dynamic_resources": {
-            f"{kind}_config": config_source(index.config_dir, gateway.gateway, kind) for kind in ("lds", "cds")}}
-        sets = {"lds": resource_set("lds", listeners(index, gateway)),
-                "cds": resource_set("cds", clusters(index, gateway))}
-        out.append(GatewayConfig(gateway.gateway, bootstrap, sets))
-    return out
+    return [gateway_config(index, gateway) for gateway in gateways(index.ir)]
+
+
+def set_text(ir: IR, gateway: str, kind: str, content: dict) -> str:
+    return dump(content, ir, f"{gateway} {kind}, version {content['version_info']}")
+
+
+def with_clusters_kept(new: dict, old: dict) -> dict:
+    """The clusters of `new`, and those of `old` it drops: what a gateway runs while its listeners change
+    (the old listeners still route to the old clusters, the new ones to the new)."""
+    names = {r["name"] for r in new["resources"]}
+    kept = [{k: v for k, v in r.items() if k != "@type"} for r in old["resources"] if r["name"] not in names]
+    added = [{k: v for k, v in r.items() if k != "@type"} for r in new["resources"]]
+    return resource_set("cds", sorted(added + kept, key=lambda r: r["name"]))
 
 
 def gateway_files(config: GatewayConfig, index: Index) -> dict[str, str]:
@@ -71,8 +87,7 @@ def gateway_files(config: GatewayConfig, index: Index) -> dict[str, str]:
     name = config.gateway
     files = {f"{name}/bootstrap.yaml": dump(config.bootstrap, index.ir, name)}
     for kind, content in config.sets.items():
-        what = f"{name} {kind}, version {content['version_info']}"
-        files[f"{name}/{kind}/{kind}.yaml"] = dump(content, index.ir, what)
+        files[f"{name}/{kind}/{kind}.yaml"] = set_text(index.ir, name, kind, content)
     return files
 
 
