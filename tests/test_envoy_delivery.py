@@ -152,7 +152,8 @@ def gateway(tmp_path_factory):
 
     state["write"] = write
     # the first apply to an empty folder installs it (no Envoy runs yet to read); Envoy starts from its bootstrap
-    result = run_cli("apply", str(write()), "--layer", "envoy", "--envoy-dir", f"edge={state['dir']}", "--auto-approve")
+    result = run_cli("apply", str(write()), "-o", str(root / "out"), "--layer", "envoy", "--envoy-dir",
+                     f"edge={state['dir']}", "--auto-approve")
     assert result.exit_code == 0, result.output
     assert "installed" in result.output
     log = open(root / "envoy.log", "w")
@@ -181,7 +182,8 @@ def gateway(tmp_path_factory):
 
 
 def apply(state, spec: pathlib.Path, *extra: str):
-    return run_cli("apply", str(spec), "--layer", "envoy", "--envoy-dir", f"edge={state['dir']}",
+    return run_cli("apply", str(spec), "-o", str(state["root"] / "out"), "--layer", "envoy", "--envoy-dir",
+                   f"edge={state['dir']}",
                    "--envoy-admin", f"edge=http://127.0.0.1:{state['ports']['admin']}", "--envoy-timeout", "5",
                    "--auto-approve", *extra)
 
@@ -275,7 +277,8 @@ def test_an_interrupted_apply_never_leaves_a_partial_config(gateway):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     for run in range(6):
         spec = gateway["write"](**({"extra_routes": V2_ROUTE} if run % 2 == 0 else {}))
-        command = [sys.executable, "-m", "edgec", "apply", str(spec), "--layer", "envoy", "--envoy-dir",
+        command = [sys.executable, "-m", "edgec", "apply", str(spec), "-o", str(gateway["root"] / "out"),
+                   "--layer", "envoy", "--envoy-dir",
                    f"edge={gateway['dir']}", "--envoy-admin", f"edge=http://127.0.0.1:{admin}", "--auto-approve"]
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         output = ""
