@@ -54,6 +54,26 @@ def test_envoy_errors_are_pinned_to_the_spec_element(tmp_path):
     assert "Envoy rejects gateway 'public'" in d.message and "missing )" in d.message
 
 
+def test_the_dynamic_form_is_checked_with_its_resource_files(tmp_path):
+    """Validate mode does not load dynamic resources: `compile --check` must still see a broken listener file,
+    and every path of the dynamic form hangs from --envoy-config-dir."""
+    from edgec.emit.compile import compile_ir
+    from edgec.layers.base import EmitOptions
+    from edgec.layers.envoy.check import check_envoy
+
+    result = validate(str(ROOT / "examples" / "public-api" / "edge.yaml"))
+    compile_ir(result.ir, str(tmp_path), EmitOptions("dynamic", "/srv/edge"))
+    assert check_envoy(str(tmp_path), result.spec, result.source, "/srv/edge") == ([], None)
+    bootstrap = (tmp_path / "envoy" / "public" / "bootstrap.yaml").read_text()
+    assert "path: /srv/edge/public/lds/lds.yaml" in bootstrap and "/etc/envoy" not in bootstrap
+    listeners = tmp_path / "envoy" / "public" / "lds" / "lds.yaml"
+    assert "/etc/envoy" not in listeners.read_text()
+    regex = "^/v1/search(/[a-z]+)?$"
+    listeners.write_text(listeners.read_text().replace(regex, f"{regex}(", 1))
+    (d,) = check_envoy(str(tmp_path), result.spec, result.source, "/srv/edge")[0]
+    assert d.path == ("ingresses", 0, "routes", 2, "regex") and "missing )" in d.message
+
+
 def test_staging_moves_files_and_listeners_only(tmp_path):
     """`compile --check` (and every real-Envoy test) runs the compiled config with files moved under a
     temporary root and listeners on loopback; everything else, HTTP paths of routes and health checks

@@ -1,13 +1,15 @@
 """`edgec apply`: compile, read live state (and check a reviewed plan still holds), Terraform init and
 plan -out per layer (AWS before Cloudflare; planned again with import blocks where Terraform would create
 what exists), the plans joined with edgec's summary, the safety rails, confirmation, then Terraform
-applies exactly the saved plans; finally live state is read again."""
+applies exactly the saved plans; then the Envoy gateways given a folder (--envoy-dir) get their config
+(edgec/apply/envoy_delivery.py); finally live state is read again."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import os
+import pathlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -16,6 +18,7 @@ from rich.text import Text
 
 from edgec.apply.adopt import Import, imports_for, remove_imports, write_imports
 from edgec.apply.crosscheck import EdgecView, edgec_view
+from edgec.apply.envoy_delivery import DeliveryFailed, EnvoyDelivery, EnvoyTarget, Timing
 from edgec.apply.pacing import CLOUDFLARE_API, PacingProxy
 from edgec.apply.pin import (
     PlanFile,
@@ -36,6 +39,7 @@ from edgec.ir.model import IR
 from edgec.layers import LAYER_NAMES, TERRAFORM_LAYERS
 from edgec.layers.aws.model import AwsAcmCertificate
 from edgec.layers.base import Layer, LiveLayer
+from edgec.layers.envoy.model import EnvoyGateway
 from edgec.render.apply_text import print_layer_plans, print_refusals
 from edgec.render.plan_text import print_plan
 from edgec.spec.model import Spec
@@ -57,6 +61,9 @@ class ApplyOptions:
     adopt: bool = False  # import existing objects that carry no edgec ownership marker
     full_refresh: bool = False  # Terraform refreshes every resource itself, not only what edgec's read says differs
     verify: bool = False  # read live state again after applying
+    envoy_dirs: dict[str, str] = dataclasses.field(default_factory=dict)  # gateway -> folder to deliver to
+    envoy_config_dir: str | None = None  # the folder as Envoy finds it; default: the --envoy-dir folder itself
+    envoy_timing: Timing = Timing()
 
 
 def digests(validation: Validation, plan: Plan) -> dict[str, str]:
@@ -103,18 +110,24 @@ class Applier:
         compiled = compile_ir(ir, self.options.out_dir or f"generated/{spec.name}")
         layers = [layer for layer in TERRAFORM_LAYERS if read.wants(layer.name)
                   and os.path.isdir(os.path.join(compiled.out_dir, "terraform", layer.name))]
-        if not layers:
-            raise ApplyFailed("the spec compiles to no Terraform layer that was selected (--layer)")
-        with self._paced(layers):
-            self._apply_layers(spec, ir, compiled.out_dir, layers, states, edgec_view(ir, live, states))
+        envoy = envoy_targets(ir, self.options) if read.wants("envoy") else []
+        if not layers and not envoy:
+            raise ApplyFailed("the spec compiles to no layer that was selected (--layer); the Envoy layer needs "
+                              "--envoy-dir GATEWAY=DIR for each gateway to deliver to")
+        if layers:
+            with self._paced(layers):
+                self._apply_layers(spec, ir, compiled.out_dir, layers, states, edgec_view(ir, live, states))
+        if envoy:
+            self._deliver_envoy(ir, envoy)
         if self.options.verify:
             self._verify(ir, spec, read)
         else:
             self.console.print("Live state was read once, before applying; `edgec plan` (or `edgec apply --verify`) "
                                "reads it again to confirm.")
-        if spec.gateways:
+        if spec.gateways and not envoy:
             self.console.print(f"Envoy configuration is in {os.path.join(compiled.out_dir, 'envoy')}: roll it out "
-                               "with your gateways (edgec apply does not deploy Envoy).")
+                               "with your gateways, or deliver it with edgec apply --layer envoy --envoy-dir "
+                               "GATEWAY=DIR (docs/envoy.md).")
         return None
 
     @contextlib.contextmanager
@@ -136,6 +149,21 @@ class Applier:
                     self.console.print(f"Terraform's Cloudflare provider made {proxy.forwarded} request(s), paced "
                                        f"to {self.options.read.cloudflare_rate:g}/s ({proxy.rate_limited} answered "
                                        "429 and were sent again).")
+
+    def _deliver_envoy(self, ir: IR, targets: list[EnvoyTarget]) -> None:
+        names = ", ".join(t.gateway for t in targets)
+        if not self.options.auto_approve and not self.confirm():
+            raise ApplyFailed(f"cancelled; nothing was delivered to Envoy gateway(s) {names}")
+        self.console.print(Text(f"Delivering the Envoy config to gateway(s) {names}...", style="bold"),
+                           highlight=False)
+        try:
+            EnvoyDelivery(self.console, ir, self.options.envoy_timing).deliver_all(targets)
+        except (DeliveryFailed, RuntimeError, OSError) as exc:
+            raise ApplyFailed(str(exc)) from None
+        except KeyboardInterrupt:
+            self.console.print("Envoy delivery interrupted: each gateway's folder holds, and its Envoy runs, complete "
+                               "versions of its config (edgec swaps whole files).")
+            raise
 
     def _check_pinned(self, target: str, pinned: PlanFile, current: dict[str, str]) -> None:
         mismatches = pinned.mismatches(current)
@@ -322,6 +350,22 @@ class Applier:
         else:
             self.console.print(Text("Applied; live state now matches the spec.", style="green"))
 
+
+
+def envoy_targets(ir: IR, options: ApplyOptions) -> list[EnvoyTarget]:
+    """A target per --envoy-dir, in gateway order; its admin URL is --envoy-admin's, else the spec's admin
+    port on this machine's loopback (where a gateway's admin listens)."""
+    ports = {g.gateway: g.admin_port for g in ir.of(EnvoyGateway)}
+    unknown = sorted(set(options.envoy_dirs) - set(ports))
+    if unknown:
+        raise ApplyFailed(f"--envoy-dir names gateway(s) {', '.join(unknown)}, which the spec does not have "
+                          f"(it has {', '.join(sorted(ports)) or 'none'})")
+    targets = []
+    for gateway, directory in sorted(options.envoy_dirs.items()):
+        url = options.read.envoy_admins.get(gateway, f"http://127.0.0.1:{ports[gateway]}")
+        folder = os.path.abspath(directory)
+        targets.append(EnvoyTarget(gateway, pathlib.Path(folder), url, options.envoy_config_dir or folder))
+    return targets
 
 
 def _discard_plan(directory: str) -> None:

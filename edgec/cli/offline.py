@@ -24,6 +24,7 @@ from edgec.diagnostics import Severity
 from edgec.emit import yaml_text
 from edgec.emit.compile import compile_ir
 from edgec.ir.serial import dump_ir
+from edgec.layers.base import EmitOptions
 from edgec.layers.envoy.check import check_envoy
 from edgec.policy.check import check_policies
 from edgec.render.check_report import (
@@ -197,6 +198,20 @@ def trace_command(url: str, spec: str, method: str, headers: tuple[str, ...]) ->
     sys.exit(EXIT_ERRORS if trace.dies_at is not None else EXIT_OK)
 
 
+def envoy_output_options(command):
+    """--envoy-form and --envoy-config-dir (compile; apply takes --envoy-config-dir)."""
+    command = ENVOY_CONFIG_DIR(command)
+    return click.option(
+        "--envoy-form", type=click.Choice(["static", "dynamic"]), default="static", show_default=True,
+        help="static: one complete bootstrap per gateway (a change needs a restart); dynamic: listeners and "
+             "clusters in watched files, for edgec apply --layer envoy (docs/envoy.md).")(command)
+
+
+ENVOY_CONFIG_DIR = click.option(
+    "--envoy-config-dir", default="/etc/envoy", show_default=True, metavar="DIR",
+    help="Where the gateways find edgec's Envoy files: every path in them hangs from it.")
+
+
 @main.command("compile")
 @click.argument("spec", metavar="SPEC")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
@@ -205,7 +220,9 @@ def trace_command(url: str, spec: str, method: str, headers: tuple[str, ...]) ->
               help="Run `envoy --mode validate` on each generated gateway (needs envoy and openssl).")
 @click.option("--ir", "ir_path", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="Also write the IR (every resource the spec resolves to, in every layer) as YAML to FILE.")
-def compile_command(spec: str, out_dir: str | None, check: bool, ir_path: str | None) -> None:
+@envoy_output_options
+def compile_command(spec: str, out_dir: str | None, check: bool, ir_path: str | None, envoy_form: str,
+                    envoy_config_dir: str) -> None:
     """Compile SPEC into Terraform for AWS and Cloudflare (v5) and Envoy config, after validating it.
 
     \b
@@ -214,6 +231,10 @@ def compile_command(spec: str, out_dir: str | None, check: bool, ir_path: str | 
       terraform/cloudflare/  DNS records, WAF rulesets, zone settings, origin certificates
       envoy/<gateway>.yaml   an Envoy v3 bootstrap per gateway (mount envoy/ at /etc/envoy)
       envoy/sds/<cert>.yaml  file-based SDS secrets, so certificates rotate without a restart
+    With --envoy-form dynamic, per gateway a small bootstrap that loads its listeners and
+    clusters from watched files instead, delivered without a restart by `edgec apply --layer
+    envoy` (docs/envoy.md):
+      envoy/<gateway>/bootstrap.yaml, envoy/<gateway>/lds/lds.yaml, envoy/<gateway>/cds/cds.yaml
     Apply the AWS layer first: the Cloudflare layer finds each NLB by name. Output is
     deterministic; only changed files are rewritten, and files edgec no longer produces
     are removed (other files in the folder are left alone).
@@ -228,6 +249,7 @@ def compile_command(spec: str, out_dir: str | None, check: bool, ir_path: str | 
       edgec compile examples/multi-team/ -o generated/multi-team
       edgec compile --check examples/private-internal/edge.yaml
       edgec compile edge.yaml --ir ir.yaml      # what each route's timeout, retries, ... resolve to
+      edgec compile edge.yaml --envoy-form dynamic --envoy-config-dir /srv/envoy
     """
     console = make_console()
     started = time.perf_counter()
@@ -236,7 +258,8 @@ def compile_command(spec: str, out_dir: str | None, check: bool, ir_path: str | 
         print_diagnostics(console, result)
         console.print(Text(f"{marks()[1]} {spec}: not compiled, fix the errors above", style="bold red"))
         sys.exit(EXIT_ERRORS)
-    compiled = compile_ir(result.ir, out_dir or f"generated/{result.spec.name}")
+    compiled = compile_ir(result.ir, out_dir or f"generated/{result.spec.name}",
+                          EmitOptions(envoy_form, envoy_config_dir))
     counts = ", ".join(f"{provider} {n}" for provider, n in sorted(compiled.resources.items())) or "none"
     elapsed = time.perf_counter() - started
     console.print(Text(f"{marks()[0]} compiled {result.spec.name} into {compiled.out_dir} in {elapsed:.2f}s",
@@ -250,12 +273,12 @@ def compile_command(spec: str, out_dir: str | None, check: bool, ir_path: str | 
         pathlib.Path(ir_path).write_text(yaml_text.dump(dump_ir(result.ir)), encoding="utf-8")
         console.print(f"  wrote the IR to {ir_path}")
     if check:
-        _check_envoy(console, compiled.out_dir, result)
+        _check_envoy(console, compiled.out_dir, result, envoy_config_dir)
 
 
-def _check_envoy(console: Console, out_dir: str, result: Validation) -> None:
+def _check_envoy(console: Console, out_dir: str, result: Validation, config_dir: str) -> None:
     with console.status("envoy --mode validate on each gateway..."):
-        diagnostics, skipped = check_envoy(out_dir, result.spec, result.source)
+        diagnostics, skipped = check_envoy(out_dir, result.spec, result.source, config_dir)
     if skipped:
         console.print(Text(f"  envoy check skipped: {skipped}", style="yellow"))
         return

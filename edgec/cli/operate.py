@@ -12,15 +12,15 @@ from rich.text import Text
 
 from edgec.apply.terraform import Terraform, TerraformError, TerraformInterrupted
 from edgec.cli.app import EXIT_ERRORS, main, make_console, marks, print_diagnostics
-from edgec.cli.live import plan_options, read_options
-from edgec.layers import TERRAFORM_LAYERS
+from edgec.cli.live import gateway_pairs, plan_options, read_options
+from edgec.layers import LAYER_NAMES
 from edgec.sandbox.run import run_in_sandbox, start_sandbox
 from edgec.spec.loader import load_spec
 from edgec.spec.validate import validate
 
 
 def read_options_for_apply(command):
-    return read_options(command, ("cloudflare_rate", "read_timeout", "ignore_files"))
+    return read_options(command, ("cloudflare_rate", "envoy_admins", "read_timeout", "ignore_files"))
 
 
 @main.command("apply")
@@ -41,13 +41,24 @@ def read_options_for_apply(command):
 @click.option("--plugin-dir", type=click.Path(file_okay=False, exists=True), envvar="EDGEC_PLUGIN_DIR",
               help="Passed to `terraform init -plugin-dir` (env EDGEC_PLUGIN_DIR); by default Terraform's own "
                    "CLI configuration (mirrors, caches) applies.")
-@click.option("--layer", "layers", multiple=True, type=click.Choice([layer.name for layer in TERRAFORM_LAYERS]),
-              help="Apply only this Terraform layer (repeatable; default: both, AWS first).")
+@click.option("--layer", "layers", multiple=True, type=click.Choice(LAYER_NAMES),
+              help="Apply only this layer (repeatable; default: every layer, AWS first, Envoy last).")
+@click.option("--envoy-dir", "envoy_dirs", multiple=True, metavar="GATEWAY=DIR",
+              help="Deliver GATEWAY's Envoy config into DIR, its config dir on this machine (a host's folder or a "
+                   "mounted volume); repeatable, or comma-separated. Gateways without one are not delivered.")
+@click.option("--envoy-config-dir", metavar="DIR",
+              help="Where the gateways' Envoy finds the --envoy-dir folder (default: the same path).")
+@click.option("--envoy-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds for a gateway to report each new version before it is rolled back.")
 @read_options_for_apply
 def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: bool, adopt: bool, full_refresh: bool,
-                  verify: bool, terraform_bin: str, plugin_dir: str | None, layers: tuple[str, ...], ignore_files: tuple[str, ...],
-                  cloudflare_rate: float, read_timeout: float) -> None:
-    """Apply SPEC, or a reviewed PLANFILE from `edgec plan --out`, through Terraform.
+                  verify: bool, terraform_bin: str, plugin_dir: str | None, layers: tuple[str, ...],
+                  envoy_dirs: tuple[str, ...], envoy_config_dir: str | None, envoy_timeout: float,
+                  ignore_files: tuple[str, ...], cloudflare_rate: float, envoy_admins: tuple[str, ...],
+                  read_timeout: float) -> None:
+    """Apply SPEC, or a reviewed PLANFILE from `edgec plan --out`: AWS and Cloudflare through
+    Terraform, and the Envoy config to each gateway given an --envoy-dir.
+
 
     A folder or a .yaml/.yml file is a SPEC; any other file is a PLANFILE, refused unless it
     is exactly as `edgec plan --out` wrote it (its seal covers every byte that matters).
@@ -61,7 +72,8 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
        create what exists live, plan again with import blocks, so it imports instead
     4. show each plan with the hostnames every change affects; check the safety rails
     5. ask (or --auto-approve), apply exactly the saved plans, streaming Terraform's output
-    6. with --verify, read live state again and say what, if anything, still differs
+    6. deliver each --envoy-dir gateway's Envoy config, one gateway at a time (below)
+    7. with --verify, read live state again and say what, if anything, still differs
 
     \b
     Refresh by list: Terraform does not read every resource one by one (hours for
@@ -69,6 +81,16 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
     refreshing only the resources edgec's live read found differing, missing or
     recreated, and those of types edgec does not read in full (docs/apply.md);
     --full-refresh restores Terraform's own refresh of everything.
+
+    \b
+    Envoy (docs/envoy.md): each gateway's listeners and clusters are written as new versions
+    beside the current ones in DIR/GATEWAY/ and swapped in by an atomic rename, which the
+    gateway's Envoy (started from DIR/GATEWAY/bootstrap.yaml) loads without a restart. Its
+    admin API (--envoy-admin, default http://127.0.0.1:<the spec's admin port>) must then
+    report each new version; if Envoy rejects one or does not report it within
+    --envoy-timeout, the previous version is swapped back and confirmed, and apply exits 1
+    with Envoy's reason. The first delivery to an empty DIR installs the files.
+
 
     \b
     Adoption: what exists without edgec's ownership marker (built by hand or by other
@@ -81,8 +103,7 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
     the spec), a public hostname losing its DNS record, a load balancer replaced or
     destroyed, a certificate covering a live host destroyed before its replacement exists,
     apex or NS record changes, and Terraform's plan disagreeing with edgec's (creating what
-    exists, replacing or destroying what edgec keeps). Envoy configuration is compiled,
-    not deployed.
+    exists, replacing or destroying what edgec keeps).
 
     \b
     Credentials: the standard AWS chain for the AWS layer; CLOUDFLARE_API_TOKEN for the
@@ -106,15 +127,24 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
       edgec apply --auto-approve --layer aws edge.yaml          # in CI, AWS credentials only
       edgec apply --adopt edge.yaml                             # take over an estate built without edgec
       edgec apply --terraform-bin tofu --plugin-dir /opt/tf-plugins edge.yaml
+      edgec apply --layer envoy --envoy-dir public=/etc/envoy edge.yaml   # on the gateway's host
+      edgec apply --layer envoy --envoy-dir public=/mnt/gw1 --envoy-config-dir /etc/envoy \
+        --envoy-admin public=http://gw1:9901 --auto-approve edge.yaml
     """
+    from edgec.apply.envoy_delivery import Timing
     from edgec.apply.run import Applier, ApplyFailed, ApplyOptions
 
     console = make_console()
     options = ApplyOptions(Terraform(terraform_bin, plugin_dir),
-                           plan_options(cloudflare_rate, tuple(layers), (), read_timeout),
-                           out_dir, auto_approve, force, ignore_files, adopt, full_refresh, verify)
+                           plan_options(cloudflare_rate, tuple(layers), envoy_admins, read_timeout),
+                           out_dir, auto_approve, force, ignore_files, adopt, full_refresh, verify,
+                           gateway_pairs(envoy_dirs, "--envoy-dir", "DIR"), envoy_config_dir,
+                           Timing(timeout=envoy_timeout))
     try:
         failed = Applier(console, options, _confirm_apply).run(target)
+    except KeyboardInterrupt:
+        console.print(Text(f"{marks()[1]} interrupted; run edgec apply again to finish", style="bold red"))
+        sys.exit(130)
     except TerraformInterrupted as exc:
         console.print(Text(f"{marks()[1]} {exc}", style="bold red"))
         sys.exit(exc.exit_code)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from edgec.ir.model import IR
 from edgec.layers import LAYERS
+from edgec.layers.base import EmitOptions
 from edgec.memory import cyclic_gc_paused
 
 MANIFEST = ".edgec-manifest"
@@ -28,17 +29,17 @@ class CompileResult:
     removed: list[str] = field(default_factory=list)
 
 
-def render_files(ir: IR) -> dict[str, str]:
+def render_files(ir: IR, options: EmitOptions = EmitOptions()) -> dict[str, str]:
     """Every generated file, by path relative to the output folder."""
     files: dict[str, str] = {}
     for layer in LAYERS:
-        files.update(layer.emit(ir))
+        files.update(layer.emit(ir, options))
     return dict(sorted(files.items()))
 
 
-def compile_ir(ir: IR, out_dir: str) -> CompileResult:
+def compile_ir(ir: IR, out_dir: str, options: EmitOptions = EmitOptions()) -> CompileResult:
     with cyclic_gc_paused():
-        result = CompileResult(out_dir, render_files(ir), Counter(r.layer for r in ir.resources))
+        result = CompileResult(out_dir, render_files(ir, options), Counter(r.layer for r in ir.resources))
     _write(result)
     return result
 

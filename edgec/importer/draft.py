@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from edgec.spec.types import IDENTIFIER
+
 IDENTIFIER_LIMIT = 63
 
 
@@ -79,4 +81,5 @@ def identifier(text: str, taken: set[str] | frozenset[str] = frozenset()) -> str
 
 
 def is_identifier(text: str) -> bool:
-    return identifier(text) == text
+    """A name the spec accepts as it is (`identifier` also tidies: it drops a trailing '-')."""
+    return bool(IDENTIFIER.match(text))

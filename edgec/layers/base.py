@@ -35,6 +35,14 @@ class LiveLayer:
     not_read: str | None = None  # what was left out on purpose, and why
 
 
+@dataclass(frozen=True)
+class EmitOptions:
+    """Choices in how files are written (only the Envoy layer offers any: docs/envoy.md)."""
+
+    envoy_form: str = "static"  # static: one bootstrap per gateway; dynamic: listeners and clusters from watched files
+    envoy_config_dir: str = "/etc/envoy"  # where the gateway finds the files; every path in them hangs from it
+
+
 @dataclass
 class ReadContext:
     options: PlanOptions
@@ -54,7 +62,7 @@ class Layer:
     def build(self, spec: Spec) -> list[Resource]:
         raise NotImplementedError
 
-    def emit(self, ir: IR) -> dict[str, str]:
+    def emit(self, ir: IR, options: EmitOptions = EmitOptions()) -> dict[str, str]:
         """Its files, by path relative to the output folder."""
         raise NotImplementedError
 

@@ -17,7 +17,7 @@ from pydantic import (
 
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 _HOSTNAME = re.compile(rf"^(\*\.)?({_LABEL}\.)+[a-z]([a-z0-9-]{{0,61}}[a-z0-9])?\Z")
-_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_-]{0,62}\Z")
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_-]{0,62}\Z")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _DURATION = re.compile(r"^(\d+(\.\d+)?(ms|s|m|h))+$")  # also the JSON Schema's pattern: fullmatch it
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
@@ -56,7 +56,7 @@ def _zone_name(value: str) -> str:
 
 
 def _identifier(value: str) -> str:
-    if not _IDENTIFIER.match(value):
+    if not IDENTIFIER.match(value):
         raise ValueError(f"'{value}' is not a valid name: use lower-case letters, digits, '-' and '_', "
                          "starting with a letter, at most 63 characters")
     return value

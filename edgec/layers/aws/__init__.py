@@ -9,7 +9,7 @@ from edgec.ir.model import IR, Resource
 from edgec.layers.aws.build import build_aws
 from edgec.layers.aws.compare import compare_aws
 from edgec.layers.aws.emit import emit_aws
-from edgec.layers.base import Layer, LiveLayer, ReadContext
+from edgec.layers.base import EmitOptions, Layer, LiveLayer, ReadContext
 from edgec.spec.model import Spec
 
 
@@ -23,7 +23,7 @@ class AwsLayer(Layer):
     def build(self, spec: Spec) -> list[Resource]:
         return build_aws(spec)
 
-    def emit(self, ir: IR) -> dict[str, str]:
+    def emit(self, ir: IR, options: EmitOptions = EmitOptions()) -> dict[str, str]:
         return render_layer("terraform/aws", emit_aws(ir), ir.estate.name)
 
     def used(self, ir: IR) -> bool:

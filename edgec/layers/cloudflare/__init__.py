@@ -6,7 +6,7 @@ from __future__ import annotations
 from edgec.diff.plan import Change
 from edgec.ir.model import IR, Resource
 from edgec.layers.aws.model import AwsAcmCertificate
-from edgec.layers.base import Layer, LiveLayer, ReadContext
+from edgec.layers.base import EmitOptions, Layer, LiveLayer, ReadContext
 from edgec.layers.cloudflare.build import build_cloudflare
 from edgec.layers.cloudflare.compare import compare_cloudflare
 from edgec.layers.cloudflare.emit import cloudflare_files
@@ -25,7 +25,7 @@ class CloudflareLayer(Layer):
     def build(self, spec: Spec) -> list[Resource]:
         return build_cloudflare(spec)
 
-    def emit(self, ir: IR) -> dict[str, str]:
+    def emit(self, ir: IR, options: EmitOptions = EmitOptions()) -> dict[str, str]:
         return cloudflare_files(ir)
 
     def read(self, ir: IR, context: ReadContext) -> LiveLayer:

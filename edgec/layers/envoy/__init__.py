@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from edgec.diff.plan import Change
 from edgec.ir.model import IR, Resource
-from edgec.layers.base import Layer, LiveLayer, ReadContext
+from edgec.layers.base import EmitOptions, Layer, LiveLayer, ReadContext
 from edgec.layers.envoy.build import build_envoy
 from edgec.layers.envoy.compare import compare_envoy
 from edgec.layers.envoy.emit import emit_envoy
@@ -19,8 +19,8 @@ class EnvoyLayer(Layer):
     def build(self, spec: Spec) -> list[Resource]:
         return build_envoy(spec)
 
-    def emit(self, ir: IR) -> dict[str, str]:
-        return emit_envoy(ir)
+    def emit(self, ir: IR, options: EmitOptions = EmitOptions()) -> dict[str, str]:
+        return emit_envoy(ir, options)
 
     def read(self, ir: IR, context: ReadContext) -> LiveLayer:
         from edgec.layers.envoy.read import read_envoy

@@ -3,7 +3,9 @@
 Envoy's validate mode reads every file the config names (certificates, keys, CA bundles), which live
 on the gateway, not here. So each bootstrap is staged under a temporary root: absolute paths are
 rewritten into it and throwaway certificates (self-signed, for the names each secret serves) are
-created with openssl. Envoy's own error is then pinned to the spec element that produced it.
+created with openssl. Validate mode does not load dynamic resources, so a dynamic bootstrap is checked
+with its listener and cluster files inlined as static resources: what Envoy would run. Envoy's own
+error is then pinned to the spec element that produced it.
 """
 
 from __future__ import annotations
@@ -46,21 +48,48 @@ def self_signed(cert: pathlib.Path, key: pathlib.Path, names: list[str]) -> None
 
 
 def stage(envoy_dir: pathlib.Path, root: pathlib.Path, spec: Spec, issue: Issuer = self_signed,
-          ca_file: pathlib.Path | None = None) -> dict[str, pathlib.Path]:
-    """Copy envoy/ under `root` with every absolute path moved into it and every named file created.
+          ca_file: pathlib.Path | None = None, config_dir: str = ENVOY_DIR) -> dict[str, pathlib.Path]:
+    """Copy envoy/ (compiled for `config_dir`) under `root` with every absolute path moved into it and every
+    named file created.
 
     Served certificates are made by `issue`; CA bundles are `ca_file` (or a throwaway certificate).
-    Listeners move to loopback. Returns {gateway: staged bootstrap}."""
+    Listeners move to loopback. Returns {gateway: staged bootstrap}, dynamic ones with their resources
+    inlined."""
     stager = _Stager(root, spec, issue, ca_file)
     bootstraps = {}
     for source in sorted(envoy_dir.rglob("*.yaml")):
         relative = source.relative_to(envoy_dir)
-        target = root / ENVOY_DIR.lstrip("/") / relative
+        config = _load(source)
+        gateway = _bootstrap_of(relative)
+        if gateway and "dynamic_resources" in config:
+            config = inline_resources(config, envoy_dir / gateway)
+        target = root / config_dir.lstrip("/") / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(yaml_text.dump(stager.rewrite(yaml.load(source.read_text(), Loader=_Loader))))
-        if relative.parent == pathlib.Path("."):
-            bootstraps[source.stem] = target
+        target.write_text(yaml_text.dump(stager.rewrite(config)))
+        if gateway:
+            bootstraps[gateway] = target
     return bootstraps
+
+
+def _load(path: pathlib.Path) -> Any:
+    return yaml.load(path.read_text(), Loader=_Loader)
+
+
+def _bootstrap_of(relative: pathlib.Path) -> str | None:
+    """The gateway whose bootstrap this is: <gateway>.yaml (static) or <gateway>/bootstrap.yaml (dynamic)."""
+    if relative.parent == pathlib.Path("."):
+        return relative.stem
+    return relative.parent.name if relative.name == "bootstrap.yaml" and len(relative.parts) == 2 else None
+
+
+def inline_resources(bootstrap: dict, gateway_dir: pathlib.Path) -> dict:
+    """A dynamic bootstrap as a static one, with the gateway's listener and cluster files as its resources."""
+    def resources(kind: str) -> list[dict]:
+        loaded = _load(gateway_dir / kind / f"{kind}.yaml")["resources"]
+        return [{k: v for k, v in r.items() if k != "@type"} for r in loaded]
+
+    static = {k: v for k, v in bootstrap.items() if k != "dynamic_resources"}
+    return {**static, "static_resources": {"listeners": resources("lds"), "clusters": resources("cds")}}
 
 
 class _Stager:
@@ -123,7 +152,8 @@ def envoy_error(output: str) -> str:
     return text.split(": {", 1)[0].strip()
 
 
-def check_envoy(out_dir: str, spec: Spec, source: SourceMap) -> tuple[list[Diagnostic], str | None]:
+def check_envoy(out_dir: str, spec: Spec, source: SourceMap,
+                config_dir: str = ENVOY_DIR) -> tuple[list[Diagnostic], str | None]:
     """Diagnostics for gateways Envoy rejects, or (no diagnostics, why the check could not run)."""
     envoy = find_envoy()
     if envoy is None:
@@ -132,7 +162,8 @@ def check_envoy(out_dir: str, spec: Spec, source: SourceMap) -> tuple[list[Diagn
         return [], "no openssl binary found (needed for throwaway test certificates)"
     diagnostics = []
     with tempfile.TemporaryDirectory(prefix="edgec-check-") as root:
-        for gateway, bootstrap in stage(pathlib.Path(out_dir) / "envoy", pathlib.Path(root), spec).items():
+        for gateway, bootstrap in stage(pathlib.Path(out_dir) / "envoy", pathlib.Path(root), spec,
+                                         config_dir=config_dir).items():
             result = run_validate(envoy, bootstrap)
             if result.returncode != 0:
                 message = envoy_error(result.stdout + result.stderr)

@@ -9,16 +9,13 @@ are read alike. A dump that is not what Envoy writes fails the read, naming the 
 
 from __future__ import annotations
 
-import http.client
-import json
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from edgec.ir.model import IR, Resource
 from edgec.layers.base import LiveLayer, ReadContext
+from edgec.layers.envoy.admin import get_json
 from edgec.layers.envoy.build import route_identities
 from edgec.layers.envoy.model import (
     CircuitBreaker,
@@ -41,7 +38,6 @@ from edgec.layers.envoy.model import (
     UpstreamTls,
     WeightedCluster,
 )
-from edgec.read.answers import unparsable
 from edgec.read.budget import ReadError
 from edgec.read.shape import first_misfit
 
@@ -80,17 +76,8 @@ def read_envoy(ir: IR, context: ReadContext) -> LiveLayer:
 
 
 def read_config_dump(gateway: str, admin_url: str, timeout: float) -> dict:
-    """One call, not retried (the admin interface is on loopback): `timeout` bounds the connection and
-    each wait for the answer's bytes."""
-    url = admin_url.rstrip("/") + "/config_dump"
-    what = f"Envoy admin of gateway {gateway} ({url})"
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return json.load(response)
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:  # refused, reset, cut short
-        raise ReadError(what, str(exc) or type(exc).__name__) from None
-    except ValueError as exc:  # not JSON (truncated, say)
-        raise unparsable(what, exc) from None
+    """One call, not retried (the admin interface is on loopback)."""
+    return get_json(gateway, admin_url, "/config_dump", timeout)
 
 
 def parse_config_dump(gateway: str, dump: Any) -> list[Resource]:
