@@ -169,6 +169,34 @@ def test_a_rule_and_a_record_changed_out_of_band_are_reported_and_restored_refre
         {"Value": "10.9.0.1"}]
 
 
+def test_a_change_made_by_hand_to_match_a_new_spec_is_found_in_the_state_and_nothing_is_written(applied):
+    """Live already as the edited spec says, Terraform's state not: the refresh-less plan would rewrite the
+    record from its stale state; edgec refreshes it first, and Terraform finds nothing to do."""
+    estate, _ = applied
+    spec = estate["spec"]
+    original = spec.read_text()
+    data = yaml.safe_load(original)
+    record = next(r for r in data["dns"][ZONE] if r["name"] == EXTRA[1])
+    record["content"] = "10.9.8.8"
+    route53 = estate["session"].client("route53")
+    zone_id = next(z["Id"] for z in route53.list_hosted_zones()["HostedZones"] if z["Name"] == f"{ZONE}.")
+    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{
+        "Action": "UPSERT", "ResourceRecordSet": {"Name": f"{EXTRA[1]}.{ZONE}", "Type": "A", "TTL": 300,
+                                                  "ResourceRecords": [{"Value": "10.9.8.8"}]}}]})
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        result = edgec("apply", "--auto-approve", "-o", str(estate["out"]), str(spec))
+    finally:
+        spec.write_text(original)
+    assert result.exit_code == 0, result.output
+    assert "aws layer: 1 more resource(s) are refreshed" in result.output
+    assert "Terraform: no changes to apply." in result.output
+    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{  # as the spec says again
+        "Action": "UPSERT", "ResourceRecordSet": {"Name": f"{EXTRA[1]}.{ZONE}", "Type": "A", "TTL": 300,
+                                                  "ResourceRecords": [{"Value": "10.9.0.2"}]}}]})
+    assert edgec("apply", "--auto-approve", "-o", str(estate["out"]), str(spec)).exit_code == 0
+
+
 def test_a_plan_file_goes_stale_when_the_spec_changes_and_deleting_a_third_needs_force(applied):
     estate, _ = applied
     spec = estate["spec"]

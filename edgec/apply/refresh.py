@@ -6,15 +6,17 @@ list calls, so it can tell which resources Terraform's state already describes a
 refresh only the others (`terraform apply -refresh-only -target=...`, so Terraform stays the only writer
 of its state); then Terraform plans from its state (`plan -refresh=false`).
 
-A resource in Terraform's state needs no refresh only when all of these hold:
+A resource in Terraform's state (`terraform show -json`, which calls no API) needs no refresh only when
+all of these hold:
   1. edgec compares everything the configuration sets on a resource of its type (`compared_types`);
   2. edgec's live read found it at the same address, as the same object (the ID the provider imports it
      by, derived from the state, equals the one the live read gives): not deleted, not recreated;
   3. edgec's plan has no difference for it (ignored ones included): live is as the spec says;
-  4. Terraform's refresh-less plan has no change for it: its state is as the spec says.
+  4. Terraform's refresh-less plan has no change for it: its state is as the spec says. This one is
+     known only after that plan: what fails it (`stale_in_plan`) is refreshed, and planned again.
 Then state and live agree on every attribute the configuration sets (both equal the spec's), which is
 all Terraform's plan looks at. Everything else is refreshed: drift, what is gone or was recreated, what
-the state has but the spec dropped, what edgec does not read in full.
+the state has but the spec dropped, what edgec does not read in full, what was changed by hand to match.
 """
 
 from __future__ import annotations
@@ -54,9 +56,9 @@ class Refresh:
                 f"are refreshed ({reasons}); {how}")
 
 
-def state_resources(shown: dict) -> list[dict]:
-    """The managed resources of the state a saved plan was made from (`show -json`'s prior_state)."""
-    return _managed(((shown.get("prior_state") or {}).get("values") or {}).get("root_module") or {})
+def state_resources(state: dict) -> list[dict]:
+    """The managed resources of a state as `terraform show -json` gives it (a plan's `prior_state`)."""
+    return _managed((state.get("values") or {}).get("root_module") or {})
 
 
 def _managed(module: dict) -> list[dict]:
@@ -64,23 +66,29 @@ def _managed(module: dict) -> list[dict]:
     return found + [r for child in module.get("child_modules", []) for r in _managed(child)]
 
 
-def to_refresh(layer: Layer, shown: dict, live_plan: Plan, live: LiveLayer) -> Refresh:
-    """The resources of the layer's state (from a refresh-less saved plan) that Terraform must refresh."""
-    changing = {entry["address"] for entry in shown.get("resource_changes", [])
-                if entry.get("mode") == "managed" and tuple(entry["change"]["actions"]) != ("no-op",)}
+def to_refresh(layer: Layer, state: dict, live_plan: Plan, live: LiveLayer) -> Refresh:
+    """The resources of the layer's state that Terraform must refresh (tests 1 to 3)."""
     differing = {c.address for c in live_plan.changes if c.layer == layer.name and c.address}
     live_ids = layer.import_ids(live)
-    resources = state_resources(shown)
+    resources = state_resources(state)
     refresh = Refresh(layer.name, len(resources))
     for resource in resources:
-        reason = _reason(layer, resource, live_ids, differing, changing)
+        reason = _reason(layer, resource, live_ids, differing)
         if reason:
             refresh.addresses[resource["address"]] = reason
     return refresh
 
 
-def _reason(layer: Layer, resource: dict, live_ids: dict[str, str], differing: set[str],
-            changing: set[str]) -> str | None:
+def stale_in_plan(shown: dict, refresh: Refresh) -> list[str]:
+    """Test 4: what the refresh-less plan (`show -json`) changes although its state was trusted (found live
+    as the spec says): the state is out of date (someone made the change by hand, or an apply was cut
+    short), and Terraform would plan from it."""
+    trusted = {r["address"] for r in state_resources(shown.get("prior_state") or {})} - set(refresh.addresses)
+    return sorted(entry["address"] for entry in shown.get("resource_changes", [])
+                  if entry["address"] in trusted and tuple(entry["change"]["actions"]) != ("no-op",))
+
+
+def _reason(layer: Layer, resource: dict, live_ids: dict[str, str], differing: set[str]) -> str | None:
     address = resource["address"]
     if resource["type"] not in layer.compared_types:
         return "not read in full by edgec"
@@ -90,6 +98,4 @@ def _reason(layer: Layer, resource: dict, live_ids: dict[str, str], differing: s
         return "another object live"
     if address in differing:
         return "differ live from the spec"
-    if address in changing:
-        return "differ in the state from the spec"
     return None

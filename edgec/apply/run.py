@@ -28,7 +28,7 @@ from edgec.apply.pin import (
     spec_digest,
 )
 from edgec.apply.rails import Groups, check_rails
-from edgec.apply.refresh import to_refresh
+from edgec.apply.refresh import stale_in_plan, to_refresh
 from edgec.apply.resume import live_as_desired, resumed, tainted, was_interrupted
 from edgec.apply.terraform import Terraform, TerraformError, discard_plan
 from edgec.apply.tfplan import LayerPlan, read_plan
@@ -215,17 +215,20 @@ class Applier:
     def _terraform_plan(self, layer: Layer, ir: IR, out_dir: str, directory: str, init: bool,
                         live: LiveLayer | None = None) -> LayerPlan:
         """Terraform plans from its state, having refreshed what edgec's live read (`live`, on the first plan
-        of a layer) says may differ; with --full-refresh, or a layer edgec did not read, it refreshes all."""
+        of a layer) says may differ; with --full-refresh, a layer edgec did not read, or one whose apply was
+        interrupted (what was cut short may be only partly recorded), it refreshes all."""
         terraform = self.options.terraform
-        from_state = not self.options.full_refresh and layer.name in self.live.layers_read
+        from_state = (not self.options.full_refresh and layer.name in self.live.layers_read
+                      and not was_interrupted(directory))
         try:
             if init:
                 terraform.init(directory)
             variables = self._inputs(layer, ir, out_dir) or None
-            terraform.plan(directory, variables, refresh=not from_state)
-            shown = terraform.show(directory)
             if from_state and live is not None:
-                shown = self._refresh_stale(layer, directory, variables, shown, live)
+                shown = self._plan_from_state(layer, directory, variables, live)
+            else:
+                terraform.plan(directory, variables, refresh=not from_state)
+                shown = terraform.show(directory)
             if was_interrupted(directory):
                 shown = self._resume(layer, directory, ir, variables, shown)
             return read_plan(layer.name, directory, shown)
@@ -233,20 +236,27 @@ class Applier:
             _discard_plan(directory)
             raise
 
-    def _refresh_stale(self, layer: Layer, directory: str, variables: dict | None, shown: dict,
-                       live: LiveLayer) -> dict:
-        """Refresh, through Terraform, what the refresh-less plan's state may have wrong; plan again."""
-        refresh = to_refresh(layer, shown, self.live, live)
+    def _plan_from_state(self, layer: Layer, directory: str, variables: dict | None, live: LiveLayer) -> dict:
+        """Terraform's saved plan (`show -json`), made from its state after refreshing, through Terraform,
+        only what edgec's live read cannot vouch for (edgec/apply/refresh.py)."""
+        terraform = self.options.terraform
+        refresh = to_refresh(layer, terraform.state(directory), self.live, live)
         if refresh.state_size:
             self.console.print(Text(refresh.summary()), highlight=False)
-        if not refresh.addresses:
-            return shown
-        terraform = self.options.terraform
         if refresh.full:
             terraform.plan(directory, variables)
-        else:
+            return terraform.show(directory)
+        if refresh.addresses:
             terraform.refresh(directory, sorted(refresh.addresses), variables)
-            terraform.plan(directory, variables, refresh=False)
+        terraform.plan(directory, variables, refresh=False)
+        shown = terraform.show(directory)
+        stale = stale_in_plan(shown, refresh)
+        if not stale:
+            return shown
+        self.console.print(Text(f"{layer.name} layer: {len(stale)} more resource(s) are refreshed: Terraform's state "
+                                "differs from the spec where edgec found them live as the spec says"), highlight=False)
+        terraform.refresh(directory, stale, variables)
+        terraform.plan(directory, variables, refresh=False)
         return terraform.show(directory)
 
     def _check_adoption(self, layer: Layer, plan: LayerPlan, imports: list[Import]) -> None:
@@ -274,7 +284,7 @@ class Applier:
             return shown
         self.console.print(f"Resuming the interrupted apply of the {layer.name} layer: {len(untainted)} resource(s) "
                            "Terraform marked tainted when it was stopped are live as the spec wants; untainted.")
-        terraform.plan(directory, variables)  # refreshed in full: what was cut short may be partly recorded
+        terraform.plan(directory, variables)
         return terraform.show(directory)
 
     def _inputs(self, layer: Layer, ir: IR, out_dir: str) -> dict:

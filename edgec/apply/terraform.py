@@ -80,6 +80,10 @@ class Terraform:
     def show(self, layer_dir: str) -> dict:
         return json.loads(self._run(layer_dir, ["show", "-json", PLAN_FILE]))
 
+    def state(self, layer_dir: str) -> dict:
+        """The layer's state as `show -json` gives it (from its backend; no provider call)."""
+        return json.loads(self._run(layer_dir, ["show", "-json"]))
+
     def apply(self, layer_dir: str, echo: Callable[[str], None]) -> None:
         """Apply exactly the saved plan (Terraform refuses a stale one), streaming Terraform's progress."""
         try:
