@@ -2,6 +2,7 @@
 
 import json
 
+import boto3
 import pytest
 
 from aws_support import applied_example
@@ -50,6 +51,30 @@ def test_a_deleted_rule_is_planned_for_creation(estate):
     code, report = plan_json(path)
     assert code == 2
     assert ("create", "internal ingress tcp/443 10.0.0.0/8") in {(c["action"], c["key"]) for c in report["changes"]}
+
+
+def test_edited_rule_descriptions_and_aliases_not_evaluating_target_health_are_drift(estate, moto_url):
+    """Attributes Terraform's configuration sets are compared, so `edgec apply` can trust the state where
+    edgec finds none (docs/apply.md, refresh by list): a rule's description, an alias's target health."""
+    path, ec2, spec = estate
+    group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{spec.name}-internal"]}])
+    group_id = group["SecurityGroups"][0]["GroupId"]
+    ec2.update_security_group_rule_descriptions_ingress(GroupId=group_id, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+         "IpRanges": [{"CidrIp": "10.0.0.0/8", "Description": "edited by hand"}]}])
+    route53 = boto3.client("route53", endpoint_url=moto_url, region_name="us-east-1")
+    zone = next(z for z in route53.list_hosted_zones()["HostedZones"] if z["Config"].get("PrivateZone"))
+    alias = next(r for r in route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+                 if r.get("AliasTarget"))
+    alias["AliasTarget"]["EvaluateTargetHealth"] = False
+    route53.change_resource_record_sets(HostedZoneId=zone["Id"], ChangeBatch={"Changes": [
+        {"Action": "UPSERT", "ResourceRecordSet": alias}]})
+    code, report = plan_json(path)
+    assert code == 2
+    updates = {c["key"]: {a["name"]: a["live"] for a in c["attributes"]} for c in report["changes"]
+               if c["action"] == "update"}
+    assert updates["internal ingress tcp/443 10.0.0.0/8"] == {"description": "edited by hand"}
+    assert updates[f"{alias['Name'].rstrip('.')} A"]["alias"].endswith("(not evaluating target health)")
 
 
 def test_a_failed_aws_read_fails_the_plan(estate, monkeypatch):

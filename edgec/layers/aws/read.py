@@ -403,6 +403,8 @@ def _record(zone: str, fqdn: str, record: dict, nlbs: dict[str, str]) -> AwsRout
     alias = record.get("AliasTarget") or {}
     target = text(alias.get("DNSName", "") if isinstance(alias, dict) else alias, "AliasTarget.DNSName")
     target = target.rstrip(".").lower().removeprefix("dualstack.") or None
+    if target and not (isinstance(alias, dict) and alias.get("EvaluateTargetHealth") is True):
+        target += " (not evaluating target health)"  # not the alias edgec writes, whatever it points at
     values = [required_text(r, "Value") for r in items(record.get("ResourceRecords", []), "ResourceRecords")]
     if record["Type"] == "TXT":  # '"a""b"' (as the AWS provider writes a long value) is '"a" "b"'
         values = [canonical_txt(value) for value in values]
