@@ -221,11 +221,14 @@ def test_in_a_large_account_the_spec_zones_are_looked_up_by_name(three_zones):
     assert collections.Counter(path for _, path in fake.calls)["/zones"] == 1 + 3
 
 
+NOT_FOUND_FIX = "; fix: check the zone's name and account, and that the token has Zone Read on it"
+
+
 @pytest.mark.parametrize("inject, reason", [
     (lambda fake, zones, path: path.write_text(THREE_ZONES + "  acme.io: {provider: cloudflare}\n"),
-     f"could not read zone acme.io: not found in account {ACCOUNT}"),
+     f"could not read zone acme.io: not found in account {ACCOUNT}{NOT_FOUND_FIX}"),
     (lambda fake, zones, path: path.write_text(THREE_ZONES.replace(ACCOUNT, "f" * 32)),
-     f"could not read zone acme.com: not found in account {'f' * 32}"),
+     f"could not read zone acme.com: not found in account {'f' * 32}{NOT_FOUND_FIX}"),
     (lambda fake, zones, path: fake.truncate_next_page(),
      f"could not read the zones of account {ACCOUNT}: the listing is incomplete: 2 zones read, 3 reported"),
     (lambda fake, zones, path: fake.fail_next(50, route="/zones/{zone_id}/settings"),
