@@ -47,3 +47,14 @@ def test_the_pr_comment_shows_the_live_drift_beside_the_spec_change(tmp_path):
     assert result.exit_code == 2, out.read_text()
     comment = out.read_text()
     assert "No spec changes" in comment and "sip.acme.com" in comment and "legacy.acme.com" in comment
+
+
+@pytest.mark.parametrize("command", ["edgecc", "{tmp}/notes.txt"])
+def test_a_command_that_cannot_run_is_said_before_the_sandbox_starts(tmp_path, command):
+    command = command.format(tmp=tmp_path)
+    (tmp_path / "notes.txt").write_text("not a program\n")
+    result = run_cli("sandbox", str(ROOT / "examples" / "public-api" / "edge.yaml"), "--dir", str(tmp_path / "s"),
+                     "--", command, "plan", "{spec}")
+    assert result.exit_code == 1
+    assert f"cannot run '{command}': no such command on PATH, or it is not executable" in result.output
+    assert "sandbox for" not in result.output and not (tmp_path / "s").exists()

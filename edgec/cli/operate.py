@@ -6,6 +6,7 @@ import pathlib
 import shlex
 import sys
 import time
+from typing import NoReturn
 
 import click
 from rich.text import Text
@@ -14,7 +15,7 @@ from edgec.apply.terraform import Terraform, TerraformError, TerraformInterrupte
 from edgec.cli.app import EXIT_ERRORS, main, make_console, marks, print_diagnostics
 from edgec.cli.live import plan_options, read_options
 from edgec.layers import TERRAFORM_LAYERS
-from edgec.sandbox.run import run_in_sandbox, start_sandbox
+from edgec.sandbox.run import command_problem, run_in_sandbox, start_sandbox
 from edgec.spec.loader import load_spec
 from edgec.spec.validate import validate
 
@@ -144,8 +145,8 @@ def sandbox_command(spec: str, command: tuple[str, ...], drift: bool | None, for
     The sandbox has its own VPC and subnet IDs, so it writes a copy of the spec that names them
     (DIR/edge.yaml), and each gateway's compiled Envoy bootstrap (DIR/envoy/<gateway>.yaml, named
     in EDGEC_ENVOY_CONFIG as GATEWAY=PATH,...). With a COMMAND after `--`, it runs it against the
-    sandbox (`{spec}` stands for that copy), stops, and exits with the command's exit code;
-    without, it prints the environment to use and runs until Ctrl-C. Needs the dev extra (moto).
+    sandbox (`{spec}` stands for that copy), stops, and exits with the command's exit code (1,
+    before starting anything, if it cannot be run); without, it prints the environment to use and runs until Ctrl-C. Needs the dev extra (moto).
 
     \b
     Examples:
@@ -158,13 +159,15 @@ def sandbox_command(spec: str, command: tuple[str, ...], drift: bool | None, for
     if not result.ok:
         print_diagnostics(console, result)
         sys.exit(EXIT_ERRORS)
+    problem = command_problem(list(command)) if command else None
+    if problem:
+        _fail(console, problem)
     with console.status("starting the sandbox..."):
         try:
             sandbox = start_sandbox(load_spec(spec), pathlib.Path(workdir), not foreign if drift is None else drift,
                                     foreign)
         except RuntimeError as exc:
-            console.print(Text(f"✗ {exc}", style="bold red"))
-            sys.exit(EXIT_ERRORS)
+            _fail(console, exc)
     try:
         built = " (built without edgec: nothing carries its ownership markers)" if foreign else ""
         console.print(Text(f"{marks()[0]} sandbox for {result.spec.name} is up{built}; its spec: {sandbox.spec_path}",
@@ -183,3 +186,8 @@ def sandbox_command(spec: str, command: tuple[str, ...], drift: bool | None, for
         pass
     finally:
         sandbox.stop()
+
+
+def _fail(console, problem: Exception | str) -> NoReturn:
+    console.print(Text(f"{marks()[1]} {problem}", style="bold red"))
+    sys.exit(EXIT_ERRORS)
