@@ -44,7 +44,7 @@ def test_json_format_is_machine_readable(tmp_path):
     bad = write(tmp_path, "apiVersion: edgec/v1\nname: x\nzones: {acme.com: {provider: godaddy}}\n")
     result = run_cli("validate", "--format", "json", good, str(bad))
     assert result.exit_code == 1
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["schema_version"] == 1
     assert [r["valid"] for r in report["results"]] == [True, False]
     (diagnostic,) = report["results"][1]["diagnostics"]

@@ -237,7 +237,7 @@ def test_sarif_locates_findings_at_spec_lines(tmp_path, monkeypatch):
     write_spec(tmp_path, FAILING["EDGE002"](copy.deepcopy(BASE)))
     result = run_cli("check", "--format", "sarif", "edge.yaml")
     assert result.exit_code == 1
-    sarif = json.loads(result.output)
+    sarif = json.loads(result.stdout)
     jsonschema.validate(sarif, _sarif_schema())
     [finding] = sarif["runs"][0]["results"]
     region = finding["locations"][0]["physicalLocation"]

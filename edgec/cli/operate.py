@@ -12,7 +12,7 @@ import click
 from rich.text import Text
 
 from edgec.apply.terraform import Terraform, TerraformError, TerraformInterrupted
-from edgec.cli.app import EXIT_ERRORS, main, make_console, marks, print_diagnostics
+from edgec.cli.app import EXIT_ERRORS, main, make_console, marks, plain_output, print_diagnostics
 from edgec.cli.live import plan_options, read_options
 from edgec.layers import TERRAFORM_LAYERS
 from edgec.sandbox.run import command_problem, run_in_sandbox, start_sandbox
@@ -175,6 +175,8 @@ def sandbox_command(spec: str, command: tuple[str, ...], drift: bool | None, for
         for change in sandbox.drift:
             console.print(f"  drift: {change}")
         if command:
+            if plain_output():  # --no-color holds for the command it runs too
+                sandbox.env["NO_COLOR"] = "1"
             sys.exit(run_in_sandbox(sandbox, list(command)))
         console.print("Point edgec at it (in another shell):")
         for key, value in sandbox.env.items():
