@@ -123,7 +123,7 @@ def test_out_of_band_changes_are_classified(live):
     code, output = plan()
     assert "~ dns_record www.acme.com CNAME" in output and "+ dns_record sip.acme.com A" in output
     assert "? dns_record legacy.acme.com A" in output and "never deleted" in output
-    assert "Plan: 1 to create, 1 to update, 0 to replace, 0 to delete; 1 unmanaged." in output
+    assert "Plan: 1 to create, 1 to update, 0 to replace, 0 to delete; 1 live only (never deleted)." in output
 
 
 @pytest.mark.parametrize("inject, reason", [

@@ -30,6 +30,16 @@ def test_sandbox_runs_a_plan_that_finds_the_drift(tmp_path):
     assert report["api_calls"]["cloudflare"] == 1 + 7  # the zone list, then acme.com: 6 calls and 1 for its client certificate
 
 
+def test_a_live_only_record_never_reads_as_a_deletion_in_the_markdown_plan(tmp_path):
+    """The sandbox's stray record (added by hand, not edgec's): its live values, said to be live only."""
+    result, out = sandboxed(tmp_path, "public-api", "plan --format markdown {spec}", "plan.md")
+    assert result.exit_code == 2, result.output
+    row = next(line for line in out.read_text().splitlines() if "legacy.acme.com" in line)
+    assert row.startswith("| ❔ live only | dns_record |") and "→" not in row and "null" not in row
+    assert '`content`: `"192.0.2.10"`' in row and "live only (not managed by edgec, never deleted)" in row
+    assert "; 1 live only (never deleted).**" in out.read_text()
+
+
 def test_sandbox_without_drift_plans_clean(tmp_path):
     result, out = sandboxed(tmp_path, "private-internal", "plan --format json {spec}", "plan.json", "--no-drift")
     assert result.exit_code == 0, out.read_text()

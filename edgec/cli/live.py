@@ -233,7 +233,7 @@ def drift_command(spec: str, fmt: str, output: str | None, **read) -> None:
     console = make_console()
     result, plan = _read_live(console, spec, **read)
     if fmt == "text":
-        print_plan(console, plan)
+        print_plan(console, plan, drift=True)
         for line in drift_text_lines(result.spec, plan):
             console.print(line)
     else:
