@@ -150,6 +150,12 @@ def test_docs_and_list_name_every_policy():
         assert p.id in listed.output and p.title in listed.output
 
 
+def test_the_count_of_policies_checked_is_the_count_listed(tmp_path):
+    listed = run_cli("check", "--list").output.splitlines()
+    checked = run_cli("check", str(write_spec(tmp_path, copy.deepcopy(BASE)))).output.splitlines()[-1]
+    assert f": {len(listed)} policies, 0 open findings" in checked
+
+
 def _subject(tmp_path) -> Subject:
     validation = validate(str(write_spec(tmp_path, copy.deepcopy(BASE))))
     return Subject(validation.spec, validation.ir, emit_aws(validation.ir))
