@@ -1,10 +1,12 @@
 """The committed schemas and field reference are exactly what the models produce (`make golden`)."""
 
+import json
+
 import pydantic
 import pytest
 
 from conftest import ROOT
-from edgec.spec.docs import render_markdown
+from edgec.spec.docs import _example, render_markdown
 from edgec.spec.model import Spec
 from edgec.spec.schema import fragment_schema, spec_schema, to_text
 
@@ -65,3 +67,23 @@ def test_schema_carries_the_patterns_edgec_enforces(field, value, valid):
     except pydantic.ValidationError:
         accepted = False
     assert accepted == valid
+
+
+def test_every_example_in_the_field_reference_fits_its_field():
+    """Each row's example (the value after `field: `) is valid for that field under the JSON Schema."""
+    import jsonschema
+
+    schema = spec_schema()
+    defs = schema["$defs"]
+    for name, definition in [("Spec", schema)] + sorted(defs.items()):
+        for field, prop in definition.get("properties", {}).items():
+            example = json.loads(_example(prop, defs))
+            errors = [e.message for e in jsonschema.Draft202012Validator({**prop, "$defs": defs}).iter_errors(example)]
+            assert not errors, f"{name}.{field}: {example!r}: {errors}"
+
+
+def test_what_edgec_always_needs_is_required_in_the_reference():
+    """A gateway's TLS certificate is optional in the model only so that the checker words its absence."""
+    reference = (ROOT / "docs" / "spec-reference.md").read_text()
+    assert "| `tls` | [GatewayTls](#gatewaytls) | **required** |" in reference
+    assert "| `certificate` | string | **required** |" in reference
