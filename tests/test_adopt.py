@@ -56,7 +56,7 @@ def test_an_estate_built_without_edgec_plans_adopt_actions_only(foreign, example
     sandbox = foreign(example)
     result = run_cli("plan", "--format", "json", str(sandbox.spec_path))
     assert result.exit_code == 0, result.output  # adoptions are not changes
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["has_changes"] is False and not report["errors"]
     assert {"create", "update", "replace", "delete"}.isdisjoint(report["counts"])
     ir = validate(str(sandbox.spec_path)).ir

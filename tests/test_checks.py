@@ -455,3 +455,17 @@ def test_a_trailing_newline_is_never_part_of_a_valid_value(tmp_path, path):
     assert [d for d in result.diagnostics if d.path[:len(path)] == path], \
         [(d.path, d.message) for d in result.diagnostics]
     assert not result.ok or path[0] == "waf"
+
+
+@pytest.mark.parametrize("where, typo", [(("zones", "acme.com"), ("provider", "provder")),
+                                         (("services", "app"), ("endpoints", "endpionts"))])
+def test_a_misspelt_required_field_is_one_error(tmp_path, where, typo):
+    """Not also 'missing required field' for the name the 'did you mean' already suggests."""
+    meant, written = typo
+
+    def misspell(data):
+        node = data[where[0]][where[1]]
+        node[written] = node.pop(meant)
+
+    result = run(tmp_path, misspell)
+    assert [d.message for d in result.diagnostics] == [f"unknown field '{written}' (did you mean '{meant}'?)"]

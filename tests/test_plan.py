@@ -4,6 +4,7 @@ import bisect
 import collections
 import json
 import math
+import re
 import sys
 import urllib.request
 
@@ -40,8 +41,8 @@ def plan(*args):
 
 
 def plan_json():
-    code, output = plan("--format", "json")
-    return code, json.loads(output)
+    result = run_cli("plan", "--format", "json", SPEC_PATH)
+    return result.exit_code, json.loads(result.stdout)  # progress lines go to stderr
 
 
 def test_a_matching_estate_has_no_changes_in_every_format(live):
@@ -122,7 +123,7 @@ def test_out_of_band_changes_are_classified(live):
     code, output = plan()
     assert "~ dns_record www.acme.com CNAME" in output and "+ dns_record sip.acme.com A" in output
     assert "? dns_record legacy.acme.com A" in output and "never deleted" in output
-    assert "Plan: 1 to create, 1 to update, 0 to replace, 0 to delete; 1 unmanaged." in output
+    assert "Plan: 1 to create, 1 to update, 0 to replace, 0 to delete; 1 live only (never deleted)." in output
 
 
 @pytest.mark.parametrize("inject, reason", [
@@ -183,7 +184,7 @@ def three_zones(tmp_path, monkeypatch):
 
 def plan_cloudflare(spec_path):
     result = run_cli("plan", "--format", "json", "--cloudflare-rate", "100", str(spec_path))
-    return result.exit_code, json.loads(result.output)
+    return result.exit_code, json.loads(result.stdout)
 
 
 @pytest.mark.parametrize("others_in_account", [0, 117])
@@ -221,11 +222,14 @@ def test_in_a_large_account_the_spec_zones_are_looked_up_by_name(three_zones):
     assert collections.Counter(path for _, path in fake.calls)["/zones"] == 1 + 3
 
 
+NOT_FOUND_FIX = "; fix: check the zone's name and account, and that the token has Zone Read on it"
+
+
 @pytest.mark.parametrize("inject, reason", [
     (lambda fake, zones, path: path.write_text(THREE_ZONES + "  acme.io: {provider: cloudflare}\n"),
-     f"could not read zone acme.io: not found in account {ACCOUNT}"),
+     f"could not read zone acme.io: not found in account {ACCOUNT}{NOT_FOUND_FIX}"),
     (lambda fake, zones, path: path.write_text(THREE_ZONES.replace(ACCOUNT, "f" * 32)),
-     f"could not read zone acme.com: not found in account {'f' * 32}"),
+     f"could not read zone acme.com: not found in account {'f' * 32}{NOT_FOUND_FIX}"),
     (lambda fake, zones, path: fake.truncate_next_page(),
      f"could not read the zones of account {ACCOUNT}: the listing is incomplete: 2 zones read, 3 reported"),
     (lambda fake, zones, path: fake.fail_next(50, route="/zones/{zone_id}/settings"),
@@ -348,7 +352,7 @@ def test_an_ignore_file_adds_rules_and_holds_nothing_else(live, tmp_path):
     rules = tmp_path / "ignore.yaml"
     rules.write_text("ignore:\n  - {key: legacy.acme.com A, reason: the mail team's box}\n")
     result = run_cli("plan", "--format", "json", "--ignore-file", str(rules), SPEC_PATH)
-    assert [(c["action"], c["note"]) for c in json.loads(result.output)["changes"]] == [
+    assert [(c["action"], c["note"]) for c in json.loads(result.stdout)["changes"]] == [
         ("ignored", "ignored: the mail team's box")]
     rules.write_text("services: {}\nignore: []\n")
     result = run_cli("plan", "--ignore-file", str(rules), SPEC_PATH)
@@ -368,6 +372,26 @@ def test_a_cloudflare_api_that_never_answers_fails_the_plan(live, monkeypatch):
         result = run_cli("plan", "--format", "json", "--read-timeout", "0.3", "--layer", "cloudflare", SPEC_PATH)
     finally:
         silent.close()
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert result.exit_code == 1 and "timed out" in report["errors"][0].lower()
     assert report["changes"] == [] and time.monotonic() - started < 30
+
+
+def test_a_long_read_shows_its_progress_per_layer_on_stderr_and_a_quick_one_nothing(live, monkeypatch):
+    """In a CI log (no terminal) a slow read must not look hung: a line when it has run a while, its calls so far
+    every few seconds (here every half second), and when it is done; stdout stays the report alone."""
+    import edgec.render.progress
+
+    fake, _ = live
+    fake.throttle_next(3, retry_after=1)  # the SDK waits 3 s in all before its read goes on
+    with monkeypatch.context() as patch:
+        patch.setattr(edgec.render.progress, "QUIET_FOR", 1.0)
+        patch.setattr(edgec.render.progress, "INTERVAL", 0.5)
+        slow = run_cli("plan", "--format", "json", SPEC_PATH)
+    assert slow.exit_code == 0 and json.loads(slow.stdout)["has_changes"] is False
+    lines = slow.stderr.splitlines()
+    assert re.fullmatch(r"edgec: reading Cloudflare: started 1 s ago, \d+ calls? so far", lines[0]), lines
+    assert len([line for line in lines if re.fullmatch(r"edgec: reading Cloudflare: \d+ calls? so far", line)]) >= 2
+    assert re.fullmatch(r"edgec: reading Cloudflare: done after \d s, \d+ calls", lines[-1]), lines
+    quick = run_cli("plan", "--format", "json", SPEC_PATH)  # within the 2 s a read may take before a line
+    assert quick.exit_code == 0 and quick.stderr == ""

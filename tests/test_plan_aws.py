@@ -20,7 +20,7 @@ def estate(tmp_path, monkeypatch, moto_url):
 
 def plan_json(path):
     result = run_cli("plan", "--format", "json", str(path))
-    return result.exit_code, json.loads(result.output)
+    return result.exit_code, json.loads(result.stdout)
 
 
 def test_an_applied_estate_has_no_aws_changes(estate):

@@ -41,7 +41,7 @@ def test_the_same_config_has_no_changes(running_old_config):
     tmp_path, ports = running_old_config
     result = run_cli("plan", "--format", "json", "--layer", "envoy",
                      "--envoy-admin", f"edge=http://127.0.0.1:{ports['admin']}", str(tmp_path / "old.yaml"))
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert result.exit_code == 0, report
     assert report["layers_read"] == ["envoy"] and report["api_calls"] == {"envoy": 1}
 
@@ -53,7 +53,7 @@ def test_route_changes_show_against_the_running_gateway(running_old_config):
                                                 "{path:_/api,_service:_api}": "{path: /api/v2, service: api}"})
     result = run_cli("plan", "--format", "json", "--layer", "envoy",
                      "--envoy-admin", f"edge=http://127.0.0.1:{ports['admin']}", str(tmp_path / "new.yaml"))
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert result.exit_code == 2, report
     assert {(c["action"], c["kind"]) for c in report["changes"]} == {("update", "route")}
     timeouts = [a for c in report["changes"] for a in c["attributes"] if a["name"] == "timeout"]
@@ -68,7 +68,7 @@ def test_an_unreachable_admin_fails_the_plan(tmp_path):
     write_spec(tmp_path / "s.yaml", ports)
     result = run_cli("plan", "--format", "json", "--layer", "envoy",
                      "--envoy-admin", f"edge=http://127.0.0.1:{ports['admin']}", str(tmp_path / "s.yaml"))
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert result.exit_code == 1 and "Envoy admin of gateway edge" in report["errors"][0]
 
 
@@ -85,7 +85,7 @@ def test_ignore_rules_hide_envoy_differences(running_old_config):
     assert changed.exit_code == 2, changed.output
     hidden = run_cli("plan", "--format", "json", "--layer", "envoy", "--envoy-admin", admin,
                      "--ignore-file", str(ignore), str(tmp_path / "new.yaml"))
-    report = json.loads(hidden.output)
+    report = json.loads(hidden.stdout)
     assert hidden.exit_code == 0, report
     assert {(c["action"], c["kind"], c["note"]) for c in report["changes"]} == {
         ("ignored", "route", "ignored: the gateways roll out on Tuesdays")}
@@ -100,8 +100,8 @@ def test_diff_live_honours_ignore_files(running_old_config):
     args = ["diff", "--format", "json", "--live", "--layer", "envoy", "--envoy-admin",
             f"edge=http://127.0.0.1:{ports['admin']}", str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml")]
     shown, hidden = run_cli(*args), run_cli(*args, "--ignore-file", str(ignore))
-    assert json.loads(shown.output)["plan"]["has_changes"] is True
-    assert json.loads(hidden.output)["plan"]["has_changes"] is False
-    assert json.loads(hidden.output)["spec"]["by_host"]  # the spec change itself still shows
+    assert json.loads(shown.stdout)["plan"]["has_changes"] is True
+    assert json.loads(hidden.stdout)["plan"]["has_changes"] is False
+    assert json.loads(hidden.stdout)["spec"]["by_host"]  # the spec change itself still shows
     misuse = run_cli("diff", "--ignore-file", str(ignore), str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml"))
     assert misuse.exit_code == 64 and "use it with --live" in misuse.output

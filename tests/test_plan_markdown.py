@@ -17,7 +17,7 @@ def test_5000_changes_stay_under_the_limit_with_a_truncation_note():
                for i in range(5000)]
     text = render_markdown(Plan("acme", changes=changes, layers_read=["cloudflare"]))
     assert len(text) < GITHUB_COMMENT_LIMIT
-    assert "**0 to create, 5000 to update" in text
+    assert "**Plan: 0 to create, 5000 to update" in text
     assert "more change(s) not shown" in text and "<details><summary>cloudflare: 5000 change(s)</summary>" in text
     assert text.count("</details>") == text.count("<details>")
 

@@ -150,6 +150,12 @@ def test_docs_and_list_name_every_policy():
         assert p.id in listed.output and p.title in listed.output
 
 
+def test_the_count_of_policies_checked_is_the_count_listed(tmp_path):
+    listed = run_cli("check", "--list").output.splitlines()
+    checked = run_cli("check", str(write_spec(tmp_path, copy.deepcopy(BASE)))).output.splitlines()[-1]
+    assert f": {len(listed)} policies, 0 open findings" in checked
+
+
 def _subject(tmp_path) -> Subject:
     validation = validate(str(write_spec(tmp_path, copy.deepcopy(BASE))))
     return Subject(validation.spec, validation.ir, emit_aws(validation.ir))
@@ -237,7 +243,7 @@ def test_sarif_locates_findings_at_spec_lines(tmp_path, monkeypatch):
     write_spec(tmp_path, FAILING["EDGE002"](copy.deepcopy(BASE)))
     result = run_cli("check", "--format", "sarif", "edge.yaml")
     assert result.exit_code == 1
-    sarif = json.loads(result.output)
+    sarif = json.loads(result.stdout)
     jsonschema.validate(sarif, _sarif_schema())
     [finding] = sarif["runs"][0]["results"]
     region = finding["locations"][0]["physicalLocation"]

@@ -74,7 +74,7 @@ def aws(estate, monkeypatch):
 def plan(estate) -> tuple[int, dict, float]:
     start = time.monotonic()
     result = run_cli("plan", "--format", "json", "--read-timeout", str(TIMEOUT), str(estate[0]))
-    return result.exit_code, json.loads(result.output), time.monotonic() - start
+    return result.exit_code, json.loads(result.stdout), time.monotonic() - start
 
 
 def assert_failed_read(estate, layer: str, message: str, bound: float) -> dict:
@@ -307,7 +307,7 @@ def plan_envoy(proxy) -> tuple[int, dict, float]:
     start = time.monotonic()
     result = run_cli("plan", "--format", "json", "--layer", "envoy", "--read-timeout", str(TIMEOUT),
                      "--envoy-admin", f"edge={proxy.url}", str(ENVOY_SPEC))
-    return result.exit_code, json.loads(result.output), time.monotonic() - start
+    return result.exit_code, json.loads(result.stdout), time.monotonic() - start
 
 
 def first_listener(edit):

@@ -20,6 +20,7 @@ import re
 import shutil
 import tempfile
 
+import jsonschema
 import pytest
 from hypothesis import HealthCheck, Phase, given, note, seed, settings
 
@@ -30,6 +31,7 @@ from test_terraform_real import PLUGINS, TERRAFORM, terraform
 from edgec.emit.compile import compile_ir
 from edgec.layers.envoy.check import envoy_error, run_validate, stage
 from edgec.spec.loader import load_spec
+from edgec.spec.schema import spec_schema
 from edgec.spec.validate import validate
 
 SETTINGS = {"deadline": None,
@@ -103,6 +105,7 @@ def test_valid_specs_compile(spec):
 
 def test_most_generated_specs_validate(tmp_path):
     specs_ = sample(200)
+    schema = jsonschema.Draft202012Validator(spec_schema())
     invalid = []
     for i, spec in enumerate(specs_):
         path = write_spec(tmp_path, spec)
@@ -110,6 +113,8 @@ def test_most_generated_specs_validate(tmp_path):
         result = validate(str(path))
         if not result.ok:
             invalid.append((i, [d.message for d in result.diagnostics if d.severity.name == "ERROR"][:3]))
+        else:  # the JSON Schema (editors, other tools) never refuses what edgec accepts
+            schema.validate(spec)
     assert len(invalid) <= len(specs_) // 10, f"{len(invalid)} of {len(specs_)} specs do not validate: {invalid[:5]}"
 
 

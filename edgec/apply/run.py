@@ -42,6 +42,7 @@ from edgec.layers.base import Layer, LiveLayer
 from edgec.layers.envoy.model import EnvoyGateway
 from edgec.render.apply_text import print_layer_plans, print_refusals
 from edgec.render.plan_text import print_plan
+from edgec.render.progress import read_progress
 from edgec.spec.model import Spec
 from edgec.spec.validate import Validation, validate
 
@@ -97,8 +98,8 @@ class Applier:
             return validation
         spec, ir = validation.spec, validation.ir
         assert spec is not None and ir is not None
-        with self.console.status("reading live state...") as status:
-            live, states = plan_and_live(ir, spec.ignore, read, lambda message: status.update(message))
+        with read_progress(self.console) as progress:
+            live, states = plan_and_live(ir, spec.ignore, read, progress)
         if live.errors:
             print_plan(self.console, live)
             raise ApplyFailed("nothing was applied: live state could not be read completely")
@@ -351,8 +352,8 @@ class Applier:
     def _verify(self, ir: IR, spec: Spec, read: PlanOptions) -> None:
         """Read live state again: what Terraform cannot fix (rules added by hand to an owned security group,
         records outside its state) is shown, not hidden."""
-        with self.console.status("reading live state again..."):
-            after = make_plan(ir, spec.ignore, read)
+        with read_progress(self.console, "reading live state again...") as progress:
+            after = make_plan(ir, spec.ignore, read, progress)
         if after.errors or after.has_changes:
             self.console.print(Text("Applied, but live state still differs from the spec (outside Terraform's "
                                     "state, or a read failed):", style="yellow"))

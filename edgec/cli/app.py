@@ -22,7 +22,13 @@ _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow"}
 def make_console(**options) -> Console:
     """Every command prints through this: one diagnostic per line whatever the width (so grep and CI
     annotations work), and data shown as text, never as markup or terminal escapes (render/inert.py)."""
-    return inert.console(**options)
+    return inert.console(plain=plain_output(), **options)
+
+
+def plain_output() -> bool:
+    """NO_COLOR set to anything (https://no-color.org) or --no-color: no escape sequence at all."""
+    context = click.get_current_context(silent=True)
+    return bool(os.environ.get("NO_COLOR")) or bool(context and context.find_root().params.get("no_color"))
 
 
 def marks() -> tuple[str, str]:
@@ -70,7 +76,8 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", "-V", prog_name="edgec")
-def main() -> None:
+@click.option("--no-color", is_flag=True, help="No colour, bold or spinner: plain text (as NO_COLOR=1 does).")
+def main(no_color: bool) -> None:
     """edgec: one spec for your edge, compiled to Cloudflare, AWS and Envoy.
 
     \b

@@ -17,6 +17,7 @@ from edgec.cli.app import (
 )
 from edgec.cli.live import READ_OPTIONS, gateway_pairs, plan_options
 from edgec.read.budget import ReadError
+from edgec.render.progress import read_progress
 from edgec.sandbox.run import ENVOY_CONFIG_ENV
 
 
@@ -77,8 +78,8 @@ def import_command(out_dir: str, name: str | None, zones: tuple[str, ...], regio
     options = ImportOptions(read, zones, region, vpc_id, account, read.envoy_admins,
                             gateway_pairs(envoy_configs, "--envoy-config", "FILE"))
     try:
-        with console.status("reading the live estate...") as status:
-            imported = import_estate(options, name, progress=lambda message: status.update(message))
+        with read_progress(console, "reading the live estate...") as progress:
+            imported = import_estate(options, name, progress=progress)
     except ReadError as exc:
         console.print(Text(f"{marks()[1]} {exc}; nothing was written", style="bold red"))
         sys.exit(EXIT_ERRORS)

@@ -31,6 +31,7 @@ from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE
 from edgec.render.drift import drift_html, drift_json, drift_markdown, drift_text_lines
 from edgec.render.plan_markdown import render_plan_markdown
 from edgec.render.plan_text import print_plan
+from edgec.render.progress import read_progress
 from edgec.render.spec_changes import (
     pr_comment,
     print_spec_changes,
@@ -89,9 +90,8 @@ def _read_live(console: Console, spec: str, ignore_files: tuple[str, ...], **rea
     from edgec.diff.make_plan import make_plan
 
     options = plan_options(**read)
-    with console.status("reading live state...") as status:
-        return result, make_plan(result.ir, result.spec.ignore, options,
-                                 progress=lambda message: status.update(message))
+    with read_progress(console) as progress:
+        return result, make_plan(result.ir, result.spec.ignore, options, progress)
 
 
 def _plan_exit(plan: Plan) -> None:
@@ -193,9 +193,8 @@ def diff_command(base: str, head: str, fmt: str, live: bool, ignore_files: tuple
     if live:
         from edgec.diff.make_plan import make_plan
 
-        with console.status("reading live state...") as status:
-            plan = make_plan(versions[1].ir, versions[1].spec.ignore, plan_options(**read),
-                             progress=lambda message: status.update(message))
+        with read_progress(console) as progress:
+            plan = make_plan(versions[1].ir, versions[1].spec.ignore, plan_options(**read), progress)
     if fmt == "markdown":
         text = pr_comment(changes, plan) if live else spec_changes_markdown(changes)
         click.echo(text, nl=not text.endswith("\n"))
@@ -234,7 +233,7 @@ def drift_command(spec: str, fmt: str, output: str | None, **read) -> None:
     console = make_console()
     result, plan = _read_live(console, spec, **read)
     if fmt == "text":
-        print_plan(console, plan)
+        print_plan(console, plan, drift=True)
         for line in drift_text_lines(result.spec, plan):
             console.print(line)
     else:

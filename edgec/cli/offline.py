@@ -217,12 +217,15 @@ ENVOY_CONFIG_DIR = click.option(
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
               help="Folder to write into (default: generated/<spec name>).")
 @click.option("--check", is_flag=True,
-              help="Run `envoy --mode validate` on each generated gateway (needs envoy and openssl).")
+              help="Run `envoy --mode validate` on each generated gateway (needs envoy and openssl: without "
+                   "them, exit 1).")
+@click.option("--skip-envoy-check", is_flag=True,
+              help="With --check, where envoy or openssl is missing, say so and go on (exit 0) instead of failing.")
 @click.option("--ir", "ir_path", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="Also write the IR (every resource the spec resolves to, in every layer) as YAML to FILE.")
 @envoy_output_options
-def compile_command(spec: str, out_dir: str | None, check: bool, ir_path: str | None, envoy_form: str,
-                    envoy_config_dir: str) -> None:
+def compile_command(spec: str, out_dir: str | None, check: bool, skip_envoy_check: bool, ir_path: str | None,
+                    envoy_form: str, envoy_config_dir: str) -> None:
     """Compile SPEC into Terraform for AWS and Cloudflare (v5) and Envoy config, after validating it.
 
     \b
@@ -241,16 +244,20 @@ def compile_command(spec: str, out_dir: str | None, check: bool, ir_path: str | 
 
     \b
     Exit codes: 0 compiled, 1 the spec has errors (nothing is written) or, with --check,
-    Envoy rejects a gateway, 3 internal error (a bug in edgec), 64 wrong usage.
+    Envoy rejects a gateway or cannot be run (unless --skip-envoy-check), 3 internal error (a bug
+    in edgec), 64 wrong usage.
 
     \b
     Examples:
       edgec compile examples/public-api/edge.yaml
       edgec compile examples/multi-team/ -o generated/multi-team
       edgec compile --check examples/private-internal/edge.yaml
+      edgec compile --check --skip-envoy-check edge.yaml   # where Envoy may not be installed
       edgec compile edge.yaml --ir ir.yaml      # what each route's timeout, retries, ... resolve to
       edgec compile edge.yaml --envoy-form dynamic --envoy-config-dir /srv/envoy
     """
+    if skip_envoy_check and not check:
+        raise click.UsageError("--skip-envoy-check is about --check: use it with --check")
     console = make_console()
     started = time.perf_counter()
     result = validate(spec)
@@ -273,15 +280,19 @@ def compile_command(spec: str, out_dir: str | None, check: bool, ir_path: str | 
         pathlib.Path(ir_path).write_text(yaml_text.dump(dump_ir(result.ir)), encoding="utf-8")
         console.print(f"  wrote the IR to {ir_path}")
     if check:
-        _check_envoy(console, compiled.out_dir, result, envoy_config_dir)
+        _check_envoy(console, compiled.out_dir, result, envoy_config_dir, skip_envoy_check)
 
 
-def _check_envoy(console: Console, out_dir: str, result: Validation, config_dir: str) -> None:
+def _check_envoy(console: Console, out_dir: str, result: Validation, config_dir: str, may_skip: bool) -> None:
     with console.status("envoy --mode validate on each gateway..."):
-        diagnostics, skipped = check_envoy(out_dir, result.spec, result.source, config_dir)
-    if skipped:
-        console.print(Text(f"  envoy check skipped: {skipped}", style="yellow"))
+        diagnostics, missing = check_envoy(out_dir, result.spec, result.source, config_dir)
+    if missing and may_skip:
+        console.print(Text(f"  envoy check skipped (--skip-envoy-check): {missing}", style="yellow"))
         return
+    if missing:  # a gate that passes without checking would pass anything
+        console.print(Text(f"{marks()[1]} envoy check could not run: {missing}; or give --skip-envoy-check "
+                           "to compile without it", style="bold red"))
+        sys.exit(EXIT_ERRORS)
     for d in diagnostics:
         console.print(diagnostic_line(d))
     if diagnostics:

@@ -6,15 +6,16 @@ import pathlib
 import shlex
 import sys
 import time
+from typing import NoReturn
 
 import click
 from rich.text import Text
 
 from edgec.apply.terraform import Terraform, TerraformError, TerraformInterrupted
-from edgec.cli.app import EXIT_ERRORS, main, make_console, marks, print_diagnostics
+from edgec.cli.app import EXIT_ERRORS, main, make_console, marks, plain_output, print_diagnostics
 from edgec.cli.live import gateway_pairs, plan_options, read_options
 from edgec.layers import LAYER_NAMES
-from edgec.sandbox.run import run_in_sandbox, start_sandbox
+from edgec.sandbox.run import command_problem, run_in_sandbox, start_sandbox
 from edgec.spec.loader import load_spec
 from edgec.spec.validate import validate
 
@@ -185,8 +186,8 @@ def sandbox_command(spec: str, command: tuple[str, ...], drift: bool | None, for
     The sandbox has its own VPC and subnet IDs, so it writes a copy of the spec that names them
     (DIR/edge.yaml), and each gateway's compiled Envoy bootstrap (DIR/envoy/<gateway>.yaml, named
     in EDGEC_ENVOY_CONFIG as GATEWAY=PATH,...). With a COMMAND after `--`, it runs it against the
-    sandbox (`{spec}` stands for that copy), stops, and exits with the command's exit code;
-    without, it prints the environment to use and runs until Ctrl-C. Needs the dev extra (moto).
+    sandbox (`{spec}` stands for that copy), stops, and exits with the command's exit code (1,
+    before starting anything, if it cannot be run); without, it prints the environment to use and runs until Ctrl-C. Needs the dev extra (moto).
 
     \b
     Examples:
@@ -199,13 +200,15 @@ def sandbox_command(spec: str, command: tuple[str, ...], drift: bool | None, for
     if not result.ok:
         print_diagnostics(console, result)
         sys.exit(EXIT_ERRORS)
+    problem = command_problem(list(command)) if command else None
+    if problem:
+        _fail(console, problem)
     with console.status("starting the sandbox..."):
         try:
             sandbox = start_sandbox(load_spec(spec), pathlib.Path(workdir), not foreign if drift is None else drift,
                                     foreign)
         except RuntimeError as exc:
-            console.print(Text(f"✗ {exc}", style="bold red"))
-            sys.exit(EXIT_ERRORS)
+            _fail(console, exc)
     try:
         built = " (built without edgec: nothing carries its ownership markers)" if foreign else ""
         console.print(Text(f"{marks()[0]} sandbox for {result.spec.name} is up{built}; its spec: {sandbox.spec_path}",
@@ -213,6 +216,8 @@ def sandbox_command(spec: str, command: tuple[str, ...], drift: bool | None, for
         for change in sandbox.drift:
             console.print(f"  drift: {change}")
         if command:
+            if plain_output():  # --no-color holds for the command it runs too
+                sandbox.env["NO_COLOR"] = "1"
             sys.exit(run_in_sandbox(sandbox, list(command)))
         console.print("Point edgec at it (in another shell):")
         for key, value in sandbox.env.items():
@@ -224,3 +229,8 @@ def sandbox_command(spec: str, command: tuple[str, ...], drift: bool | None, for
         pass
     finally:
         sandbox.stop()
+
+
+def _fail(console, problem: Exception | str) -> NoReturn:
+    console.print(Text(f"{marks()[1]} {problem}", style="bold red"))
+    sys.exit(EXIT_ERRORS)

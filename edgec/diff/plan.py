@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 from edgec.ir.model import Resource
 from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE
 
-UNMANAGED_NOTE = "not created by edgec: reported, never deleted"
+LIVE_ONLY = "live only (not managed by edgec, never deleted)"  # what an unmanaged change is, in every format
 ADOPT_NOTE = "exists without edgec's ownership marker: edgec apply --adopt imports it"
 ADOPTED_TOO_NOTE = "exists without edgec's ownership marker: edgec apply --adopt imports it, then changes it"
 PLAN_SCHEMA_VERSION = 1  # additions (a change's address) keep the version; a removal or new meaning bumps it
@@ -37,6 +37,8 @@ class Action(enum.StrEnum):
 # Adopt is not a change: the live object already is what the spec says (an apply imports it into
 # Terraform's state and sets the marker, changing nothing else), so a plan of adoptions exits 0.
 CHANGING = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
+# Nothing is desired: shown as what is live, never as `live → null`.
+LIVE_SHOWN = (Action.DELETE, Action.UNMANAGED)
 
 
 @dataclass
@@ -71,8 +73,13 @@ class Change:
     gateway: str | None = None  # the gateway it belongs to, if any (for owners in drift reports)
     address: str | None = None  # the resource's address (a Terraform address for Terraform layers)
 
+    @property
+    def shows_live_only(self) -> bool:
+        return self.action in LIVE_SHOWN
+
     def to_json(self) -> dict:
-        return {"action": str(self.action), "layer": self.layer, "kind": self.kind, "key": self.key,
+        return {"action": str(self.action), "live_only": self.action == Action.UNMANAGED,
+                "layer": self.layer, "kind": self.kind, "key": self.key,
                 "address": self.address, "host": self.host, "gateway": self.gateway, "note": self.note,
                 "attributes": [{"name": a.name, "desired": a.desired, "live": a.live} for a in self.attributes]}
 
@@ -143,7 +150,7 @@ def compare(desired: list[Resource], live: list[Resource], owned: set[str],
             ours = address in owned
             action = Action.DELETE if ours else Action.UNMANAGED
             attributes = attribute_changes({}, rules.view(have))
-            note = rules.delete_note if ours else UNMANAGED_NOTE
+            note = rules.delete_note if ours else LIVE_ONLY
         else:
             wanted_view = rules.view(want)
             attributes = attribute_changes(wanted_view, rules.view(have), only=wanted_view)

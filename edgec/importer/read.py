@@ -18,6 +18,7 @@ from edgec.ir.model import IR, AwsFacts, Estate, Resource, ZoneFacts
 from edgec.layers.base import LiveLayer
 from edgec.read.budget import ApiCalls, ReadError
 from edgec.read.guard import guarded
+from edgec.read.progress import SILENT, Progress
 from edgec.spec.yaml_source import parse_yaml
 
 LISTENERS_DUMP = "type.googleapis.com/envoy.admin.v3.ListenersConfigDump"
@@ -57,19 +58,28 @@ class LiveEstate:
     calls: ApiCalls = field(default_factory=ApiCalls)
 
 
-def read_estate(options: ImportOptions, progress: Callable[[str], None] = lambda message: None) -> LiveEstate:
+def read_estate(options: ImportOptions, progress: Progress = SILENT) -> LiveEstate:
     """Every layer asked for (all by default); a ReadError when a read fails."""
     estate = LiveEstate()
     readers = [(layer, title, reader) for layer, title, reader in (
         ("aws", "AWS", _read_aws), ("cloudflare", "Cloudflare", _read_cloudflare), ("envoy", "Envoy", _read_envoy))
         if options.read.wants(layer)]
-    progress(f"reading {', '.join(layer for layer, _, _ in readers)}")
     with ThreadPoolExecutor(max_workers=len(readers) or 1) as pool:  # as plan does: the layers at once
-        futures = [pool.submit(guarded, title, lambda reader=reader: reader(estate, options))
-                   for _, title, reader in readers]
+        futures = [pool.submit(_read_layer, estate, options, progress, *reader) for reader in readers]
         for future in futures:
             future.result()  # a ReadError of any layer stops the import
     return estate
+
+
+def _read_layer(estate: LiveEstate, options: ImportOptions, progress: Progress, layer: str, title: str,
+                reader: Callable[[LiveEstate, ImportOptions], None]) -> None:
+    progress.started(title, lambda: estate.calls.counts[layer])
+    try:
+        guarded(title, lambda: reader(estate, options))
+    except ReadError:
+        progress.finished(title, failed=True)
+        raise
+    progress.finished(title, failed=False)
 
 
 def _read_envoy(estate: LiveEstate, options: ImportOptions) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable
 
 from edgec.importer.aws import Gateways, estate_name, import_aws
 from edgec.importer.cloudflare import OriginPulls, import_cloudflare
@@ -15,6 +14,7 @@ from edgec.importer.envoy import import_envoy
 from edgec.importer.read import ImportOptions, LiveEstate, read_estate
 from edgec.importer.write import REPORT, report_lines, spec_files, write_files
 from edgec.memory import cyclic_gc_paused
+from edgec.read.progress import SILENT, Progress
 
 
 @dataclass
@@ -27,14 +27,14 @@ class Imported:
 
 
 def import_estate(options: ImportOptions, name: str | None = None,
-                  progress: Callable[[str], None] = lambda message: None,
+                  progress: Progress = SILENT,
                   today: datetime.date | None = None) -> Imported:
     """Reads only (a ReadError when a read fails); the caller writes the files."""
     with cyclic_gc_paused():  # a large estate is a million small objects, and none of them cyclic
         return _import(options, name, progress, today)
 
 
-def _import(options: ImportOptions, name: str | None, progress: Callable[[str], None],
+def _import(options: ImportOptions, name: str | None, progress: Progress,
             today: datetime.date | None) -> Imported:
     live = read_estate(options, progress)
     draft = Draft()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from edgec.diff.plan import Change, PlanOptions
 from edgec.ir.model import IR, Resource
@@ -47,7 +47,6 @@ class EmitOptions:
 class ReadContext:
     options: PlanOptions
     calls: ApiCalls
-    progress: Callable[[str], None] = lambda message: None
 
 
 class Layer:

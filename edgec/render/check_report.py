@@ -38,7 +38,7 @@ def print_check(console: Console, target: str, results: list[Result], fail_on: s
     failing = [r for r in results if r.fails(fail_on)]
     open_count = sum(r.suppressed is None for r in results)
     suppressed = len(results) - open_count
-    summary = (f"{target}: {len(POLICIES)} policies, {open_count} open finding{'s' * (open_count != 1)}, "
+    summary = (f"{target}: {len(ALL_POLICIES)} policies, {open_count} open finding{'s' * (open_count != 1)}, "
                f"{suppressed} suppressed with a reason")
     console.print(Text(summary + (f"; {len(failing)} at or above --fail-on {fail_on}" if failing else ""),
                        style="bold red" if failing else "green"))

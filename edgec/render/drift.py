@@ -7,9 +7,10 @@ import datetime
 import jinja2
 import markupsafe
 
-from edgec.diff.plan import CHANGING, Change, Plan
+from edgec.diff.plan import CHANGING, LIVE_SHOWN, Change, Plan
 from edgec.render.inert import code, visible
-from edgec.render.plan_markdown import render_plan_markdown
+from edgec.render.plan_markdown import LABELS, render_plan_markdown
+from edgec.render.summary import summary
 from edgec.spec.lookup import zone_of
 from edgec.spec.model import Spec
 
@@ -46,7 +47,7 @@ def drift_json(spec: Spec, plan: Plan) -> dict:
 def drift_markdown(spec: Spec, plan: Plan) -> str:
     owners = drift_json(spec, plan)["by_owner"]
     lines = [f"- {code(owner)}: {len(changes)} difference(s)" for owner, changes in owners.items()]
-    text = render_plan_markdown(plan).replace("### edgec plan:", "### edgec drift:", 1)
+    text = render_plan_markdown(plan, drift=True)
     return text + ("\n**By owner**\n\n" + "\n".join(lines) + "\n" if lines else "")
 
 
@@ -64,7 +65,7 @@ h1{font-size:1.4em} table{border-collapse:collapse;width:100%;margin:.5em 0 1.5e
 th,td{border:1px solid #d0d7de;padding:.3em .6em;text-align:left;vertical-align:top}
 th{background:#f6f8fa} code{font-family:ui-monospace,monospace;font-size:.95em}
 .create{color:#1a7f37}.update{color:#9a6700}.replace{color:#8250df}.delete{color:#cf222e}
-.unmanaged{color:#0969da}.adopt{color:#0550ae}.ignored{color:#6e7781}.error{color:#cf222e;font-weight:bold}
+.summary{font-weight:bold}.unmanaged{color:#0969da}.adopt{color:#0550ae}.ignored{color:#6e7781}.error{color:#cf222e;font-weight:bold}
 </style></head><body>
 <h1>edgec drift: <code>{{ plan.spec }}</code></h1>
 <p>{{ generated }} · layers read: {{ plan.layers_read | join(", ") or "none" }} ·
@@ -72,12 +73,12 @@ API calls: {% for p, n in plan.calls.items() %}{{ p }} {{ n }}{% if not loop.las
 {% for error in plan.errors %}<p class="error">✗ {{ error }}</p>{% endfor %}
 {% for layer, why in plan.layers_not_read.items() %}<p>Not compared: {{ layer }} ({{ why }})</p>{% endfor %}
 {% for note in plan.notes %}<p>Note: {{ note }}</p>{% endfor %}
-{% if not by_owner and not plan.errors %}<p class="create">No drift.</p>{% endif %}
+{% if not plan.errors %}<p class="{{ "summary" if plan.has_changes else "create" }}">{{ summary }}</p>{% endif %}
 {% for owner, changes in by_owner.items() %}
 <h2>{{ owner }} ({{ changes | length }})</h2>
 <table><tr><th>action</th><th>layer</th><th>kind</th><th>key</th><th>details</th></tr>
-{% for c in changes %}<tr><td class="{{ c.action }}">{{ c.action }}</td><td>{{ c.layer }}</td><td>{{ c.kind }}</td>
-<td><code>{{ c.key }}</code></td><td>{% for a in c.attributes %}<code>{{ a.name }}</code>: {{ a.live | tojson }} → {{ a.desired | tojson }}<br>{% endfor %}{{ c.note or "" }}</td></tr>
+{% for c in changes %}<tr><td class="{{ c.action }}">{{ labels.get(c.action, c.action) }}</td><td>{{ c.layer }}</td><td>{{ c.kind }}</td>
+<td><code>{{ c.key }}</code></td><td>{% for a in c.attributes %}<code>{{ a.name }}</code>: {{ a.live | tojson }}{% if c.action not in live_shown %} → {{ a.desired | tojson }}{% endif %}<br>{% endfor %}{{ c.note or "" }}</td></tr>
 {% endfor %}</table>
 {% endfor %}
 </body></html>
@@ -86,10 +87,12 @@ API calls: {% for p, n in plan.calls.items() %}{{ p }} {{ n }}{% if not loop.las
 
 def drift_html(spec: Spec, plan: Plan, now: datetime.datetime | None = None) -> str:
     generated = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
-    return _HTML.render(plan=plan, by_owner=drift_json(spec, plan)["by_owner"], generated=generated)
+    return _HTML.render(plan=plan, by_owner=drift_json(spec, plan)["by_owner"], generated=generated,
+                        summary=summary(plan, drift=True), labels=LABELS, live_shown=LIVE_SHOWN)
 
 
 def drift_text_lines(spec: Spec, plan: Plan) -> list[str]:
+    """Differences per owner, under the report's summary."""
     owners = drift_json(spec, plan)["by_owner"]
-    return [f"{owner}: {len(changes)} difference(s)" for owner, changes in owners.items()] or ["No drift."]
+    return ["By owner:"] * bool(owners) + [f"  {owner}: {len(changes)} difference(s)" for owner, changes in owners.items()]
 

@@ -54,9 +54,32 @@ class InertData(RenderHook):
         return renderable  # type: ignore[return-value]
 
 
-def console(**options) -> Console:
+class PlainConsole(Console):
+    """With `plain` (NO_COLOR, --no-color), no escape sequence at all: no colour, no bold, and no spinner
+    (rich's moves the cursor, even when it has nothing to show)."""
+
+    def __init__(self, plain: bool = False, **options):
+        super().__init__(**({"color_system": None} if plain else {}), **options)
+        self.plain = plain
+
+    def status(self, *args, **kwargs):
+        return _NoStatus() if self.plain else super().status(*args, **kwargs)
+
+
+class _NoStatus:
+    def __enter__(self) -> _NoStatus:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def update(self, *args, **kwargs) -> None:
+        return None
+
+
+def console(plain: bool = False, **options) -> PlainConsole:
     """The console every command prints through: no markup or emoji codes are read from what it prints
     (data is never markup), no highlighting, unsafe characters escaped, one line per line."""
-    made = Console(soft_wrap=True, highlight=False, markup=False, emoji=False, **options)
+    made = PlainConsole(plain, soft_wrap=True, highlight=False, markup=False, emoji=False, **options)
     made.push_render_hook(InertData(made))
     return made

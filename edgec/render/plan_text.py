@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.text import Text
 
 from edgec.diagnostics import one_line
-from edgec.diff.plan import Change, Plan
+from edgec.diff.plan import LIVE_ONLY, Change, Plan
+from edgec.render.summary import summary
 
 SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "replace": ("-/+", "magenta"),
            "delete": ("-", "red"), "unmanaged": ("?", "cyan"), "adopt": ("<=", "blue"), "ignored": ("=", "dim")}
@@ -20,7 +21,10 @@ def _value(value) -> str:
     return one_line(json.dumps(value, sort_keys=True, ensure_ascii=False)) if value is not None else "(none)"
 
 
-def print_plan(console: Console, plan: Plan) -> None:
+def print_plan(console: Console, plan: Plan, drift: bool = False) -> None:
+    """The plan; with `drift`, framed as a drift report (its own heading and summary)."""
+    if drift:
+        console.print(Text(one_line(f"edgec drift: {plan.spec}"), style="bold"))
     ordered = sorted(plan.changes, key=lambda c: (c.layer, c.host or ZONE_WIDE, c.kind, c.key))
     for layer, in_layer in groupby(ordered, key=lambda c: c.layer):
         console.print(Text(layer, style="bold"))
@@ -30,19 +34,11 @@ def print_plan(console: Console, plan: Plan) -> None:
                 _print_change(console, change)
     for error in plan.errors:
         console.print(Text(one_line(f"✗ {error}"), style="bold red"))
-    counts = plan.counts()
     if plan.errors:
-        console.print(Text(f"Plan failed: {len(plan.errors)} read(s) failed; nothing is assumed about what "
-                           "could not be read.", style="bold red"))
-    elif not plan.has_changes:
-        console.print(Text("No changes.", style="green") + Text(
-            (f" {counts['adopt']} to adopt." if counts.get("adopt") else "")
-            + (f" {counts.get('unmanaged', 0)} unmanaged." if counts.get("unmanaged") else "")))
+        console.print(Text(f"{'Drift report' if drift else 'Plan'} failed: {len(plan.errors)} read(s) failed; "
+                           "nothing is assumed about what could not be read.", style="bold red"))
     else:
-        console.print(f"Plan: {counts.get('create', 0)} to create, {counts.get('update', 0)} to update, "
-                      f"{counts.get('replace', 0)} to replace, {counts.get('delete', 0)} to delete; "
-                      + (f"{counts['adopt']} to adopt; " if counts.get("adopt") else "")
-                      + f"{counts.get('unmanaged', 0)} unmanaged.")
+        console.print(Text(summary(plan, drift), style="" if plan.has_changes else "green"))
     for note in plan.notes:
         console.print(Text(one_line(f"Note: {note}."), style="yellow"))
     for layer, why in plan.layers_not_read.items():
@@ -56,10 +52,10 @@ def _print_change(console: Console, change: Change) -> None:
     line = Text(f"    {symbol} ", style=style)
     line.append(one_line(f"{change.kind} {change.key}"))
     if change.note:
-        line.append(one_line(f"  ({change.note})"), style="dim")
+        line.append(one_line(f"  {change.note}" if change.note == LIVE_ONLY else f"  ({change.note})"), style="dim")
     console.print(line)
     for attribute in change.attributes:
-        if change.action in ("delete", "unmanaged"):  # nothing is desired: show what is live
+        if change.shows_live_only:  # nothing is desired: show what is live
             console.print(Text(one_line(f"        {attribute.name}: {_value(attribute.live)}"), style="dim"))
         else:
             console.print(Text(one_line(f"        {attribute.name}: {_value(attribute.live)} -> "

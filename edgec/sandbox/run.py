@@ -14,6 +14,7 @@ import copy
 import logging
 import os
 import pathlib
+import shutil
 import subprocess
 import urllib.request
 from dataclasses import dataclass, field
@@ -230,6 +231,13 @@ def _add_drift(spec: Spec, desired: IR, session, url: str, cloudflare: FakeCloud
                                    content="192.0.2.99" if record.type == "A" else "elsewhere.example.net")
         notes.append(f"changed the content of {record.fqdn} {record.type}")
     return notes
+
+
+def command_problem(command: list[str]) -> str | None:
+    """Why `command` cannot be run, said before the sandbox starts rather than as a crash after."""
+    if shutil.which(command[0]) is None:
+        return f"cannot run {command[0]!r}: no such command on PATH, or it is not executable"
+    return None
 
 
 def run_in_sandbox(sandbox: Sandbox, command: list[str]) -> int:

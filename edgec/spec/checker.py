@@ -56,6 +56,11 @@ class Checker:
         names = self.structured.broken.get(section, set())
         return name in names or ALL in names
 
+    def under_broken_zone(self, host: str) -> bool:
+        """A name whose zone failed structural validation: that zone's error is the one to report."""
+        broken = self.structured.broken.get("zones", set())
+        return ALL in broken or any(host.removeprefix("*.") == z or host.endswith("." + z) for z in broken)
+
     def reference(self, path: Path, section: str, name: str, what: str) -> bool:
         """True when `name` exists in `section`; reports an unknown reference otherwise."""
         known = getattr(self.spec, section)

@@ -62,7 +62,7 @@ def check_certificates(c: Checker) -> None:
             continue  # a client certificate, checked with the origin pulls
         for i, domain in enumerate(cert.domains):
             path: Path = ("certificates", name, "domains", i)
-            if cert.source == "acm" and zone_of(c.spec, domain) is None:
+            if cert.source == "acm" and zone_of(c.spec, domain) is None and not c.under_broken_zone(domain):
                 c.warn(path, f"'{domain}' is in no declared zone, so edgec cannot create its ACM validation "
                              "record; declare the zone or validate it yourself")
             if cert.source == "cloudflare-origin-ca":

@@ -17,7 +17,6 @@ from edgec.spec.lookup import (
     zone_of,
 )
 from edgec.spec.model import Gateway, Ingress, Route
-from edgec.spec.structure import ALL
 
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # errors are reported as diagnostics, not logged to stderr
@@ -42,7 +41,7 @@ def check_ingresses(c: Checker) -> None:
 def _check_host_zone(c: Checker, path: Path, ingress: Ingress, gateway: Gateway | None) -> None:
     zone_name = zone_of(c.spec, ingress.host)
     if zone_name is None:
-        if not _under_broken_zone(c, ingress.host):
+        if not c.under_broken_zone(ingress.host):
             declared = ", ".join(sorted(c.spec.zones)) or "none"
             c.error(path + ("host",), f"host '{ingress.host}' is in no declared zone (declared: {declared}); "
                                       "add its zone under 'zones' or fix the host")
@@ -59,12 +58,6 @@ def _check_host_zone(c: Checker, path: Path, ingress: Ingress, gateway: Gateway 
     elif gateway.exposure == "public" and zone.provider != "cloudflare":
         c.warn(path + ("host",), f"'{ingress.host}' is in Route 53 zone '{zone_name}', so it is not behind "
                                  "Cloudflare's proxy or WAF")
-
-
-def _under_broken_zone(c: Checker, host: str) -> bool:
-    """A host whose zone failed structural validation: its zone error is the one to report."""
-    broken = c.structured.broken.get("zones", set())
-    return ALL in broken or any(host == z or host.endswith("." + z) for z in broken)
 
 
 def check_routes(c: Checker) -> None:

@@ -37,6 +37,16 @@ class SpecModel(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True, validate_default=True)
 
 
+def required_in_schema(*fields: str) -> ConfigDict:
+    """The model's config, with `fields` required in the JSON Schema (and the field reference): the model
+    leaves them optional only so that the checker says what is missing in its own words; edgec refuses a
+    spec without them all the same."""
+    def extra(schema: dict) -> None:
+        schema["required"] = [*schema.get("required", []), *fields]
+
+    return ConfigDict(**SpecModel.model_config, json_schema_extra=extra)
+
+
 # --- metadata and provider settings -------------------------------------------------------------
 
 class Metadata(SpecModel):
@@ -116,7 +126,8 @@ class Zone(SpecModel):
     """A private Route 53 zone, visible only inside the VPC. Cloudflare zones are always public."""
     tls: ZoneTls | None = None
     """Edge TLS settings (Cloudflare zones only)."""
-    vpc_ids: list[Annotated[str, Field(pattern=r"^vpc-[0-9a-z]+$")]] = Field(default_factory=list)
+    vpc_ids: list[Annotated[str, Field(pattern=r"^vpc-[0-9a-z]+$")]] = Field(default_factory=list,
+                                                                             examples=[["vpc-0abc1234"]])
     """Extra VPCs to associate with a private zone, besides `aws.vpc_id`."""
     owner: str | None = None
     """Team that owns the zone."""
@@ -199,6 +210,8 @@ class GatewayPorts(SpecModel):
 
 
 class GatewayTls(SpecModel):
+    model_config = required_in_schema("certificate")
+
     terminate: Literal["envoy", "nlb"] = "envoy"
     """Where TLS ends: in Envoy (the NLB passes TCP through) or at the NLB (needs an ACM certificate)."""
     certificate: Identifier | None = Field(None, examples=["acme-origin"])
@@ -226,6 +239,8 @@ class NlbSettings(SpecModel):
 
 
 class Gateway(SpecModel):
+    model_config = required_in_schema("tls")
+
     exposure: Literal["public", "private"] = Field(examples=["public"])
     """`public`: internet-facing NLB behind the Cloudflare proxy. `private`: internal NLB for the VPC."""
     ports: GatewayPorts = Field(default_factory=GatewayPorts)
@@ -296,7 +311,7 @@ class OutlierDetection(SpecModel):
 
 
 class UpstreamTls(SpecModel):
-    sni: Hostname | None = None
+    sni: Hostname | None = Field(None, examples=["payments.internal.acme.com"])
     """Server name sent to the upstream; defaults to the endpoint's host name."""
     ca_file: str | None = Field(None, examples=["/etc/ssl/certs/ca-certificates.crt"])
     """CA bundle (on the gateway) that verifies the upstream's certificate."""
@@ -307,7 +322,7 @@ class Service(SpecModel):
     """Where the service listens, as host:port (DNS names are resolved by Envoy, IPs used as they are)."""
     protocol: Literal["http1", "http2"] = "http1"
     """HTTP version spoken to the upstream (http2 for gRPC)."""
-    tls: UpstreamTls | None = None
+    tls: UpstreamTls | None = Field(None, examples=[{"ca_file": "/etc/ssl/certs/ca-certificates.crt"}])
     """Speak TLS to the upstream; leave out for plain text inside the cluster."""
     connect_timeout: Duration = Field("2s", examples=["500ms"])
     """Time to open a connection to an endpoint."""
@@ -373,9 +388,9 @@ class RateLimit(SpecModel):
 class Redirect(SpecModel):
     scheme: Literal["http", "https"] | None = None
     """New scheme."""
-    host: Hostname | None = None
+    host: Hostname | None = Field(None, examples=["www.acme.com"])
     """New host."""
-    path: HttpPath | None = None
+    path: HttpPath | None = Field(None, examples=["/new"])
     """New path (replaces the whole path)."""
     code: Literal[301, 302, 303, 307, 308] = 301
     """Redirect status code."""
@@ -405,9 +420,10 @@ class Route(SpecModel):
     """Match only requests with all these headers."""
     service: Identifier | None = Field(None, examples=["payments"])
     """Send matching requests to this service."""
-    split: list[WeightedService] | None = Field(None, min_length=2)
+    split: list[WeightedService] | None = Field(None, min_length=2, examples=[[
+        {"service": "payments", "weight": 90}, {"service": "payments-v2", "weight": 10}]])
     """Send matching requests to several services by weight (canaries, migrations)."""
-    redirect: Redirect | None = None
+    redirect: Redirect | None = Field(None, examples=[{"scheme": "https"}])
     """Answer with a redirect instead of proxying."""
     timeout: Duration | None = Field(None, examples=["5s"])
     """Request timeout; defaults to the service's timeout."""
@@ -453,7 +469,7 @@ class Ingress(SpecModel):
     """Hostname served; it must lie in a declared zone."""
     gateway: Identifier = Field(examples=["public"])
     """Name of the entry in `gateways` that serves it."""
-    routes: list[Route] = Field(min_length=1)
+    routes: list[Route] = Field(min_length=1, examples=[[{"path": "/v1/payments", "service": "payments"}]])
     """Routes, matched in order: the first that matches wins."""
     owner: str | None = Field(None, examples=["payments-team"])
     """Team that owns the hostname."""

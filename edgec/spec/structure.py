@@ -51,7 +51,7 @@ def validate_structure(data: dict, source: SourceMap) -> Structured:
         return Structured(spec, [])
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
-    diagnostics = _dedupe([_diagnostic(e, data, source) for e in errors])
+    diagnostics = _one_per_misspelling(_dedupe([_diagnostic(e, data, source) for e in errors]))
     pruned, broken, index_map = _prune(data, [d.path for d in diagnostics])
     try:
         spec = Spec.model_validate(pruned)
@@ -126,6 +126,17 @@ def _message(error: dict, path: Path, data: Any) -> str:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _one_per_misspelling(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """A misspelt field is one mistake: its 'unknown field' error (did you mean 'provider'?) says it all,
+    so the 'missing required field' error of the name it suggests, at the same place, goes."""
+    meant = {(*d.path[:-1], name) for d in diagnostics if d.code == "schema.extra_forbidden"
+             for name in _SUGGESTED.findall(d.message)}
+    return [d for d in diagnostics if not (d.code == "schema.missing" and d.path in meant)]
+
+
+_SUGGESTED = re.compile(r"did you mean '([^']+)'")
 
 
 def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -16,8 +16,13 @@ from pydantic import (
 )
 
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
-_HOSTNAME = re.compile(rf"^(\*\.)?({_LABEL}\.)+[a-z]([a-z0-9-]{{0,61}}[a-z0-9])?\Z")
+_NAME = rf"({_LABEL}\.)+[a-z]([a-z0-9-]{{0,61}}[a-z0-9])?"  # a lower-case DNS name of two labels or more
+_HOSTNAME = re.compile(rf"^(\*\.)?{_NAME}\Z")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_-]{0,62}\Z")
+# What the JSON Schema says of these, for editors: the same patterns, with `$` for `\Z` (JSON Schema's
+# regular expressions are ECMA-262's). The messages stay edgec's own.
+_ENDPOINT_PATTERN = (r"^(\[[0-9A-Fa-f:.]+(%[^\]]+)?\]|[0-9A-Fa-f:.]+(%[^:]+)?|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)"
+                     r":[0-9]{1,5}$")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _DURATION = re.compile(r"^(\d+(\.\d+)?(ms|s|m|h))+$")  # also the JSON Schema's pattern: fullmatch it
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
@@ -133,7 +138,14 @@ def _identifier_host(value: str) -> None:
         raise ValueError(f"'{value}' is not a valid host name or IP address")
 
 
-Hostname = Annotated[str, AfterValidator(_hostname)]
+def _string(pattern: str, description: str, **more) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "pattern": pattern, "description": description, **more})
+
+
+Hostname = Annotated[str, AfterValidator(_hostname), _string(
+    rf"^(\*\.)?{_NAME}$", "A lower-case DNS name; a leading '*.' for a wildcard.", maxLength=253)]
+# (zone names and identifiers are mostly mapping keys: a pattern there would make pydantic write
+# patternProperties, which let any other key through with any value)
 ZoneName = Annotated[str, AfterValidator(_zone_name)]
 Identifier = Annotated[str, AfterValidator(_identifier)]
 Duration = Annotated[
@@ -152,6 +164,7 @@ TlsVersion = Annotated[
     WithJsonSchema({"anyOf": [{"type": "string", "enum": ["1.0", "1.1", "1.2", "1.3"]},
                               {"type": "number", "enum": [1.0, 1.1, 1.2, 1.3]}]}),
 ]
-HttpPath = Annotated[str, AfterValidator(_path)]
+HttpPath = Annotated[str, AfterValidator(_path), _string("^/", "A path, starting with '/'.")]
 HeaderName = Annotated[str, AfterValidator(_header_name)]
-Endpoint = Annotated[str, AfterValidator(_endpoint)]
+Endpoint = Annotated[str, AfterValidator(_endpoint), _string(
+    _ENDPOINT_PATTERN, "host:port: a lower-case DNS name or an IP address ([...] for IPv6), and a port.")]

@@ -36,7 +36,6 @@ class AwsLayer(Layer):
         )
 
         assert ir.estate.aws is not None
-        context.progress("reading AWS")
         options = context.options
         return read_aws(ir, aws_session(context.calls, ir.estate.aws.region, options.timeout, options.max_retries + 1))
 

@@ -24,6 +24,7 @@ import botocore.session
 from edgec.ir.model import IR, Estate, Resource
 from edgec.ir.names import AWS_NAME_LIMIT, SECURITY_GROUP_NAME_LIMIT, aws_name, slug
 from edgec.ir.ownership import carries_marker
+from edgec.layers.aws.credentials import call_failure, credentialed_session
 from edgec.layers.aws.model import (
     AwsAcmCertificate,
     AwsListener,
@@ -78,14 +79,15 @@ class _Reading:
 
 
 def aws_session(calls: ApiCalls, region: str | None, timeout: float, attempts: int) -> boto3.Session:
-    """A session from the standard credential chain; AWS_ENDPOINT_URL points it elsewhere (a sandbox).
+    """A session from the standard credential chain (a ReadError saying the fix when it gives none);
+    AWS_ENDPOINT_URL points it elsewhere (a sandbox).
     Its clients wait `timeout` seconds to connect and for each answer, and make at most `attempts`
     attempts per call (boto3's standard mode backs off between them, at most 1, 2, 4, 8 s), so an API
     that hangs fails the call within timeout x attempts plus that backoff."""
     core = botocore.session.get_session()
     core.set_default_client_config(botocore.config.Config(
         connect_timeout=timeout, read_timeout=timeout, retries={"mode": "standard", "total_max_attempts": attempts}))
-    session = boto3.Session(region_name=region, botocore_session=core)
+    session = credentialed_session(core, region)
     session.events.register("before-send", lambda **_: calls.count("aws"))
     return session
 
@@ -106,7 +108,7 @@ def _pages(what: str, client, operation: str, key: str, **kwargs) -> list:
             with answer_of(what):
                 found += items(page.get(key, []), key)  # botocore leaves an empty list out
     except FAILED_CALL as exc:
-        raise ReadError(what, str(exc)) from None
+        raise call_failure(what, exc) from None
     except UNPARSABLE as exc:
         raise unparsable(what, exc) from None
     return found
@@ -116,7 +118,7 @@ def _call(what: str, client, operation: str, **kwargs) -> dict:
     try:
         answer = getattr(client, operation)(**kwargs)
     except FAILED_CALL as exc:
-        raise ReadError(what, str(exc)) from None
+        raise call_failure(what, exc) from None
     except UNPARSABLE as exc:
         raise unparsable(what, exc) from None
     if not isinstance(answer, dict):

@@ -35,7 +35,6 @@ class CloudflareLayer(Layer):
         )
 
         options = context.options
-        context.progress("reading Cloudflare")
         client = cloudflare_client(context.calls, options.cloudflare_rate, options.max_retries, timeout=options.timeout)
         return read_cloudflare(ir, client)
 

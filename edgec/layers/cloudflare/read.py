@@ -35,6 +35,7 @@ from edgec.layers.cloudflare.model import (
     WafRule,
     record_content,
 )
+from edgec.layers.cloudflare.token import api_token, refused
 from edgec.read.answers import (
     Malformed,
     PageCount,
@@ -71,12 +72,7 @@ def cloudflare_client(calls: ApiCalls, rate: float = DEFAULT_CLOUDFLARE_RATE, ma
     """A client with the token from CLOUDFLARE_API_TOKEN, paced and counted at the HTTP layer.
 
     The SDK retries 429s and 5xx responses (honouring Retry-After) up to `max_retries` times."""
-    token = os.environ.get("CLOUDFLARE_API_TOKEN")
-    if not token:
-        raise ReadError("Cloudflare", "CLOUDFLARE_API_TOKEN is not set")
-    problem = token_problem(token)
-    if problem:
-        raise ReadError("Cloudflare", f"CLOUDFLARE_API_TOKEN {problem}")
+    token = api_token()
     limiter = RateLimiter(rate, cloudflare_burst(rate))
 
     def before_request(_request: httpx.Request) -> None:
@@ -86,15 +82,6 @@ def cloudflare_client(calls: ApiCalls, rate: float = DEFAULT_CLOUDFLARE_RATE, ma
     http = httpx.Client(event_hooks={"request": [before_request]}, timeout=timeout)
     return cloudflare.Cloudflare(api_token=token, base_url=base_url or os.environ.get("CLOUDFLARE_BASE_URL"),
                                  max_retries=max_retries, http_client=http)
-
-
-def token_problem(token: str) -> str | None:
-    """What is wrong with a token's form, said at once (an HTTP header cannot carry it), never showing it."""
-    if token != token.strip():
-        return "starts or ends with white space (a newline copied with it?); remove it"
-    if not token.isascii() or not token.isprintable() or " " in token:
-        return "holds characters no API token has (only printable ASCII, no spaces); copy it again"
-    return None
 
 
 def read_cloudflare(ir: IR, client: cloudflare.Cloudflare, zone_ids: dict[str, str] | None = None) -> LiveLayer:
@@ -216,7 +203,8 @@ def _zone_ids(account: str | None, client: cloudflare.Cloudflare, zones: list[st
             ids.setdefault(name, []).append(zone_id)
     for zone in zones:
         if len(ids.get(zone, [])) != 1:
-            raise ReadError(f"zone {zone}", f"not found in {where}" if zone not in ids
+            raise ReadError(f"zone {zone}", f"not found in {where}; fix: check the zone's name and account, and "
+                                            "that the token has Zone Read on it" if zone not in ids
                             else "the name matches several zones")
     return {zone: ids[zone][0] for zone in zones}
 
@@ -231,7 +219,7 @@ def _call(what: str, fn, *args, absent_ok: bool = False, **kwargs):
             return None
         raise ReadError(what, f"HTTP 404: {_errors(exc)}") from None
     except cloudflare.APIStatusError as exc:
-        raise ReadError(what, f"HTTP {exc.status_code}: {_errors(exc)}") from None
+        raise refused(what, exc, _errors(exc)) or ReadError(what, f"HTTP {exc.status_code}: {_errors(exc)}") from None
     except cloudflare.APIError as exc:  # connection failures and timeouts, after the SDK's retries
         raise ReadError(what, str(exc) or type(exc).__name__) from None
     # a body that is not JSON (the SDK's json() raises), or not the object the SDK builds its answer on

