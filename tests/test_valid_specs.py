@@ -15,7 +15,9 @@ and the emitters. Exit code 3 (an internal error) on a valid spec is exactly wha
 from __future__ import annotations
 
 import functools
+import importlib
 import pathlib
+import pkgutil
 import re
 import shutil
 import tempfile
@@ -28,6 +30,7 @@ from conftest import run_cli
 from envoy_support import ENVOY, HAVE_ENVOY, OPENSSL, issue, make_ca
 from spec_strategies import record_fqdn, spec_yaml, specs
 from test_terraform_real import PLUGINS, TERRAFORM, terraform
+import edgec
 from edgec.emit.compile import compile_ir
 from edgec.layers.envoy.check import envoy_error, run_validate, stage
 from edgec.spec.loader import load_spec
@@ -42,6 +45,7 @@ SAMPLE_SEED = 20261127
 @functools.cache
 def sample(count: int, seed_value: int = SAMPLE_SEED) -> tuple[dict, ...]:
     """The first `count` specs the strategy draws from a fixed seed (the same ones on every run)."""
+    _import_every_module_of_edgec()
     drawn: list[dict] = []
 
     @seed(seed_value)
@@ -52,6 +56,15 @@ def sample(count: int, seed_value: int = SAMPLE_SEED) -> tuple[dict, ...]:
 
     collect()
     return tuple(drawn)
+
+
+def _import_every_module_of_edgec() -> None:
+    """Hypothesis also draws constants it finds in the loaded modules of the code under test, so a sample
+    would depend on which of edgec's modules earlier tests happened to import (lazily): with all of them
+    loaded first, a run of the suite draws the same specs whatever order its tests run in."""
+    for module in pkgutil.walk_packages(edgec.__path__, "edgec."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
 
 
 def write_spec(folder: pathlib.Path, spec: dict) -> pathlib.Path:
