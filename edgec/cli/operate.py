@@ -81,7 +81,9 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
     thousands of records at Cloudflare's limits). It plans from its state after
     refreshing only the resources edgec's live read found differing, missing or
     recreated, and those of types edgec does not read in full (docs/apply.md);
-    --full-refresh restores Terraform's own refresh of everything.
+    --full-refresh restores Terraform's own refresh of everything. Writes keep to the
+    APIs' budgets: Terraform's Cloudflare provider goes through a proxy on 127.0.0.1
+    paced at --cloudflare-rate (429s waited out), the AWS provider retries adaptively.
 
     \b
     Envoy (docs/envoy.md): each gateway's listeners and clusters are written as new versions
@@ -127,6 +129,7 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
       edgec plan edge.yaml --out reviewed.plan && edgec apply reviewed.plan
       edgec apply --auto-approve --layer aws edge.yaml          # in CI, AWS credentials only
       edgec apply --adopt edge.yaml                             # take over an estate built without edgec
+      edgec apply --full-refresh --verify edge.yaml             # Terraform refreshes all; read again after
       edgec apply --terraform-bin tofu --plugin-dir /opt/tf-plugins edge.yaml
       edgec apply --layer envoy --envoy-dir public=/etc/envoy edge.yaml   # on the gateway's host
       edgec apply --layer envoy --envoy-dir public=/mnt/gw1 --envoy-config-dir /etc/envoy \
