@@ -94,6 +94,17 @@ def _unescaped(text: str) -> str:
     return escape.sub(lambda m: bytes([int(m[1], 8)]) if len(m[1]) == 3 else m[1], text.encode()).decode()
 
 
+def apply_edited(estate, data: dict):
+    """`edgec apply` of the spec edited as `data`; the spec file is as it was afterwards."""
+    spec = estate["spec"]
+    original = spec.read_text()
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        return edgec("apply", "--auto-approve", "-o", str(estate["out"]), str(spec))
+    finally:
+        spec.write_text(original)
+
+
 @pytest.fixture(scope="module")
 def applied(estate):
     result = edgec("apply", "--auto-approve", "--verify", "-o", str(estate["out"]), str(estate["spec"]))
@@ -174,8 +185,7 @@ def test_a_change_made_by_hand_to_match_a_new_spec_is_found_in_the_state_and_not
     record from its stale state; edgec refreshes it first, and Terraform finds nothing to do."""
     estate, _ = applied
     spec = estate["spec"]
-    original = spec.read_text()
-    data = yaml.safe_load(original)
+    data = yaml.safe_load(spec.read_text())
     record = next(r for r in data["dns"][ZONE] if r["name"] == EXTRA[1])
     record["content"] = "10.9.8.8"
     route53 = estate["session"].client("route53")
@@ -183,11 +193,7 @@ def test_a_change_made_by_hand_to_match_a_new_spec_is_found_in_the_state_and_not
     route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{
         "Action": "UPSERT", "ResourceRecordSet": {"Name": f"{EXTRA[1]}.{ZONE}", "Type": "A", "TTL": 300,
                                                   "ResourceRecords": [{"Value": "10.9.8.8"}]}}]})
-    spec.write_text(yaml.safe_dump(data, sort_keys=False))
-    try:
-        result = edgec("apply", "--auto-approve", "-o", str(estate["out"]), str(spec))
-    finally:
-        spec.write_text(original)
+    result = apply_edited(estate, data)
     assert result.exit_code == 0, result.output
     assert "aws layer: 1 more resource(s) are refreshed" in result.output
     assert "Terraform: no changes to apply." in result.output
@@ -227,16 +233,11 @@ def test_a_plan_file_goes_stale_when_the_spec_changes_and_deleting_a_third_needs
 def test_replacing_the_load_balancers_or_editing_the_apex_is_refused(applied):
     estate, _ = applied
     spec = estate["spec"]
-    original = spec.read_text()
-    data = yaml.safe_load(original)
+    data = yaml.safe_load(spec.read_text())
     data["aws"]["subnets"]["private"] = data["aws"]["subnets"]["private"][:2]  # an NLB cannot drop a subnet
     apex = next(r for r in data["dns"][ZONE] if r["name"] == "@")
     apex["content"] = "owner=someone-else"
-    spec.write_text(yaml.safe_dump(data, sort_keys=False))
-    try:
-        refused = edgec("apply", "--auto-approve", "-o", str(estate["out"]), str(spec))
-    finally:
-        spec.write_text(original)
+    refused = apply_edited(estate, data)
     assert refused.exit_code == 1, refused.output
     assert refused.output.count("refused [nlb-replace]") == 2
     assert "load balancer initech-internal-data (aws_lb.data) would be replaced" in refused.output
