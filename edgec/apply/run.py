@@ -97,6 +97,10 @@ class Applier:
             return validation
         spec, ir = validation.spec, validation.ir
         assert spec is not None and ir is not None
+        envoy = envoy_targets(ir, self.options) if read.wants("envoy") else []
+        # gateways are read for the config dir they are delivered to (the versions they report depend on it)
+        read = dataclasses.replace(read, envoy_config_dir=self.options.envoy_config_dir,
+                                   envoy_config_dirs={t.gateway: t.config_dir for t in envoy})
         with self.console.status("reading live state...") as status:
             live, states = plan_and_live(ir, spec.ignore, read, lambda message: status.update(message))
         if live.errors:
@@ -110,7 +114,6 @@ class Applier:
         compiled = compile_ir(ir, self.options.out_dir or f"generated/{spec.name}")
         layers = [layer for layer in TERRAFORM_LAYERS if read.wants(layer.name)
                   and os.path.isdir(os.path.join(compiled.out_dir, "terraform", layer.name))]
-        envoy = envoy_targets(ir, self.options) if read.wants("envoy") else []
         if not layers and not envoy:
             raise ApplyFailed("the spec compiles to no layer that was selected (--layer); the Envoy layer needs "
                               "--envoy-dir GATEWAY=DIR for each gateway to deliver to")

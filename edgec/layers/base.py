@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from edgec.diff.plan import Change, PlanOptions
+from edgec.diff.plan import Change, PlanOptions, Running
 from edgec.ir.model import IR, Resource
 from edgec.ir.names import short_hash
 from edgec.read.budget import ApiCalls
@@ -33,6 +33,7 @@ class LiveLayer:
     claimed: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)  # reads that failed (the rest was read)
     not_read: str | None = None  # what was left out on purpose, and why
+    running: list[Running] = field(default_factory=list)  # the versions its versioned parts report
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ def print_plan(console: Console, plan: Plan) -> None:
                       f"{counts.get('replace', 0)} to replace, {counts.get('delete', 0)} to delete; "
                       + (f"{counts['adopt']} to adopt; " if counts.get("adopt") else "")
                       + f"{counts.get('unmanaged', 0)} unmanaged.")
+    for running in plan.running:
+        console.print(Text(one_line(f"{running.describe()}.")))
     for note in plan.notes:
         console.print(Text(one_line(f"Note: {note}."), style="yellow"))
     for layer, why in plan.layers_not_read.items():
