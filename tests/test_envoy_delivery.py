@@ -187,11 +187,11 @@ def apply(state, spec: pathlib.Path, *extra: str):
                    "--auto-approve", *extra)
 
 
-def running_files(state) -> dict[str, str]:
+def running_files(state, gateway: str = "edge") -> dict[str, str]:
     """The version each resource file Envoy watches holds, checked to be complete."""
     out = {}
     for kind in ("lds", "cds"):
-        content = yaml.safe_load((state["dir"] / "edge" / kind / f"{kind}.yaml").read_text())
+        content = yaml.safe_load((state["dir"] / gateway / kind / f"{kind}.yaml").read_text())
         assert content["resources"], kind
         out[kind] = content["version_info"]
     return out

@@ -64,6 +64,7 @@ class ApplyOptions:
     envoy_dirs: dict[str, str] = dataclasses.field(default_factory=dict)  # gateway -> folder to deliver to
     envoy_config_dir: str | None = None  # the folder as Envoy finds it; default: the --envoy-dir folder itself
     envoy_timing: Timing = Timing()
+    envoy_batch: int = 1  # gateways delivered at once, each batch confirmed before the next
 
 
 def digests(validation: Validation, plan: Plan) -> dict[str, str]:
@@ -160,7 +161,7 @@ class Applier:
         self.console.print(Text(f"Delivering the Envoy config to gateway(s) {names}...", style="bold"),
                            highlight=False)
         try:
-            EnvoyDelivery(self.console, ir, self.options.envoy_timing).deliver_all(targets)
+            EnvoyDelivery(self.console, ir, self.options.envoy_timing).deliver_all(targets, self.options.envoy_batch)
         except (DeliveryFailed, RuntimeError, OSError) as exc:
             raise ApplyFailed(str(exc)) from None
         except KeyboardInterrupt:
