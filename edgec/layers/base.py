@@ -36,11 +36,17 @@ class LiveLayer:
     running: list[Running] = field(default_factory=list)  # the versions its versioned parts report
 
 
+class OutputRefused(Exception):
+    """The chosen form of output cannot hold this spec; the message says why and what to do instead."""
+
+
 @dataclass(frozen=True)
 class EmitOptions:
     """Choices in how files are written (only the Envoy layer offers any: docs/envoy.md)."""
 
-    envoy_form: str = "static"  # static: one bootstrap per gateway; dynamic: listeners and clusters from watched files
+    # static: one bootstrap per gateway; dynamic: listeners and clusters from watched files; kubernetes: the
+    # dynamic form's files as ConfigMap manifests
+    envoy_form: str = "static"
     envoy_config_dir: str = "/etc/envoy"  # where the gateway finds the files; every path in them hangs from it
 
 
