@@ -10,6 +10,9 @@ For each size, every step runs in its own process and is measured for wall time 
   import              `edgec import` of that sandbox's estate (with the gateways' Envoy files), with its API calls
   apply               after a full `edgec apply --layer aws` to moto: a one-record change applied with refresh by
                       list and with --full-refresh, every read counted (bench/refresh.py; --apply-sizes)
+  envoy delivery      `edgec apply --layer envoy` of a one-service change to a real Envoy running the public
+                      gateway: time to the confirmed new version, Envoy's RSS after the swap, and `edgec plan`
+                      after it (bench/envoy_delivery.py; --envoy-sizes)
   octodns-validate    peer: the estate's DNS records as octoDNS zone files (pip install -e '.[bench]')
   terraform validate  peer: the generated AWS layer (terraform init is setup, not timed)
 It prints a table, checks the acceptance targets of docs/performance.md, and writes
@@ -42,6 +45,7 @@ from rich.table import Table
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.envoy_delivery import delivery as envoy_delivery  # noqa: E402
 from bench.estate import write_estate, write_octodns  # noqa: E402
 from bench.refresh import describe as describe_refresh  # noqa: E402
 from bench.refresh import one_record_change  # noqa: E402
@@ -85,7 +89,7 @@ def measure(command: list[str], **kwargs) -> dict:
 
 
 def bench_size(hosts: int, work: pathlib.Path, repeat: int, with_plan: bool, with_apply: bool,
-               console: Console) -> dict:
+               with_envoy: bool, console: Console) -> dict:
     spec_dir, octo_dir, out = work / "estate", work / "octodns", work / "generated"
     started = time.perf_counter()
     layout = write_estate(hosts, spec_dir)
@@ -113,7 +117,18 @@ def bench_size(hosts: int, work: pathlib.Path, repeat: int, with_plan: bool, wit
     if with_apply:
         size["apply"] = apply_step(spec_dir, work, size["steps"]["plan"])
         console.print(f"  {'apply':20} {size['apply'].get('skipped') or describe_refresh(size['apply'])}")
+    if with_envoy:  # last: it edits the estate to run on this machine
+        size["envoy_delivery"] = envoy_delivery(spec_dir, work, measure, CHILD_ENV, EDGEC)
+        console.print(f"  {'envoy delivery':20} {describe_delivery(size['envoy_delivery'])}")
     return size
+
+
+def describe_delivery(result: dict) -> str:
+    if "skipped" in result:
+        return f"not run ({result['skipped']})"
+    return (f"apply {result['apply_s']:.2f}s (delivery {result['delivery_s']}s), Envoy RSS "
+            f"{result['envoy_rss_mib']['before']:.0f} -> {result['envoy_rss_mib']['after']:.0f} MiB, "
+            f"plan after {result['plan_after_s']:.2f}s ({result['plan_after_calls']})")
 
 
 def apply_step(spec_dir: pathlib.Path, work: pathlib.Path, plan: dict) -> dict:
@@ -352,6 +367,8 @@ def main() -> None:
     parser.add_argument("--no-plan", action="store_true", help="skip the sandbox plan (seeding it is the slowest part)")
     parser.add_argument("--apply-sizes", default="1000,10000",
                         help="sizes at which to apply to moto and measure a one-record change (slow; '' for none)")
+    parser.add_argument("--envoy-sizes", default="1000,10000",
+                        help="sizes at which to deliver a change to a real Envoy with edgec apply ('' for none)")
     parser.add_argument("-o", "--output", type=pathlib.Path, help="JSON file (default bench/results/<date>.json)")
     args = parser.parse_args()
     console = Console(highlight=False)
@@ -359,7 +376,8 @@ def main() -> None:
     for hosts in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory(prefix=f"edgec-bench-{hosts}-") as work:
             sizes[str(hosts)] = bench_size(hosts, pathlib.Path(work), args.repeat, not args.no_plan,
-                                           str(hosts) in args.apply_sizes.split(","), console)
+                                           str(hosts) in args.apply_sizes.split(","),
+                                           str(hosts) in args.envoy_sizes.split(","), console)
     compared = ratios(sizes)
     checks = acceptance(sizes, compared)
     print_table(console, sizes, compared, checks)

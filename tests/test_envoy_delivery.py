@@ -187,11 +187,11 @@ def apply(state, spec: pathlib.Path, *extra: str):
                    "--auto-approve", *extra)
 
 
-def running_files(state) -> dict[str, str]:
+def running_files(state, gateway: str = "edge") -> dict[str, str]:
     """The version each resource file Envoy watches holds, checked to be complete."""
     out = {}
     for kind in ("lds", "cds"):
-        content = yaml.safe_load((state["dir"] / "edge" / kind / f"{kind}.yaml").read_text())
+        content = yaml.safe_load((state["dir"] / gateway / kind / f"{kind}.yaml").read_text())
         assert content["resources"], kind
         out[kind] = content["version_info"]
     return out
@@ -297,3 +297,31 @@ def test_an_interrupted_apply_never_leaves_a_partial_config(gateway):
     result = apply(gateway, gateway["write"]())  # the next apply finishes the job
     assert result.exit_code == 0, result.output
     assert not list((gateway["dir"] / "edge").rglob(".edgec-tmp-*"))
+
+
+def plan_json(state, spec: pathlib.Path) -> tuple[int, dict]:
+    result = run_cli("plan", str(spec), "--format", "json", "--layer", "envoy",
+                     "--envoy-admin", f"edge=http://127.0.0.1:{state['ports']['admin']}")
+    return result.exit_code, json.loads(result.output)
+
+
+def test_plan_compares_by_version_first_then_by_content(gateway):
+    """A gateway running what the spec compiles to is settled by one admin call (its versions); one running
+    something else is read whole and compared by content, and the plan says which versions it runs."""
+    spec = gateway["write"]()
+    assert apply(gateway, spec).exit_code == 0
+    running = running_files(gateway)
+    code, report = plan_json(gateway, spec)
+    assert code == 0, report
+    assert report["api_calls"] == {"envoy": 1}
+    assert report["running"] == [{"layer": "envoy", "part": "Envoy gateway edge", "versions": running,
+                                  "desired": running, "compared_by": "version"}]
+
+    code, report = plan_json(gateway, gateway["write"](api_timeout="9s"))  # not applied
+    assert code == 2, report
+    assert report["api_calls"] == {"envoy": 2}
+    [state] = report["running"]
+    assert state["compared_by"] == "content" and state["versions"] == running
+    assert state["desired"]["lds"] != running["lds"] and state["desired"]["cds"] == running["cds"]
+    timeouts = [a for c in report["changes"] for a in c["attributes"] if a["name"] == "timeout"]
+    assert timeouts and all(t == {"name": "timeout", "desired": 9.0, "live": 5.0} for t in timeouts), timeouts

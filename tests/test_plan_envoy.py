@@ -3,12 +3,12 @@
 import json
 
 import pytest
-
 from conftest import run_cli
 from envoy_support import HAVE_ENVOY, OPENSSL, relocate, running_envoy
+from test_envoy_behaviour import free_port, spec_text
+
 from edgec.emit.compile import compile_ir
 from edgec.spec.validate import validate
-from test_envoy_behaviour import free_port, spec_text
 
 pytestmark = [
     pytest.mark.real_tool("envoy"),
@@ -43,7 +43,14 @@ def test_the_same_config_has_no_changes(running_old_config):
                      "--envoy-admin", f"edge=http://127.0.0.1:{ports['admin']}", str(tmp_path / "old.yaml"))
     report = json.loads(result.stdout)
     assert result.exit_code == 0, report
-    assert report["layers_read"] == ["envoy"] and report["api_calls"] == {"envoy": 1}
+    assert report["layers_read"] == ["envoy"]
+    # a static bootstrap has no versions: one call finds none, the second reads the config dump whole
+    assert report["api_calls"] == {"envoy": 2}
+    assert report["running"] == [{"layer": "envoy", "part": "Envoy gateway edge", "versions": {},
+                                  "desired": report["running"][0]["desired"], "compared_by": "content"}]
+    text = run_cli("plan", "--layer", "envoy", "--envoy-admin", f"edge=http://127.0.0.1:{ports['admin']}",
+                   str(tmp_path / "old.yaml"))
+    assert "Envoy gateway edge runs a static config, which has no versions (compared by content)" in text.output
 
 
 def test_route_changes_show_against_the_running_gateway(running_old_config):

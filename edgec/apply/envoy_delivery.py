@@ -6,13 +6,16 @@ A gateway takes at most three swaps, each confirmed before the next, so that no 
 a cluster Envoy does not have: the new clusters beside the old ones, then the listeners, then the
 clusters without the ones no listener uses any more. Between any two swaps Envoy runs a complete,
 consistent version of each resource set, which is also all an interrupted apply can leave.
-Gateways are delivered one at a time, stopping at the first that fails.
+Gateways are delivered in batches (one at a time unless told otherwise, canary style): the gateways of a
+batch at once, each confirmed (or rolled back) before the next batch starts; none after a batch in which
+one failed.
 """
 
 from __future__ import annotations
 
 import pathlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import yaml
@@ -61,10 +64,26 @@ class EnvoyDelivery:
     def __init__(self, console: Console, ir: IR, timing: Timing = Timing()):
         self.console, self.ir, self.timing = console, ir, timing
 
-    def deliver_all(self, targets: list[EnvoyTarget]) -> None:
-        """One gateway at a time, in the order given; raises DeliveryFailed at the first that fails."""
-        for target in targets:
+    def deliver_all(self, targets: list[EnvoyTarget], batch: int = 1) -> None:
+        """`batch` gateways at a time, in the order given; after a batch in which one failed, raises
+        DeliveryFailed naming every failure and which gateways run the new config. An interrupted batch
+        finishes first (each of its gateways confirmed or rolled back)."""
+        delivered: list[str] = []
+        for start in range(0, len(targets), batch):
+            group = targets[start:start + batch]
+            with ThreadPoolExecutor(max_workers=len(group)) as pool:
+                failures = [str(f) for f in pool.map(self._failure, group) if f is not None]
+            if failures:
+                left = [t.gateway for t in targets[start + batch:]]
+                raise DeliveryFailed("; ".join(failures) + _progress(delivered, left))
+            delivered += [t.gateway for t in group]
+
+    def _failure(self, target: EnvoyTarget) -> Exception | None:
+        try:
             self.deliver(target)
+        except (DeliveryFailed, RuntimeError, OSError) as exc:
+            return exc
+        return None
 
     def deliver(self, target: EnvoyTarget) -> None:
         index = Index(self.ir, target.config_dir)
@@ -193,6 +212,12 @@ class EnvoyDelivery:
 
     def _say(self, message: str, style: str = "") -> None:
         self.console.print(Text(message, style=style), highlight=False)
+
+
+def _progress(delivered: list[str], left: list[str]) -> str:
+    """What the other gateways run after a failed batch (its other gateways say so themselves)."""
+    out = f". Delivered before it: {', '.join(delivered)}" if delivered else ""
+    return out + (f". Not delivered (stopped at the failure): {', '.join(left)}" if left else "")
 
 
 def _describe(versions: Versions) -> str:

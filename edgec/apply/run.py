@@ -65,6 +65,7 @@ class ApplyOptions:
     envoy_dirs: dict[str, str] = dataclasses.field(default_factory=dict)  # gateway -> folder to deliver to
     envoy_config_dir: str | None = None  # the folder as Envoy finds it; default: the --envoy-dir folder itself
     envoy_timing: Timing = Timing()
+    envoy_batch: int = 1  # gateways delivered at once, each batch confirmed before the next
 
 
 def digests(validation: Validation, plan: Plan) -> dict[str, str]:
@@ -98,6 +99,10 @@ class Applier:
             return validation
         spec, ir = validation.spec, validation.ir
         assert spec is not None and ir is not None
+        envoy = envoy_targets(ir, self.options) if read.wants("envoy") else []
+        # gateways are read for the config dir they are delivered to (the versions they report depend on it)
+        read = dataclasses.replace(read, envoy_config_dir=self.options.envoy_config_dir,
+                                   envoy_config_dirs={t.gateway: t.config_dir for t in envoy})
         with read_progress(self.console) as progress:
             live, states = plan_and_live(ir, spec.ignore, read, progress)
         if live.errors:
@@ -111,7 +116,6 @@ class Applier:
         compiled = compile_ir(ir, self.options.out_dir or f"generated/{spec.name}")
         layers = [layer for layer in TERRAFORM_LAYERS if read.wants(layer.name)
                   and os.path.isdir(os.path.join(compiled.out_dir, "terraform", layer.name))]
-        envoy = envoy_targets(ir, self.options) if read.wants("envoy") else []
         if not layers and not envoy:
             raise ApplyFailed("the spec compiles to no layer that was selected (--layer); the Envoy layer needs "
                               "--envoy-dir GATEWAY=DIR for each gateway to deliver to")
@@ -158,7 +162,7 @@ class Applier:
         self.console.print(Text(f"Delivering the Envoy config to gateway(s) {names}...", style="bold"),
                            highlight=False)
         try:
-            EnvoyDelivery(self.console, ir, self.options.envoy_timing).deliver_all(targets)
+            EnvoyDelivery(self.console, ir, self.options.envoy_timing).deliver_all(targets, self.options.envoy_batch)
         except (DeliveryFailed, RuntimeError, OSError) as exc:
             raise ApplyFailed(str(exc)) from None
         except KeyboardInterrupt:

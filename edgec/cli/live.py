@@ -49,6 +49,10 @@ READ_OPTIONS = {
     "envoy_admins": click.option(
         "--envoy-admin", "envoy_admins", multiple=True, metavar="GATEWAY=URL",
         help="Admin URL of a running gateway, e.g. public=http://127.0.0.1:9901 (repeatable, or comma-separated)."),
+    "envoy_config_dir": click.option(
+        "--envoy-config-dir", metavar="DIR",
+        help="Where the gateways' Envoy finds its config files (default /etc/envoy, as compiled): a gateway that "
+             "reports the versions the spec compiles to for it is compared in one call, others by content."),
     "read_timeout": click.option(
         "--read-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
         help="Seconds to wait to connect and for each answer, from every API (Cloudflare, AWS, an Envoy admin), "
@@ -77,9 +81,10 @@ def gateway_pairs(entries: tuple[str, ...], option: str, what: str) -> dict[str,
 
 
 def plan_options(cloudflare_rate: float, layers: tuple[str, ...], envoy_admins: tuple[str, ...],
-                  read_timeout: float) -> PlanOptions:
+                 read_timeout: float, envoy_config_dir: str | None = None) -> PlanOptions:
     return PlanOptions(cloudflare_rate=cloudflare_rate, layers=frozenset(layers) or None,
-                       envoy_admins=gateway_pairs(envoy_admins, "--envoy-admin", "URL"), timeout=read_timeout)
+                       envoy_admins=gateway_pairs(envoy_admins, "--envoy-admin", "URL"), timeout=read_timeout,
+                       envoy_config_dir=envoy_config_dir)
 
 
 def _read_live(console: Console, spec: str, ignore_files: tuple[str, ...], **read) -> tuple[Validation, Plan]:
@@ -110,7 +115,9 @@ def plan_command(spec: str, fmt: str, out: str | None, **read) -> None:
 
     Reads Cloudflare (token from CLOUDFLARE_API_TOKEN; CLOUDFLARE_BASE_URL overrides the API
     address) and AWS (the standard credential chain; AWS_ENDPOINT_URL for an emulator) at the
-    same time, and running Envoy gateways through their admin /config_dump (--envoy-admin).
+    same time, and running Envoy gateways through their admin API (--envoy-admin): by version
+    first (one call when a gateway runs the versions the spec compiles to), else its whole
+    /config_dump, compared by content.
     Layers that cannot or may not be read are listed as "not compared", never guessed.
 
     \b

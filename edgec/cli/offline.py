@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pathlib
 import sys
+import tempfile
 import time
 
 import click
@@ -24,7 +25,7 @@ from edgec.diagnostics import Severity
 from edgec.emit import yaml_text
 from edgec.emit.compile import compile_ir
 from edgec.ir.serial import dump_ir
-from edgec.layers.base import EmitOptions
+from edgec.layers.base import EmitOptions, OutputRefused
 from edgec.layers.envoy.check import check_envoy
 from edgec.policy.check import check_policies
 from edgec.render.check_report import (
@@ -202,9 +203,10 @@ def envoy_output_options(command):
     """--envoy-form and --envoy-config-dir (compile; apply takes --envoy-config-dir)."""
     command = ENVOY_CONFIG_DIR(command)
     return click.option(
-        "--envoy-form", type=click.Choice(["static", "dynamic"]), default="static", show_default=True,
+        "--envoy-form", type=click.Choice(["static", "dynamic", "kubernetes"]), default="static", show_default=True,
         help="static: one complete bootstrap per gateway (a change needs a restart); dynamic: listeners and "
-             "clusters in watched files, for edgec apply --layer envoy (docs/envoy.md).")(command)
+             "clusters in watched files, for edgec apply --layer envoy; kubernetes: the dynamic form's files as "
+             "ConfigMap manifests (docs/envoy.md).")(command)
 
 
 ENVOY_CONFIG_DIR = click.option(
@@ -238,14 +240,17 @@ def compile_command(spec: str, out_dir: str | None, check: bool, skip_envoy_chec
     clusters from watched files instead, delivered without a restart by `edgec apply --layer
     envoy` (docs/envoy.md):
       envoy/<gateway>/bootstrap.yaml, envoy/<gateway>/lds/lds.yaml, envoy/<gateway>/cds/cds.yaml
+    With --envoy-form kubernetes, the same files as ConfigMaps, to mount where the bootstrap
+    expects them (docs/envoy.md, "Kubernetes"); a ConfigMap holds at most 1 MiB:
+      envoy/kubernetes/<gateway>.yaml, envoy/kubernetes/sds.yaml
     Apply the AWS layer first: the Cloudflare layer finds each NLB by name. Output is
     deterministic; only changed files are rewritten, and files edgec no longer produces
     are removed (other files in the folder are left alone).
 
     \b
-    Exit codes: 0 compiled, 1 the spec has errors (nothing is written) or, with --check,
-    Envoy rejects a gateway or cannot be run (unless --skip-envoy-check), 3 internal error (a bug
-    in edgec), 64 wrong usage.
+    Exit codes: 0 compiled, 1 the spec has errors or does not fit the chosen form (nothing
+    is written) or, with --check, Envoy rejects a gateway or cannot be run (unless
+    --skip-envoy-check), 3 internal error (a bug in edgec), 64 wrong usage.
 
     \b
     Examples:
@@ -265,8 +270,12 @@ def compile_command(spec: str, out_dir: str | None, check: bool, skip_envoy_chec
         print_diagnostics(console, result)
         console.print(Text(f"{marks()[1]} {spec}: not compiled, fix the errors above", style="bold red"))
         sys.exit(EXIT_ERRORS)
-    compiled = compile_ir(result.ir, out_dir or f"generated/{result.spec.name}",
-                          EmitOptions(envoy_form, envoy_config_dir))
+    try:
+        compiled = compile_ir(result.ir, out_dir or f"generated/{result.spec.name}",
+                              EmitOptions(envoy_form, envoy_config_dir))
+    except OutputRefused as exc:
+        console.print(Text(f"{marks()[1]} {spec}: not compiled: {exc}", style="bold red"))
+        sys.exit(EXIT_ERRORS)
     counts = ", ".join(f"{provider} {n}" for provider, n in sorted(compiled.resources.items())) or "none"
     elapsed = time.perf_counter() - started
     console.print(Text(f"{marks()[0]} compiled {result.spec.name} into {compiled.out_dir} in {elapsed:.2f}s",
@@ -280,11 +289,14 @@ def compile_command(spec: str, out_dir: str | None, check: bool, skip_envoy_chec
         pathlib.Path(ir_path).write_text(yaml_text.dump(dump_ir(result.ir)), encoding="utf-8")
         console.print(f"  wrote the IR to {ir_path}")
     if check:
-        _check_envoy(console, compiled.out_dir, result, envoy_config_dir, skip_envoy_check)
+        _check_envoy(console, compiled.out_dir, result, envoy_config_dir, envoy_form, skip_envoy_check)
 
 
-def _check_envoy(console: Console, out_dir: str, result: Validation, config_dir: str, may_skip: bool) -> None:
-    with console.status("envoy --mode validate on each gateway..."):
+def _check_envoy(console: Console, out_dir: str, result: Validation, config_dir: str, form: str,
+                 may_skip: bool) -> None:
+    with console.status("envoy --mode validate on each gateway..."), tempfile.TemporaryDirectory() as staged:
+        if form == "kubernetes":  # the ConfigMaps hold the dynamic form's files: Envoy checks those
+            out_dir = compile_ir(result.ir, staged, EmitOptions("dynamic", config_dir)).out_dir
         diagnostics, missing = check_envoy(out_dir, result.spec, result.source, config_dir)
     if missing and may_skip:
         console.print(Text(f"  envoy check skipped (--skip-envoy-check): {missing}", style="yellow"))

@@ -51,10 +51,13 @@ def read_options_for_apply(command):
               help="Where the gateways' Envoy finds the --envoy-dir folder (default: the same path).")
 @click.option("--envoy-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds for a gateway to report each new version before it is rolled back.")
+@click.option("--envoy-batch", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Deliver to N gateways at once (canary style: the first N, confirmed, then the next N); "
+                   "none after a batch in which one failed.")
 @read_options_for_apply
 def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: bool, adopt: bool, full_refresh: bool,
                   verify: bool, terraform_bin: str, plugin_dir: str | None, layers: tuple[str, ...],
-                  envoy_dirs: tuple[str, ...], envoy_config_dir: str | None, envoy_timeout: float,
+                  envoy_dirs: tuple[str, ...], envoy_config_dir: str | None, envoy_timeout: float, envoy_batch: int,
                   ignore_files: tuple[str, ...], cloudflare_rate: float, envoy_admins: tuple[str, ...],
                   read_timeout: float) -> None:
     """Apply SPEC, or a reviewed PLANFILE from `edgec plan --out`: AWS and Cloudflare through
@@ -73,7 +76,7 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
        create what exists live, plan again with import blocks, so it imports instead
     4. show each plan with the hostnames every change affects; check the safety rails
     5. ask (or --auto-approve), apply exactly the saved plans, streaming Terraform's output
-    6. deliver each --envoy-dir gateway's Envoy config, one gateway at a time (below)
+    6. deliver each --envoy-dir gateway's Envoy config, in batches (below)
     7. with --verify, read live state again and say what, if anything, still differs
 
     \b
@@ -92,7 +95,9 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
     admin API (--envoy-admin, default http://127.0.0.1:<the spec's admin port>) must then
     report each new version; if Envoy rejects one or does not report it within
     --envoy-timeout, the previous version is swapped back and confirmed, and apply exits 1
-    with Envoy's reason. The first delivery to an empty DIR installs the files.
+    with Envoy's reason. The first delivery to an empty DIR installs the files. Gateways
+    are delivered one at a time, or --envoy-batch N at once, each batch confirmed before
+    the next; none after a batch in which one failed.
 
 
     \b
@@ -143,7 +148,7 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
                            plan_options(cloudflare_rate, tuple(layers), envoy_admins, read_timeout),
                            out_dir, auto_approve, force, ignore_files, adopt, full_refresh, verify,
                            gateway_pairs(envoy_dirs, "--envoy-dir", "DIR"), envoy_config_dir,
-                           Timing(timeout=envoy_timeout))
+                           Timing(timeout=envoy_timeout), envoy_batch)
     try:
         failed = Applier(console, options, _confirm_apply).run(target)
     except KeyboardInterrupt:

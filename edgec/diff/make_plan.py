@@ -45,6 +45,7 @@ def plan_and_live(ir: IR, ignore: list[IgnoreRule], options: PlanOptions,
         plan.errors += state.errors
         if state.not_read:
             plan.layers_not_read[layer.name] = state.not_read
+        plan.running += state.running
         if state.resources or not state.errors and not state.not_read:
             live[layer.name] = state
             plan.layers_read.append(layer.name)

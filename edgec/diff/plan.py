@@ -49,6 +49,10 @@ class PlanOptions:
     today: datetime.date | None = None  # for ignore-rule expiry; None: the real date
     layers: frozenset[str] | None = None  # which layers to compare; None: every layer
     envoy_admins: dict[str, str] = field(default_factory=dict)  # gateway -> admin URL
+    # where each gateway's Envoy finds its config files (the versions it reports are digests of files whose
+    # paths hang from it): per gateway, else envoy_config_dir, else the compiled default
+    envoy_config_dirs: dict[str, str] = field(default_factory=dict)
+    envoy_config_dir: str | None = None
 
     def wants(self, layer: str) -> bool:
         return self.layers is None or layer in self.layers
@@ -84,6 +88,33 @@ class Change:
                 "attributes": [{"name": a.name, "desired": a.desired, "live": a.live} for a in self.attributes]}
 
 
+@dataclass(frozen=True)
+class Running:
+    """What a live part of the estate says it runs (an Envoy gateway's config versions), and how it was
+    compared: by version (it runs exactly what the spec compiles to: one call) or by content."""
+
+    layer: str
+    part: str  # as people name it: "Envoy gateway public"
+    versions: dict[str, str]  # what it reports running ({}: none, as a static config)
+    desired: dict[str, str]  # the versions the spec compiles to
+    compared_by: str  # version | content
+
+    def describe(self) -> str:
+        def listed(versions: dict[str, str]) -> str:
+            return ", ".join(f"{kind} {version}" for kind, version in versions.items())
+
+        if self.compared_by == "version":
+            return f"{self.part} runs {listed(self.versions)}: the versions the spec compiles to (compared by version)"
+        if not self.versions:
+            return f"{self.part} runs a static config, which has no versions (compared by content)"
+        return (f"{self.part} runs {listed(self.versions)}; the spec compiles to {listed(self.desired)} "
+                "(compared by content)")
+
+    def to_json(self) -> dict:
+        return {"layer": self.layer, "part": self.part, "versions": self.versions, "desired": self.desired,
+                "compared_by": self.compared_by}
+
+
 @dataclass
 class Plan:
     spec: str
@@ -93,6 +124,7 @@ class Plan:
     calls: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # reads that failed: the plan is not usable
     notes: list[str] = field(default_factory=list)  # things people should know (expired ignore rules)
+    running: list[Running] = field(default_factory=list)  # what versioned parts (Envoy gateways) run
 
     @property
     def has_changes(self) -> bool:
@@ -108,6 +140,7 @@ class Plan:
         return {"schema_version": PLAN_SCHEMA_VERSION, "spec": self.spec, "has_changes": self.has_changes,
                 "counts": self.counts(), "layers_read": self.layers_read, "layers_not_read": self.layers_not_read,
                 "api_calls": self.calls, "errors": self.errors, "notes": self.notes,
+                "running": [r.to_json() for r in self.running],
                 "changes": [c.to_json() for c in self.changes]}
 
 

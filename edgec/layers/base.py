@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from edgec.diff.plan import Change, PlanOptions
+from edgec.diff.plan import Change, PlanOptions, Running
 from edgec.ir.model import IR, Resource
 from edgec.ir.names import short_hash
 from edgec.read.budget import ApiCalls
@@ -33,13 +33,20 @@ class LiveLayer:
     claimed: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)  # reads that failed (the rest was read)
     not_read: str | None = None  # what was left out on purpose, and why
+    running: list[Running] = field(default_factory=list)  # the versions its versioned parts report
+
+
+class OutputRefused(Exception):
+    """The chosen form of output cannot hold this spec; the message says why and what to do instead."""
 
 
 @dataclass(frozen=True)
 class EmitOptions:
     """Choices in how files are written (only the Envoy layer offers any: docs/envoy.md)."""
 
-    envoy_form: str = "static"  # static: one bootstrap per gateway; dynamic: listeners and clusters from watched files
+    # static: one bootstrap per gateway; dynamic: listeners and clusters from watched files; kubernetes: the
+    # dynamic form's files as ConfigMap manifests
+    envoy_form: str = "static"
     envoy_config_dir: str = "/etc/envoy"  # where the gateway finds the files; every path in them hangs from it
 
 

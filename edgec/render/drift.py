@@ -72,6 +72,7 @@ th{background:#f6f8fa} code{font-family:ui-monospace,monospace;font-size:.95em}
 API calls: {% for p, n in plan.calls.items() %}{{ p }} {{ n }}{% if not loop.last %}, {% endif %}{% endfor %}</p>
 {% for error in plan.errors %}<p class="error">✗ {{ error }}</p>{% endfor %}
 {% for layer, why in plan.layers_not_read.items() %}<p>Not compared: {{ layer }} ({{ why }})</p>{% endfor %}
+{% for running in plan.running %}<p>{{ running.describe() }}</p>{% endfor %}
 {% for note in plan.notes %}<p>Note: {{ note }}</p>{% endfor %}
 {% if not plan.errors %}<p class="{{ "summary" if plan.has_changes else "create" }}">{{ summary }}</p>{% endif %}
 {% for owner, changes in by_owner.items() %}

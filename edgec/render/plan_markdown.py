@@ -47,6 +47,7 @@ def _summary(plan: Plan, drift: bool) -> str:
     lines = [f"### edgec {'drift' if drift else 'plan'}: {code(plan.spec)}", "", head, "", f"Layers read: {layers} · API calls: {calls}"]
     lines += [f"- ❌ {code(error, 1000)}" for error in plan.errors]
     lines += [f"- ⚠️ not compared: {layer} ({code(why, 1000)})" for layer, why in plan.layers_not_read.items()]
+    lines += [f"- {code(running.describe(), 1000)}" for running in plan.running]
     lines += [f"- ⚠️ {code(note, 1000)}" for note in plan.notes]
     return "\n".join(lines) + "\n"
 

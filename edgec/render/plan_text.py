@@ -39,6 +39,8 @@ def print_plan(console: Console, plan: Plan, drift: bool = False) -> None:
                            "nothing is assumed about what could not be read.", style="bold red"))
     else:
         console.print(Text(summary(plan, drift), style="" if plan.has_changes else "green"))
+    for running in plan.running:
+        console.print(Text(one_line(f"{running.describe()}.")))
     for note in plan.notes:
         console.print(Text(one_line(f"Note: {note}."), style="yellow"))
     for layer, why in plan.layers_not_read.items():

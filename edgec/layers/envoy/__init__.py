@@ -1,6 +1,6 @@
 """The Envoy layer: per gateway a bootstrap with its listeners, virtual hosts, routes and clusters,
-and the SDS secrets of the certificates it serves. Compiled, and compared with running gateways
-through their admin API; edgec does not deploy it."""
+and the SDS secrets of the certificates it serves. Compiled, compared with running gateways through
+their admin API (by version first), and delivered by `edgec apply` (edgec/apply/envoy_delivery.py)."""
 
 from __future__ import annotations
 

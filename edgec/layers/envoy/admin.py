@@ -43,7 +43,8 @@ def versions(gateway: str, admin_url: str, timeout: float) -> dict[str, str]:
 def versions_in(dump: Any) -> dict[str, str]:
     """The LDS and CDS versions in a config dump (whole or masked)."""
     out = {}
-    for config in dump.get("configs", []) if isinstance(dump, dict) else []:
+    configs = dump.get("configs") if isinstance(dump, dict) else None
+    for config in configs if isinstance(configs, list) else []:  # anything else: no versions (read whole)
         for kind, (message, _) in KINDS.items():
             if isinstance(config, dict) and str(config.get("@type", "")).endswith(message):
                 out[kind] = str(config.get("version_info", ""))

@@ -1,8 +1,9 @@
 """The Envoy layer's IR -> Envoy v3 config per gateway, and an SDS file per served certificate.
 
-Two forms (docs/envoy.md): `static`, a complete bootstrap per gateway, and `dynamic` (edgec/layers/envoy/
-dynamic.py), a small bootstrap that loads listeners and clusters from files Envoy watches. Both are made
-of the listeners and clusters written here. Certificates come through file-based SDS so a rotated
+Three forms (docs/envoy.md): `static`, a complete bootstrap per gateway; `dynamic` (edgec/layers/envoy/
+dynamic.py), a small bootstrap that loads listeners and clusters from files Envoy watches; and `kubernetes`
+(edgec/layers/envoy/kubernetes.py), the dynamic form's files as ConfigMaps. All are made of the listeners
+and clusters written here. Certificates come through file-based SDS so a rotated
 certificate is picked up without a restart. Every path hangs from one folder, the config dir
 (/etc/envoy unless told otherwise): <dir>/<gateway>.yaml (the static bootstrap), <dir>/sds/<certificate>.yaml
 (secrets, pointing at the PEM files), <dir>/certs/... (PEM files you provide). What is fixed here, not in
@@ -62,14 +63,18 @@ ACCESS_LOG_FIELDS = {
 def emit_envoy(ir: IR, options: EmitOptions = EmitOptions()) -> dict[str, str]:
     """The chosen form's files for every gateway, and envoy/sds/<certificate>.yaml for every certificate served."""
     index = Index(ir, options.envoy_config_dir)
-    if options.envoy_form == "dynamic":
+    if options.envoy_form == "static":
+        files = {f"envoy/{g.gateway}.yaml": dump(_bootstrap(index, g), ir, g.gateway) for g in gateways(ir)}
+    else:
         from edgec.layers.envoy.dynamic import dynamic_files
 
         files = dynamic_files(index)
-    else:
-        files = {f"envoy/{g.gateway}.yaml": dump(_bootstrap(index, g), ir, g.gateway) for g in gateways(ir)}
     for secret in ir.of(EnvoySecret):
         files[f"envoy/sds/{secret.certificate}.yaml"] = dump(_sds_secret(index, secret), ir, secret.certificate)
+    if options.envoy_form == "kubernetes":
+        from edgec.layers.envoy.kubernetes import kubernetes_files
+
+        return kubernetes_files(ir.estate.name, files)
     return files
 
 

@@ -1,5 +1,6 @@
 """Read running Envoy gateways through their admin `/config_dump`, into the Envoy layer's IR. All of
-a gateway's configuration is edgec's (the spec names the gateway).
+a gateway's configuration is edgec's (the spec names the gateway). A gateway that reports the versions the
+spec compiles to is not read further (edgec/layers/envoy/versions.py); the others are read whole.
 
 Envoy echoes its configuration with defaults left out (STATIC, ROUND_ROBIN, MOVED_PERMANENTLY and
 APPEND_IF_EXISTS_OR_ADD are the zero values of their enums) and durations rewritten ("0.5s" ->
@@ -15,6 +16,7 @@ from typing import Any
 
 from edgec.ir.model import IR, Resource
 from edgec.layers.base import LiveLayer, ReadContext
+from edgec.layers.envoy import admin, versions
 from edgec.layers.envoy.admin import get_json
 from edgec.layers.envoy.build import route_identities
 from edgec.layers.envoy.model import (
@@ -64,8 +66,7 @@ def read_envoy(ir: IR, context: ReadContext) -> LiveLayer:
             live.errors.append(f"--envoy-admin names gateway '{gateway}', which the spec does not have")
             continue
         try:
-            context.calls.count("envoy")
-            resources = parse_config_dump(gateway, read_config_dump(gateway, url, context.options.timeout))
+            resources = _read_gateway(ir, gateway, url, context, live)
         except ReadError as exc:
             live.errors.append(str(exc))
             continue
@@ -73,6 +74,19 @@ def read_envoy(ir: IR, context: ReadContext) -> LiveLayer:
         live.owned.update(r.address for r in resources)  # a gateway edgec compiles for runs edgec's config
         live.facts[f"envoy_gateway.{gateway}"] = {"admin_url": url}
     return live
+
+
+def _read_gateway(ir: IR, gateway: str, url: str, context: ReadContext, live: LiveLayer) -> list[Resource]:
+    """By version (one call), else by content (a second: the whole dump); says which in `live.running`."""
+    timeout = context.options.timeout
+    desired = versions.compiled_versions(ir, gateway, versions.config_dir(context.options, gateway))
+    context.calls.count("envoy")
+    running = versions.running(gateway, admin.versions(gateway, url, timeout), desired)
+    live.running.append(running)
+    if running.compared_by == "version":
+        return versions.as_compiled(ir, gateway)
+    context.calls.count("envoy")
+    return parse_config_dump(gateway, read_config_dump(gateway, url, timeout))
 
 
 def read_config_dump(gateway: str, admin_url: str, timeout: float) -> dict:
