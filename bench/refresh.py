@@ -52,6 +52,9 @@ def one_record_change(spec_dir: pathlib.Path, work: pathlib.Path, measure, env: 
         shutil.copytree(spec_dir, estate, dirs_exist_ok=True)
         root = estate / "edge.yaml"
         data = yaml.safe_load(root.read_text())
+        for entry in data.get("certificates", {}).values():  # spec_for_moto takes them from the working directory
+            if "certificate_file" in entry:
+                entry["certificate_file"] = str(estate / entry["certificate_file"])
         session = boto3.Session(region_name=data["aws"]["region"], aws_access_key_id="bench",
                                 aws_secret_access_key="bench")
         spec_for_moto(session, url, data, root)

@@ -68,3 +68,13 @@ def test_a_command_that_cannot_run_is_said_before_the_sandbox_starts(tmp_path, c
     assert result.exit_code == 1
     assert f"cannot run '{command}': no such command on PATH, or it is not executable" in result.output
     assert "sandbox for" not in result.output and not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("example", ["public-api", "private-internal", "multi-team"])
+def test_the_readme_demo_works_with_a_relative_spec_path(tmp_path, monkeypatch, example):
+    """`make demo` names the spec relative to the repository; the sandbox's copy of it lives elsewhere, so
+    the files it names (an origin-pull certificate) must still be found from there."""
+    monkeypatch.chdir(ROOT)
+    result = run_cli("sandbox", f"examples/{example}/edge.yaml", "--dir", str(tmp_path / "s"),
+                     "--", sys.executable, "-m", "edgec", "validate", "{spec}")
+    assert result.exit_code == 0, result.output

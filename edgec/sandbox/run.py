@@ -29,7 +29,7 @@ from edgec.layers.envoy.model import EnvoyGateway
 from edgec.sandbox.fake_cloudflare import FakeCloudflare
 from edgec.sandbox.seed import seed_cloudflare
 from edgec.sandbox.seed_aws import seed_aws
-from edgec.spec.loader import LoadedSpec
+from edgec.spec.loader import LOCAL_FILE_FIELD, LoadedSpec
 from edgec.spec.model import Spec
 from edgec.spec.validate import Validation, validate
 
@@ -127,8 +127,13 @@ class AppliedAws:
 
 
 def spec_for_moto(session, url: str, loaded_data: dict, spec_path: pathlib.Path) -> Validation:
-    """Create the spec's VPC and subnets in moto and write the spec naming them to `spec_path`."""
+    """Create the spec's VPC and subnets in moto and write the spec naming them to `spec_path`.
+    `loaded_data` is as `load_spec` gives it: local files relative to the working directory, which are
+    written as absolute paths (the spec moves to another folder)."""
     data = copy.deepcopy(loaded_data)
+    for entry in (data.get("certificates") or {}).values():
+        if isinstance(entry, dict) and isinstance(entry.get(LOCAL_FILE_FIELD), str):
+            entry[LOCAL_FILE_FIELD] = os.path.abspath(entry[LOCAL_FILE_FIELD])
     if data.get("aws"):
         _make_network(session, url, data)
     spec_path.parent.mkdir(parents=True, exist_ok=True)
