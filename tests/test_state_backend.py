@@ -215,3 +215,46 @@ def test_aws_layer_with_its_backend_validates_with_the_real_terraform(tmp_path):
     assert init.returncode == 0, init.stdout + init.stderr
     result = terraform("validate", "-no-color", cwd=layer)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.real_tool("terraform")
+@pytest.mark.skipif(TERRAFORM is None, reason="terraform binary not found on PATH")
+@pytest.mark.skipif(not os.path.isdir(PLUGINS), reason=f"AWS provider mirror {PLUGINS} not found")
+def test_terraform_keeps_the_layers_state_in_the_spec_s_s3_bucket(tmp_path, moto_url, monkeypatch):
+    """The compiled backend block, given to the real Terraform with the real S3 API (moto): init configures it,
+    and a state written under its lock lands at the layer's key in the bucket."""
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=moto_url, region_name="eu-west-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3.create_bucket(Bucket="acme-terraform-state", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    extra = f"""
+terraform:
+  backend:
+    type: s3   # the moto endpoint needs settings of its own; a real bucket needs only s3: {{bucket, region, ...}}
+    config:
+      bucket: acme-terraform-state
+      key: "edge/acme-prod/{{layer}}.tfstate"
+      region: eu-west-1
+      use_lockfile: true
+      use_path_style: true
+      skip_credentials_validation: true
+      skip_requesting_account_id: true
+      skip_metadata_api_check: true
+      endpoints: {{s3: "{moto_url}"}}
+"""
+    out = tmp_path / "out"
+    assert run_cli("compile", spec_with(tmp_path, extra), "-o", str(out)).exit_code == 0
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    layer = out / "terraform" / "aws"
+    init = terraform("init", "-input=false", "-no-color", f"-plugin-dir={PLUGINS}", cwd=layer)
+    assert init.returncode == 0, init.stdout + init.stderr
+    assert 'Successfully configured the backend "s3"' in init.stdout
+    (tmp_path / "state.json").write_text('{"version": 4, "serial": 1, "lineage": "edgec-test", '
+                                         '"terraform_version": "1.11.0", "outputs": {}, "resources": []}')
+    push = terraform("state", "push", "-no-color", str(tmp_path / "state.json"), cwd=layer)
+    assert push.returncode == 0, push.stdout + push.stderr
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="acme-terraform-state").get("Contents", [])]
+    assert keys == ["edge/acme-prod/aws.tfstate"]  # the lock file is gone once the push is done
+    assert not (layer / "terraform.tfstate").exists()
