@@ -4,8 +4,8 @@ A layer's backend comes from the spec (`terraform.backend`, written by compile i
 `versions.tf`) or from a `*.tf` file of the user's in the layer's folder (a `backend.tf`, an
 `*_override.tf`) with a `backend "TYPE"` or `cloud` block; Terraform accepts only one. Without either,
 the state is a local `terraform.tfstate` in the folder. Under CI (`CI=true`, as GitHub Actions, GitLab CI
-and most CI systems set it) a local state is lost with the runner and the next run would create every
-object again, so `edgec apply` refuses such a layer.
+and most CI systems set it) a local state is lost with the runner (every run would start from an empty
+state) and nothing locks two runs against each other, so `edgec apply` refuses such a layer.
 """
 
 from __future__ import annotations
@@ -83,8 +83,9 @@ def state_problems(states: list[LayerState], ci: bool) -> list[str]:
         where = "; ".join(f"layer {s.layer}: terraform.tfstate in {s.folder}"
                           + (f" ('local' backend in {s.declared_in})" if s.backend else "") for s in local)
         problems.append(
-            f"under CI (CI=true) a local Terraform state is lost with the runner, and the next run would create "
-            f"every object again; the state would be local for {where}. Fix: name a backend in the spec, e.g.\n"
+            f"under CI (CI=true) a local Terraform state is lost with the runner: every run would start from an "
+            f"empty state (importing, or creating again, every object) and nothing would lock two runs against "
+            f"each other; the state would be local for {where}. Fix: name a backend in the spec, e.g.\n"
             f"  terraform:\n"
             f"    backend:\n"
             f"      s3: {{bucket: BUCKET, region: REGION, use_lockfile: true}}   # key: edgec/<name>/<layer>.tfstate\n"
