@@ -838,7 +838,34 @@ def specs(draw) -> dict:
         spec["dns"] = dns
     if draw(st.integers(0, 3)) == 0:
         spec["ignore"] = [_ignore(draw) for _ in range(draw(st.integers(1, 2)))]
+    if draw(st.integers(0, 2)) == 0:
+        spec["terraform"] = _terraform(draw)
     return spec
+
+
+def _backend(draw, key: str | None = None) -> dict:
+    if draw(st.booleans()):
+        s3: dict[str, Any] = {"bucket": draw(st.sampled_from(["acme-tf-state", "a.b-c"])), "region": "eu-west-1"}
+        lock = draw(st.sampled_from(["lockfile", "dynamodb", "both"]))
+        _put(s3, "use_lockfile", True if lock != "dynamodb" else None)
+        _put(s3, "dynamodb_table", "tf-locks" if lock != "lockfile" else None)
+        _put(s3, "key" if key else "key_prefix", key or _maybe(draw, st.sampled_from(["edge/prod", "é/x y"])))
+        _put(s3, "encrypt", _maybe(draw, st.booleans()))
+        return {"s3": s3}
+    name = key or draw(st.sampled_from(["edge/{layer}", "{layer}", 'we"ird/${x}/{layer}']))
+    config: dict[str, Any] = {"bucket": "acme-tf-state", "prefix": name}
+    _put(config, "encryption_key", _maybe(draw, st.sampled_from(["k", ""])))
+    return {"type": "gcs", "config": config}
+
+
+def _terraform(draw) -> dict:
+    section: dict[str, Any] = {}
+    layers = draw(st.sets(st.sampled_from(["aws", "cloudflare"])))
+    if len(layers) < 2 or draw(st.booleans()):
+        section["backend"] = _backend(draw)
+    if layers:
+        section["layers"] = {layer: {"backend": _backend(draw, f"edge/{layer}.tfstate")} for layer in sorted(layers)}
+    return section
 
 
 def _ignore(draw) -> dict:

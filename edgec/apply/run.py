@@ -30,6 +30,7 @@ from edgec.apply.pin import (
 from edgec.apply.rails import Groups, check_rails
 from edgec.apply.refresh import stale_in_plan, to_refresh
 from edgec.apply.resume import live_as_desired, resumed, tainted, was_interrupted
+from edgec.apply.state import layer_states, state_problems, under_ci
 from edgec.apply.terraform import Terraform, TerraformError, discard_plan
 from edgec.apply.tfplan import LayerPlan, read_plan
 from edgec.diff.make_plan import make_plan, plan_and_live
@@ -99,6 +100,7 @@ class Applier:
             return validation
         spec, ir = validation.spec, validation.ir
         assert spec is not None and ir is not None
+        self._check_state(ir, read, self.options.out_dir or f"generated/{spec.name}")
         envoy = envoy_targets(ir, self.options) if read.wants("envoy") else []
         # gateways are read for the config dir they are delivered to (the versions they report depend on it)
         read = dataclasses.replace(read, envoy_config_dir=self.options.envoy_config_dir,
@@ -134,6 +136,15 @@ class Applier:
                                "with your gateways, or deliver it with edgec apply --layer envoy --envoy-dir "
                                "GATEWAY=DIR (docs/envoy.md).")
         return None
+
+    def _check_state(self, ir: IR, read: PlanOptions, out_dir: str) -> None:
+        """Before anything is read or run: each Terraform layer has one backend, and under CI not a local one."""
+        files = render_files(ir)
+        layers = [layer.name for layer in TERRAFORM_LAYERS if read.wants(layer.name)
+                  and any(path.startswith(f"terraform/{layer.name}/") for path in files)]
+        problems = state_problems(layer_states(ir, files, out_dir, layers), under_ci())
+        if problems:
+            raise ApplyFailed("nothing was run or applied:\n" + "\n".join(problems))
 
     @contextlib.contextmanager
     def _paced(self, layers: list[Layer]):

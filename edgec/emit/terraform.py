@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from edgec.emit.hcl import Block, Expr, render
+from edgec.ir.model import StateBackend
 
 Files = dict[str, list[Block]]  # file name -> blocks, in order
 REQUIRED_TERRAFORM = ">= 1.6"
@@ -23,11 +24,18 @@ def data_ref(data_type: str, name: str) -> Ref:
     return Ref(f"data.{data_type}.{name}")
 
 
-def terraform_block(providers: dict[str, dict]) -> Block:
+def terraform_block(providers: dict[str, dict], backend: StateBackend | None = None) -> Block:
+    """The `terraform` block: Terraform's version, the providers and, when the spec names one, the backend."""
     required = Block("required_providers")
     for name, settings in sorted(providers.items()):
         required.attr(name, settings)
-    return Block("terraform").attr("required_version", REQUIRED_TERRAFORM).block(required)
+    block = Block("terraform").attr("required_version", REQUIRED_TERRAFORM).block(required)
+    if backend is not None:
+        settings = Block("backend", (backend.type,))
+        for name, value in backend.config:
+            settings.attr(name, value)
+        block.block(settings)
+    return block
 
 
 def header(estate: str) -> str:

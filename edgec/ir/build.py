@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edgec.ir.model import IR, AwsFacts, Estate, Resource, ZoneFacts, sort_resources
+from edgec.ir.model import IR, AwsFacts, Estate, Resource, StateBackend, ZoneFacts, sort_resources
 from edgec.layers import LAYERS
-from edgec.spec.model import Spec
+from edgec.spec.model import Backend, Spec
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,39 @@ def estate_of(spec: Spec) -> Estate:
         tags = tuple(sorted({**spec.metadata.labels, **spec.aws.tags}.items()))
         aws = AwsFacts(spec.aws.region, spec.aws.vpc_id, tags)
     zones = {name: ZoneFacts(zone.provider, zone.private) for name, zone in spec.zones.items()}
-    return Estate(spec.name, zones, aws, spec.cloudflare.account_id)
+    return Estate(spec.name, zones, aws, spec.cloudflare.account_id, state_backends(spec))
+
+
+def state_backends(spec: Spec) -> dict[str, StateBackend]:
+    """Each Terraform layer's backend from the spec: its own, else the shared one with the layer's key."""
+    backends = {}
+    for layer in ("aws", "cloudflare"):
+        own = spec.terraform.layers.get(layer)
+        backend = own.backend if own is not None else spec.terraform.backend
+        if backend is not None:
+            backends[layer] = _backend(spec.name, layer, backend)
+    return backends
+
+
+def _backend(estate: str, layer: str, backend: Backend) -> StateBackend:
+    s3 = backend.s3
+    if s3 is not None:
+        key = s3.key or f"{s3.key_prefix or 'edgec/' + estate}/{layer}.tfstate"
+        config = {"bucket": s3.bucket, "key": key, "region": s3.region, "encrypt": s3.encrypt,
+                  "use_lockfile": s3.use_lockfile or None, "dynamodb_table": s3.dynamodb_table}
+        return StateBackend("s3", tuple((k, v) for k, v in config.items() if v is not None))
+    assert backend.type is not None
+    return StateBackend(backend.type, tuple((k, _with_layer(v, layer)) for k, v in backend.config.items()))
+
+
+def _with_layer(value, layer: str):
+    if isinstance(value, str):
+        return value.replace("{layer}", layer)
+    if isinstance(value, list):
+        return [_with_layer(v, layer) for v in value]
+    if isinstance(value, dict):
+        return {k: _with_layer(v, layer) for k, v in value.items()}
+    return value
 
 
 def name_clashes(resources: list[Resource]) -> list[Clash]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterable, TypeVar
+from typing import Any, ClassVar, Iterable, TypeVar
 
 from edgec.diagnostics import Path
 
@@ -80,13 +80,23 @@ class ZoneFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class StateBackend:
+    """Where one Terraform layer keeps its state: a backend block's type and settings, in order."""
+
+    type: str  # s3, gcs, azurerm, ...
+    config: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Estate:
-    """What the spec says about the whole estate: its name, account, region, VPC and zones."""
+    """What the spec says about the whole estate: its name, account, region, VPC, zones, and where each
+    Terraform layer keeps its state (a layer without an entry: wherever its folder says, local by default)."""
 
     name: str
     zones: dict[str, ZoneFacts]
     aws: AwsFacts | None = None
     cloudflare_account: str | None = None
+    backends: dict[str, StateBackend] = field(default_factory=dict)
 
     def zones_of(self, provider: str) -> list[str]:
         return sorted(name for name, zone in self.zones.items() if zone.provider == provider)

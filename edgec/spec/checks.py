@@ -29,7 +29,7 @@ def run_checks(structured: Structured, source: SourceMap) -> list[Diagnostic]:
         return []
     checker = Checker(spec, source, structured)
     for check in (check_zones, check_certificates, check_gateways, check_origin_pulls, check_services,
-                  check_ingresses, check_routes, check_tls_coverage, check_waf, check_dns, check_acm_caa):
+                  check_ingresses, check_routes, check_tls_coverage, check_waf, check_dns, check_acm_caa, check_terraform):
         check(checker)
     return checker.diagnostics
 
@@ -187,3 +187,34 @@ def _check_gateway_network(c: Checker, path: Path, gw: Gateway) -> None:
                                       "the subnets its NLB lives in")
 
 
+
+
+# --- Terraform state ---------------------------------------------------------------------------
+
+def check_terraform(c: Checker) -> None:
+    """A backend shared by the layers must give each layer its own state."""
+    backend = c.spec.terraform.backend
+    shared = {"aws", "cloudflare"} - c.spec.terraform.layers.named()
+    if backend is None or len(shared) < 2:
+        return
+    path = ("terraform", "backend")
+    if backend.s3 is not None and backend.s3.key is not None:
+        c.error(path + ("s3", "key"), "one key for every layer would make the layers overwrite each other's "
+                                      "state; use key_prefix (each layer's key is <key_prefix>/<layer>.tfstate), "
+                                      "or give each layer its key under terraform.layers.<layer>.backend",
+                code="spec.terraform")
+    if backend.type is not None and not any("{layer}" in v for v in _strings(backend.config)):
+        c.error(path + ("config",), "every layer would keep its state in the same place; put {layer} in the "
+                                    "setting that names the state (e.g. key: edge/{layer}.tfstate), or give "
+                                    "each layer its backend under terraform.layers.<layer>.backend",
+                code="spec.terraform")
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []

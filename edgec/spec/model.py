@@ -605,6 +605,91 @@ class IgnoreRule(SpecModel):
     """After this day the rule stops hiding anything (and plans say it expired)."""
 
 
+# --- Terraform state ---------------------------------------------------------------------------
+
+BackendValue = str | int | bool | list[str] | dict[str, str]
+
+
+class S3Backend(SpecModel):
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", examples=["acme-terraform-state"])
+    """S3 bucket that holds the state (create it beforehand, with versioning on)."""
+    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$", examples=["eu-west-1"])
+    """The bucket's region."""
+    key_prefix: str | None = Field(None, pattern=r"^[^/]+(/[^/]+)*$", examples=["edge/acme-prod"])
+    """Folder of the state objects: each layer keeps its state in `<key_prefix>/<layer>.tfstate`.
+    Default `edgec/<spec name>`."""
+    key: str | None = Field(None, pattern=r"^[^/]+(/[^/]+)*$", examples=["edge/acme-prod/aws.tfstate"])
+    """The state object's whole key, for a backend of one layer (`terraform.layers.<layer>.backend`);
+    default `<key_prefix>/<layer>.tfstate`."""
+    use_lockfile: bool = Field(False, examples=[True])
+    """Lock the state with a lock file beside it in the bucket (Terraform 1.10 or later)."""
+    dynamodb_table: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{3,255}$", examples=["terraform-locks"])
+    """DynamoDB table that locks the state (partition key `LockID`, a string), before Terraform 1.10."""
+    encrypt: bool = True
+    """Encrypt the state object at rest."""
+
+    @model_validator(mode="after")
+    def _locked(self):
+        if not self.use_lockfile and self.dynamodb_table is None:
+            raise ValueError("state without locking lets two applies interleave; set use_lockfile: true "
+                             "(Terraform 1.10 or later) or dynamodb_table: TABLE")
+        if self.key is not None and self.key_prefix is not None:
+            raise ValueError("give key or key_prefix, not both")
+        return self
+
+
+class Backend(SpecModel):
+    s3: S3Backend | None = Field(None, examples=[{"bucket": "acme-terraform-state", "region": "eu-west-1", "use_lockfile": True}])
+    """State in S3, with locking."""
+    type: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$", examples=["gcs"])
+    """Any other Terraform backend, by name (`gcs`, `azurerm`, `http`, `pg`, `consul`, `remote`, ...),
+    with its settings in `config`."""
+    config: dict[str, BackendValue] = Field(default_factory=dict, examples=[{"bucket": "acme-tf-state",
+                                                                            "prefix": "edge/{layer}"}])
+    """The backend block's settings, as Terraform documents them for `type`. `{layer}` in a string
+    becomes the layer's name (`aws`, `cloudflare`), so that each layer keeps its own state."""
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if (self.s3 is None) == (self.type is None):
+            raise ValueError("give exactly one of s3 (S3 with locking) or type (any backend, with config)")
+        if self.s3 is not None and self.config:
+            raise ValueError("config goes with type; with s3, write the settings under s3")
+        return self
+
+
+class LayerTerraform(SpecModel):
+    backend: Backend = Field(examples=[{"s3": {**{"bucket": "acme-terraform-state", "region": "eu-west-1", "use_lockfile": True}, "key": "edge/acme-prod/aws.tfstate"}}])
+    """Where this layer keeps its Terraform state, instead of `terraform.backend`."""
+
+
+class TerraformLayers(SpecModel):
+    """The Terraform layers, each with its own state."""
+
+    # the Terraform layers of edgec.layers (TERRAFORM_LAYERS)
+    aws: LayerTerraform | None = Field(None, examples=[{"backend": {"type": "gcs", "config": {
+        "bucket": "acme-tf-state", "prefix": "edge/aws"}}}])
+    """The AWS layer's backend."""
+    cloudflare: LayerTerraform | None = Field(None, examples=[{"backend": {"type": "gcs", "config": {
+        "bucket": "acme-tf-state", "prefix": "edge/cloudflare"}}}])
+    """The Cloudflare layer's backend."""
+
+    def get(self, layer: str) -> LayerTerraform | None:
+        return getattr(self, layer, None)
+
+    def named(self) -> set[str]:
+        return {name for name in ("aws", "cloudflare") if self.get(name) is not None}
+
+
+class TerraformSettings(SpecModel):
+    backend: Backend | None = Field(None, examples=[{"s3": {"bucket": "acme-terraform-state", "region": "eu-west-1", "use_lockfile": True}}])
+    """Where the Terraform layers keep their state (each layer its own). Without it, state is a local
+    `terraform.tfstate` in each layer's folder, unless a `*.tf` file of yours there names a backend."""
+    layers: TerraformLayers = Field(default_factory=TerraformLayers, examples=[{"cloudflare": {"backend": {
+        "type": "gcs", "config": {"bucket": "acme-tf-state", "prefix": "edge/cloudflare"}}}}])
+    """A backend for one layer (`aws`, `cloudflare`), instead of `backend`."""
+
+
 # --- the spec ----------------------------------------------------------------------------------
 
 class Spec(SpecModel):
@@ -641,3 +726,6 @@ class Spec(SpecModel):
     """Certificates, by name."""
     ignore: list[IgnoreRule] = Field(default_factory=list)
     """Differences between the spec and what is live that plans should not report, each with a reason."""
+    terraform: TerraformSettings = Field(default_factory=TerraformSettings,
+                                         examples=[{"backend": {"s3": {"bucket": "acme-terraform-state", "region": "eu-west-1", "use_lockfile": True}}}])
+    """Where the Terraform layers keep their state."""

@@ -64,7 +64,7 @@ def emit_aws(ir: IR) -> Files:
 def _versions(estate: Estate, needs_vpc: bool) -> list[Block]:
     assert estate.aws is not None
     tags = Block("default_tags").attr("tags", ownership_tags(estate))
-    blocks = [terraform_block({"aws": AWS_PROVIDER}),
+    blocks = [terraform_block({"aws": AWS_PROVIDER}, estate.backends.get("aws")),
               aws_provider(estate.aws.region).block(tags)]
     if needs_vpc:  # egress rules reach the targets anywhere in the VPC
         blocks.append(Block("data", ("aws_vpc", "gateways")).attr("id", estate.aws.vpc_id))

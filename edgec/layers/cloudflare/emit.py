@@ -68,7 +68,7 @@ def emit_cloudflare(ir: IR) -> Files:
 
 def _versions(ir: IR, needs_aws: bool) -> list[Block]:
     providers = {"cloudflare": CLOUDFLARE_PROVIDER} | ({"aws": AWS_PROVIDER} if needs_aws else {})
-    blocks = [terraform_block(providers),
+    blocks = [terraform_block(providers, ir.estate.backends.get("cloudflare")),
               Block("provider", ("cloudflare",))]  # the API token comes from CLOUDFLARE_API_TOKEN
     if needs_aws:
         assert ir.estate.aws is not None
