@@ -28,7 +28,7 @@ from edgec.diff.spec_changes import spec_changes
 from edgec.diff.versions import load_version
 from edgec.layers import LAYER_NAMES
 from edgec.read.budget import DEFAULT_CLOUDFLARE_RATE
-from edgec.render.drift import drift_html, drift_json, drift_markdown, drift_text_lines
+from edgec.render.drift import drift_html, drift_json, drift_markdown, drift_text_lines, read_history
 from edgec.render.plan_markdown import render_plan_markdown
 from edgec.render.plan_text import print_plan
 from edgec.render.progress import read_progress
@@ -221,8 +221,10 @@ def diff_command(base: str, head: str, fmt: str, live: bool, ignore_files: tuple
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text",
               show_default=True, help="html is a self-contained page, for a scheduled job's artifacts.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here, not stdout.")
+@click.option("--history", type=click.Path(exists=True, file_okay=False),
+              help="A folder of earlier `--format json` reports: the HTML page charts drift per owner over time.")
 @read_options
-def drift_command(spec: str, fmt: str, output: str | None, **read) -> None:
+def drift_command(spec: str, fmt: str, output: str | None, history: str | None, **read) -> None:
     """Report what differs between SPEC and the live estate, by the team that owns it.
 
     The same reads and comparison as `plan`, framed for scheduled jobs: each difference (changed
@@ -230,13 +232,24 @@ def drift_command(spec: str, fmt: str, output: str | None, **read) -> None:
     Changes nothing.
 
     \b
-    Exit codes: 0 no drift, 2 drift found, 1 error (a read that failed).
+    The HTML page opens with a summary (differences by owner and action), then the findings
+    most urgent first: a security group rule open to the internet that the spec does not
+    have, then what an apply would delete or replace, other differences, live-only objects.
+    With --history, it charts each owner's differences over the earlier JSON reports (dated
+    by their files' modification times).
+
+    \b
+    Exit codes: 0 no drift, 2 drift found, 1 error (a read that failed), 64 wrong usage.
 
     \b
     Examples:
       edgec drift examples/multi-team/ --format html -o drift.html
+      edgec drift edge.yaml --format json -o reports/$(date +%F).json
+      edgec drift edge.yaml --format html --history reports/ -o drift.html
       edgec drift edge.yaml --format json | jq '.by_owner'
     """
+    if history and fmt != "html":
+        raise click.UsageError("--history charts drift over time in the HTML page: use it with --format html")
     console = make_console()
     result, plan = _read_live(console, spec, **read)
     if fmt == "text":
@@ -246,7 +259,7 @@ def drift_command(spec: str, fmt: str, output: str | None, **read) -> None:
     else:
         text = {"json": lambda: json.dumps(drift_json(result.spec, plan), indent=2) + "\n",
                 "markdown": lambda: drift_markdown(result.spec, plan),
-                "html": lambda: drift_html(result.spec, plan)}[fmt]()
+                "html": lambda: drift_html(result.spec, plan, history=history and read_history(history))}[fmt]()
         if output:
             pathlib.Path(output).write_text(text, encoding="utf-8")
         else:
