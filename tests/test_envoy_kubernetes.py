@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 import yaml
 from conftest import ROOT, run_cli
-from envoy_support import ENVOY, HAVE_ENVOY
+from envoy_support import ENVOY, HAVE_ENVOY, spec_head
 from test_envoy_behaviour import Upstream, free_port
 from test_envoy_delivery import admin_versions, upstream_of
 
@@ -94,15 +94,7 @@ def test_a_gateway_over_a_config_map_s_limit_is_refused(tmp_path):
 
 # --- a real Envoy and a kubelet-style update ------------------------------------------------------
 
-SPEC = """
-apiVersion: edgec/v1
-name: kube
-aws: {{region: eu-west-1, vpc_id: vpc-0test, subnets: {{public: [subnet-0a]}}}}
-zones:
-  test.example: {{provider: cloudflare, tls: {{mode: strict}}}}
-certificates:
-  edge: {{source: acm, domains: ["*.test.example"]}}
-gateways:
+SPEC = spec_head("kube") + """gateways:
   edge:
     exposure: public
     ports: {{https: {https}, health: {health}, admin: {admin}}}
