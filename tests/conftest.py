@@ -23,13 +23,10 @@ _tool_outcomes: dict[str, collections.Counter] = collections.defaultdict(collect
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
-
-
-@pytest.fixture(autouse=True)
-def _not_under_ci(monkeypatch):
-    """The suite's applies keep their Terraform state in temporary folders, which `edgec apply` refuses under
-    CI=true (edgec/apply/state.py), as set by a CI running this suite; the tests of that refusal set it."""
-    monkeypatch.delenv("CI", raising=False)
+# The suite's applies keep their Terraform state in temporary folders, which `edgec apply` refuses under
+# CI=true (edgec/apply/state.py), as set by a CI running this suite: having been read above, CI is unset
+# for the whole run, before any fixture (module-scoped ones apply too); the tests of that refusal set it.
+os.environ.pop("CI", None)
 
 
 def pytest_runtest_logreport(report):
