@@ -14,6 +14,7 @@ changed record and the resources of types edgec does not read in full (edgec's r
 
 from __future__ import annotations
 
+import base64
 import collections
 import json
 import os
@@ -24,7 +25,6 @@ import urllib.request
 
 import yaml
 
-from edgec.layers.aws import LAYER as AWS
 from edgec.layers.cloudflare import LAYER as CLOUDFLARE
 from edgec.spec.validate import validate
 
@@ -111,8 +111,6 @@ def _operation(entry: dict) -> str:
     """Query APIs (EC2, ELBv2) name the action in the body; Route 53 is REST (GET reads, POST writes)."""
     body = entry.get("body") or ""
     if entry.get("body_encoded"):
-        import base64
-
         body = base64.b64decode(body).decode(errors="replace")
     action = urllib.parse.parse_qs(body).get("Action")
     if action:
@@ -153,9 +151,7 @@ def _cloudflare_figures(ir, plan_calls: int) -> dict:
     return {"resources": full, "plan_calls": plan_calls, "by_list_reads": by_list, "full_refresh_reads": full,
             "by_list_at_limit_s": round(by_list / CLOUDFLARE_PER_S, 1),
             "full_refresh_at_limit_s": round(full / CLOUDFLARE_PER_S, 1),
-            "not_read_in_full": not_compared, "aws_types_not_read_in_full": sorted(
-                t for t in collections.Counter(r.resource_type for r in ir.in_layer("aws"))
-                if t not in AWS.compared_types)}
+            "not_read_in_full": not_compared}
 
 
 def describe(figures: dict) -> str:

@@ -59,17 +59,20 @@ class PacingProxy:
         """(status, headers, body) of the upstream's answer, after waiting for the budget (and 429s)."""
         origin = urlsplit(self.upstream)
         url = f"{origin.scheme}://{origin.netloc}{path}"
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            self.limiter.acquire()
-            status, answer_headers, answer = _send(method, url, headers, body, self.timeout)
-            with self._lock:
-                self.forwarded += 1
-            if status != 429 or attempt == MAX_ATTEMPTS:
+        for attempt in range(1, MAX_ATTEMPTS):
+            status, answer_headers, answer = self._paced(method, url, headers, body)
+            if status != 429:
                 return status, answer_headers, answer
             with self._lock:
                 self.rate_limited += 1
             self.sleep(_retry_after(answer_headers, attempt))
-        raise AssertionError("unreachable")
+        return self._paced(method, url, headers, body)  # the last attempt, answered as it is
+
+    def _paced(self, method: str, url: str, headers: dict[str, str], body: bytes | None):
+        self.limiter.acquire()
+        with self._lock:
+            self.forwarded += 1
+        return _send(method, url, headers, body, self.timeout)
 
 
 def _send(method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float):
