@@ -8,10 +8,12 @@ of its state); then Terraform plans from its state (`plan -refresh=false`).
 
 A resource in Terraform's state (`terraform show -json`, which calls no API) needs no refresh only when
 all of these hold:
-  1. edgec compares everything the configuration sets on a resource of its type (`compared_types`);
+  1. edgec compares everything the configuration sets on a resource of its type (`compared_types`), or
+     1'. the layer reads live every attribute of it that can make Terraform plan a change, and Terraform's
+     state holds the same values (`Layer.state_differences`: more reads, made at apply only);
   2. edgec's live read found it at the same address, as the same object (the ID the provider imports it
      by, derived from the state, equals the one the live read gives): not deleted, not recreated;
-  3. edgec's plan has no difference for it (ignored ones included): live is as the spec says;
+  3. for 1, edgec's plan has no difference for it (ignored ones included): live is as the spec says;
   4. Terraform's refresh-less plan has no change for it: its state is as the spec says. This one is
      known only after that plan: what fails it (`stale_in_plan`) is refreshed, and planned again.
 Then state and live agree on every attribute the configuration sets (both equal the spec's), which is
@@ -66,14 +68,16 @@ def _managed(module: dict) -> list[dict]:
     return found + [r for child in module.get("child_modules", []) for r in _managed(child)]
 
 
-def to_refresh(layer: Layer, state: dict, live_plan: Plan, live: LiveLayer) -> Refresh:
-    """The resources of the layer's state that Terraform must refresh (tests 1 to 3)."""
+def to_refresh(layer: Layer, state: dict, live_plan: Plan, live: LiveLayer,
+               checked: dict[str, list[str]] | None = None) -> Refresh:
+    """The resources of the layer's state that Terraform must refresh (tests 1 to 3); `checked`: the
+    attributes whose state differs from live, for the resources the layer checks so (test 1')."""
     differing = {c.address for c in live_plan.changes if c.layer == layer.name and c.address}
     live_ids = layer.import_ids(live)
     resources = state_resources(state)
     refresh = Refresh(layer.name, len(resources))
     for resource in resources:
-        reason = _reason(layer, resource, live_ids, differing)
+        reason = _reason(layer, resource, live_ids, differing, checked or {})
         if reason:
             refresh.addresses[resource["address"]] = reason
     return refresh
@@ -88,14 +92,18 @@ def stale_in_plan(shown: dict, refresh: Refresh) -> list[str]:
                   if entry["address"] in trusted and tuple(entry["change"]["actions"]) != ("no-op",))
 
 
-def _reason(layer: Layer, resource: dict, live_ids: dict[str, str], differing: set[str]) -> str | None:
+def _reason(layer: Layer, resource: dict, live_ids: dict[str, str], differing: set[str],
+            checked: dict[str, list[str]]) -> str | None:
     address = resource["address"]
-    if resource["type"] not in layer.compared_types:
+    compared = resource["type"] in layer.compared_types
+    if not compared and address not in checked:
         return "not read in full by edgec"
     if address not in live_ids:
         return "not found live"
     if layer.state_import_id(resource["type"], resource.get("values") or {}) != live_ids[address]:
         return "another object live"
-    if address in differing:
+    if compared and address in differing:
         return "differ live from the spec"
+    if checked.get(address):
+        return "differ live from Terraform's state"
     return None

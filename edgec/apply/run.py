@@ -28,7 +28,7 @@ from edgec.apply.pin import (
     spec_digest,
 )
 from edgec.apply.rails import Groups, check_rails
-from edgec.apply.refresh import stale_in_plan, to_refresh
+from edgec.apply.refresh import stale_in_plan, state_resources, to_refresh
 from edgec.apply.resume import live_as_desired, resumed, tainted, was_interrupted
 from edgec.apply.state import layer_states, state_problems, under_ci
 from edgec.apply.terraform import Terraform, TerraformError, discard_plan
@@ -41,6 +41,7 @@ from edgec.layers import LAYER_NAMES, TERRAFORM_LAYERS
 from edgec.layers.aws.model import AwsAcmCertificate
 from edgec.layers.base import Layer, LiveLayer
 from edgec.layers.envoy.model import EnvoyGateway
+from edgec.read.budget import ReadError
 from edgec.render.apply_text import print_layer_plans, print_refusals
 from edgec.render.plan_text import print_plan
 from edgec.render.progress import read_progress
@@ -241,7 +242,7 @@ class Applier:
                 terraform.init(directory)
             variables = self._inputs(layer, ir, out_dir) or None
             if from_state and live is not None:
-                shown = self._plan_from_state(layer, directory, variables, live)
+                shown = self._plan_from_state(layer, ir, directory, variables, live)
             else:
                 terraform.plan(directory, variables, refresh=not from_state)
                 shown = terraform.show(directory)
@@ -252,11 +253,12 @@ class Applier:
             _discard_plan(directory)
             raise
 
-    def _plan_from_state(self, layer: Layer, directory: str, variables: dict | None, live: LiveLayer) -> dict:
+    def _plan_from_state(self, layer: Layer, ir: IR, directory: str, variables: dict | None, live: LiveLayer) -> dict:
         """Terraform's saved plan (`show -json`), made from its state after refreshing, through Terraform,
         only what edgec's live read cannot vouch for (edgec/apply/refresh.py)."""
         terraform = self.options.terraform
-        refresh = to_refresh(layer, terraform.state(directory), self.live, live)
+        state = terraform.state(directory)
+        refresh = to_refresh(layer, state, self.live, live, self._state_differences(layer, ir, state, live))
         if refresh.state_size:
             self.console.print(Text(refresh.summary()), highlight=False)
         if refresh.full:
@@ -274,6 +276,16 @@ class Applier:
         terraform.refresh(directory, stale, variables)
         terraform.plan(directory, variables, refresh=False)
         return terraform.show(directory)
+
+    def _state_differences(self, layer: Layer, ir: IR, state: dict, live: LiveLayer) -> dict[str, list[str]]:
+        """What of Terraform's state differs from live, for what the layer checks so; a read that fails
+        leaves those resources to Terraform's refresh (which would meet the same failure, and say so)."""
+        try:
+            return layer.state_differences(ir, state_resources(state), live, self.options.read)
+        except ReadError as exc:
+            self.console.print(Text(f"{layer.name} layer: {exc}; Terraform refreshes those resources itself",
+                                    style="yellow"), highlight=False)
+            return {}
 
     def _check_adoption(self, layer: Layer, plan: LayerPlan, imports: list[Import]) -> None:
         """Importing what carries no edgec marker needs --adopt: it may be someone else's."""

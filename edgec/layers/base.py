@@ -95,6 +95,13 @@ class Layer:
         """The ID `import_ids` gives for the object a resource of Terraform's state (its values) is."""
         return None
 
+    def state_differences(self, ir: IR, resources: list[dict[str, Any]], live: LiveLayer,
+                          options: PlanOptions) -> dict[str, list[str]]:
+        """For the resources of Terraform's state (`terraform show -json`) whose every attribute that can make
+        Terraform plan a change it reads live (more reads, at apply), the attributes whose state differs
+        from live, by address; those it does not read in full are left out."""
+        return {}
+
     def existing(self, resource_type: str, values: dict[str, Any], live: LiveLayer) -> str | None:
         """The live resource a Terraform create of `values` would duplicate, where the configuration names
         it otherwise than edgec's read (records written with for_each): its address, or None."""

@@ -35,6 +35,19 @@ from edgec.layers.aws.model import (
     AwsSecurityGroupRule,
     AwsTargetGroup,
 )
+from edgec.layers.aws.state_values import (
+    LOAD_BALANCER_ATTRIBUTES,
+    TAGS_PER_CALL,
+    TARGET_GROUP_ATTRIBUTES,
+    ZONE_TAGS_PER_CALL,
+    listener_values,
+    load_balancer_values,
+    rule_values,
+    security_group_values,
+    tag_map,
+    target_group_values,
+    zone_values,
+)
 from edgec.layers.aws.txt import canonical_txt
 from edgec.layers.base import LiveLayer, adopt_addresses
 from edgec.read.answers import (
@@ -55,7 +68,6 @@ from edgec.read.budget import ApiCalls, ReadError
 from edgec.read.shape import check_shapes
 
 ELB_PAGE_SIZE = 400
-TAGS_PER_CALL = 20
 RULES_PAGE_SIZE = 1000
 ROUTE53_PAGE_SIZE = "300"
 TARGET_GROUP_PURPOSES = ("https", "http")  # edgec's target groups: <spec>-<gateway>-<purpose>
@@ -228,7 +240,8 @@ def _read_security_groups(reading: _Reading, ec2, gateways: list[str]) -> None:
             by_id[group_id] = gateway
             reading.add(AwsSecurityGroup(slug(gateway), (), gateway, name, text(group.get("Description", ""),
                                                                                 "Description")),
-                        owned=_is_owned(reading.estate, group.get("Tags")), id=group_id)
+                        owned=_is_owned(reading.estate, group.get("Tags")), id=group_id,
+                        values=security_group_values(group))
     if not by_id:
         return
     what = "security group rules"
@@ -250,7 +263,7 @@ def _read_security_groups(reading: _Reading, ec2, gateways: list[str]) -> None:
             reading.add(AwsSecurityGroupRule(slug(gateway, direction, text(cidr, "CidrIpv4"), str(port)), (), gateway,
                                              direction, cidr, port, text(rule.get("IpProtocol", "-1"), "IpProtocol"),
                                              text(rule.get("Description", ""), "Description")),
-                        id=rule.get("SecurityGroupRuleId"))
+                        id=rule.get("SecurityGroupRuleId"), values=rule_values(rule))
 
 
 def _read_load_balancers(reading: _Reading, elb, gateways: list[str]) -> None:
@@ -267,15 +280,18 @@ def _read_load_balancers(reading: _Reading, elb, gateways: list[str]) -> None:
         gateway = _gateway_of(name, reading.estate, gateways)
         with answer_of(f"load balancer {name}"):
             # AWS always sends the DNS name, and the records pointing at the NLB are compared with it
-            reading.add(_load_balancer(gateway, lb), owned=_is_owned(reading.estate, tags.get(arn)),
-                        arn=arn, id=arn, dns_name=required_text(lb, "DNSName"), tags=tags.get(arn) or [])
+            balancer = _load_balancer(gateway, lb)
+            reading.add(balancer, owned=_is_owned(reading.estate, tags.get(arn)),
+                        arn=arn, id=arn, dns_name=required_text(lb, "DNSName"), tags=tags.get(arn) or [],
+                        values=load_balancer_values(lb, balancer.subnets, balancer.internal, tags.get(arn)))
         listeners = _pages(f"listeners of {name}", elb, "describe_listeners", "Listeners", LoadBalancerArn=arn)
         what = f"target groups of {name}"
         with answer_of(what):
             groups = {required_text(g, "TargetGroupArn"): g for g in _pages(
                 what, elb, "describe_target_groups", "TargetGroups", LoadBalancerArn=arn)}
             for group_arn, group in groups.items():
-                reading.add(_target_group(reading.estate, gateway, group), arn=group_arn, id=group_arn)
+                reading.add(_target_group(reading.estate, gateway, group), arn=group_arn, id=group_arn,
+                            values=target_group_values(group))
         with answer_of(f"listeners of {name}"):
             for listener in listeners:
                 _add_listener(reading, gateway, listener, groups)
@@ -313,11 +329,12 @@ def _add_listener(reading: _Reading, gateway: str, listener: dict, groups: dict[
     purpose = _purpose_of(target.get("TargetGroupName", "?"), reading.estate, gateway)
     arn = required_text(listener, "ListenerArn")
     certificates = items(listener.get("Certificates", []), "Certificates")
+    certificate_arns = [text(c["CertificateArn"], "CertificateArn") for c in certificates
+                        if isinstance(c, dict) and "CertificateArn" in c]
     reading.add(AwsListener(slug(gateway, purpose), (), gateway, number(required(listener, "Port"), "Port"),
                             required_text(listener, "Protocol"), slug(gateway, purpose),
                             ssl_policy=listener.get("SslPolicy")),
-                arn=arn, id=arn, certificate_arns=[text(c["CertificateArn"], "CertificateArn") for c in certificates
-                                                   if isinstance(c, dict) and "CertificateArn" in c])
+                arn=arn, id=arn, certificate_arns=certificate_arns, values=listener_values(listener, certificate_arns))
 
 
 def _read_listener_certificates(reading: _Reading, elb) -> None:
@@ -361,7 +378,8 @@ def _read_route53(reading: _Reading, route53, everything: bool) -> None:
         name = zone["Name"].rstrip(".")
         zone_id = zone["Id"].removeprefix("/hostedzone/")  # as Terraform's state holds it
         reading.add(AwsRoute53Zone(slug(name), (), name, zone["Config"]["PrivateZone"]),
-                    owned=carries_marker(reading.estate.name, zone["Config"]["Comment"]), id=zone_id)
+                    owned=carries_marker(reading.estate.name, zone["Config"]["Comment"]), id=zone_id,
+                    values=zone_values(name, zone["Config"]["Comment"]))
         what = f"Route 53 records of {name}"
         records = _pages(what, route53, "list_resource_record_sets", "ResourceRecordSets",
                          HostedZoneId=zone["Id"], PaginationConfig={"PageSize": ROUTE53_PAGE_SIZE})
@@ -414,3 +432,67 @@ def _record(zone: str, fqdn: str, record: dict, nlbs: dict[str, str]) -> AwsRout
     return AwsRoute53Record(slug(fqdn, record["Type"].lower()), (), zone, fqdn, record["Type"],
                             None if ttl is None else number(ttl, "TTL"), tuple(sorted(values)),
                             alias_gateway=nlbs.get(target or ""), alias_target=None if target in nlbs else target)
+
+
+def read_state_values(live: LiveLayer, session: boto3.Session, addresses: set[str]) -> dict[str, dict]:
+    """The live values of the state attributes of those of `addresses` the plan's read found (refresh by
+    list, at apply: edgec/layers/aws/state_values.py): what the plan's read gave, and what it leaves out —
+    NLB attributes and capacity reservations, target group attributes, the tags of target groups,
+    listeners and zones (batched), the VPCs of private zones."""
+    found = {r.address: r for r in live.resources
+             if r.address in addresses and "values" in live.facts.get(r.address, {})}
+    values = {address: dict(live.facts[address]["values"]) for address in found}
+    elb = _client(session, "elbv2")
+    for address, resource in found.items():
+        arn = live.facts[address].get("arn")
+        if isinstance(resource, AwsLoadBalancer):
+            values[address] |= _attributes(f"attributes of load balancer {resource.label}", elb,
+                                           "describe_load_balancer_attributes", LOAD_BALANCER_ATTRIBUTES,
+                                           LoadBalancerArn=arn)
+            what = f"capacity reservation of load balancer {resource.label}"
+            capacity = _call(what, elb, "describe_capacity_reservation", LoadBalancerArn=arn)
+            with answer_of(what):
+                units = (capacity.get("MinimumLoadBalancerCapacity") or {}).get("CapacityUnits")
+            values[address]["minimum_load_balancer_capacity.0.capacity_units"] = units
+        elif isinstance(resource, AwsTargetGroup):
+            values[address] |= _attributes(f"attributes of target group {resource.label}", elb,
+                                           "describe_target_group_attributes", TARGET_GROUP_ATTRIBUTES,
+                                           TargetGroupArn=arn)
+    tagged = {live.facts[a]["arn"]: a for a, r in found.items() if isinstance(r, (AwsTargetGroup, AwsListener))}
+    for address in [*tagged.values(), *(a for a, r in found.items() if isinstance(r, AwsRoute53Zone))]:
+        values[address]["tags_all"] = {}  # what DescribeTags leaves out has no tags
+    for arn, tags in _tags(elb, sorted(tagged)).items():
+        values[tagged[arn]]["tags_all"] = tag_map(tags)
+    zones = {live.facts[a]["id"]: r for a, r in found.items() if isinstance(r, AwsRoute53Zone)}
+    if zones:
+        _zone_values(_client(session, "route53"), zones, values)
+    return values
+
+
+def _attributes(what: str, client, operation: str, paths: dict[str, str], **kwargs) -> dict:
+    """An NLB's or target group's attributes, at their state paths."""
+    answer = _call(what, client, operation, **kwargs)
+    with answer_of(what):
+        found = {required_text(a, "Key"): a.get("Value") for a in items(answer.get("Attributes", []), "Attributes")}
+    return {path: found[key] for key, path in paths.items() if key in found}
+
+
+def _zone_values(route53, zones: dict[str, AwsRoute53Zone], values: dict[str, dict]) -> None:
+    ids = sorted(zones)
+    what = "Route 53 zone tags"
+    for i in range(0, len(ids), ZONE_TAGS_PER_CALL):
+        found = _call(what, route53, "list_tags_for_resources", ResourceType="hostedzone",
+                      ResourceIds=ids[i:i + ZONE_TAGS_PER_CALL])
+        with answer_of(what):
+            for tag_set in items(found.get("ResourceTagSets", []), "ResourceTagSets"):
+                zone = zones.get(required_text(tag_set, "ResourceId"))
+                if zone is not None:
+                    values[zone.address]["tags_all"] = tag_map(tag_set.get("Tags"))
+    for zone_id, zone in zones.items():
+        if zone.private:  # a public zone has no VPCs
+            what = f"VPCs of Route 53 zone {zone.zone}"
+            found = _call(what, route53, "get_hosted_zone", Id=zone_id)
+            with answer_of(what):
+                values[zone.address]["vpc"] = [{"vpc_id": required_text(v, "VPCId"),
+                                                "vpc_region": required_text(v, "VPCRegion")}
+                                               for v in items(found.get("VPCs", []), "VPCs")]
