@@ -1,0 +1,145 @@
+"""The GitHub Action (action.yml) and the pre-commit hooks (.pre-commit-hooks.yaml): that they say what
+docs/ci.md says, that the hooks' commands pass and fail as a user's commit would, and that the action
+passes the linters (zizmor, check-jsonschema's github-action schema, actionlint where installed).
+`pre-commit try-repo` itself installs edgec with every dependency into an env of its own (minutes), so it
+is run by hand, not here: docs/ci.md."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import ROOT, run_cli
+
+BIN = pathlib.Path(sys.executable).parent
+HOOKS = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+ACTION_TEXT = (ROOT / "action.yml").read_text()
+ACTION = yaml.safe_load(ACTION_TEXT)
+DOCS = (ROOT / "docs" / "ci.md").read_text()
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed")
+    return path
+
+
+def _selects(hook: dict, path: str) -> bool:
+    """As pre-commit picks a hook's files: matching `files`, not matching `exclude`."""
+    return bool(re.search(hook["files"], path)) and not re.search(hook.get("exclude", "^$"), path)
+
+
+def _selected(hook: dict) -> list[str]:
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    return [f for f in tracked if _selects(hook, f)]
+
+
+def test_the_hooks_are_the_two_documented_ones():
+    assert {h["id"]: h["entry"] for h in HOOKS} == {"edgec-validate": "edgec validate", "edgec-check": "edgec check"}
+    for hook in HOOKS:
+        assert hook["language"] == "python" and hook.get("pass_filenames", True) is True
+        assert hook["files"] in DOCS and hook["exclude"] in DOCS and hook["id"] in DOCS
+
+
+@pytest.mark.parametrize("path, matches", [
+    ("edge.yaml", True), ("examples/public-api/edge.yaml", True), ("infra/edge.yml", True),
+    ("examples/multi-team/teams/web.yaml", False), ("edge.yaml.bak", False), ("hedge.yaml", False),
+    ("schemas/edge.schema.json", False), ("generated/acme/envoy/edge.yaml", False),
+])
+def test_the_hooks_pick_single_file_specs_not_compiled_envoy_config(path, matches):
+    assert all(_selects(hook, path) is matches for hook in HOOKS)
+
+
+@pytest.mark.parametrize("hook", HOOKS, ids=lambda h: h["id"])
+def test_each_hook_passes_the_examples_as_pre_commit_passes_them(hook):
+    """pre-commit runs `entry FILE...` with the matching files, several per call."""
+    files = _selected(hook)
+    assert len(files) >= 3
+    command, *args = hook["entry"].split()
+    result = subprocess.run([str(BIN / command), *args, *files], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert all(f in result.stdout for f in files)
+
+
+@pytest.mark.parametrize("hook", HOOKS, ids=lambda h: h["id"])
+def test_each_hook_fails_a_commit_with_a_broken_spec(hook, tmp_path):
+    broken = tmp_path / "edge.yaml"
+    broken.write_text((ROOT / "tests" / "fixtures" / "five-mistakes.yaml").read_text())
+    good = ROOT / "examples" / "public-api" / "edge.yaml"
+    command, *args = hook["entry"].split()
+    result = subprocess.run([str(BIN / command), *args, str(good), str(broken)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 1
+    assert re.search(rf"{re.escape(str(broken))}:\d+:\d+: error", result.stdout)
+
+
+def test_check_takes_one_spec_for_machine_formats(tmp_path):
+    spec = str(ROOT / "examples" / "public-api" / "edge.yaml")
+    result = run_cli("check", "--format", "sarif", spec, spec)
+    assert result.exit_code == 64 and "--format sarif takes one SPEC, got 2" in result.output
+
+
+def test_the_action_inputs_are_the_documented_ones():
+    inputs = ACTION["inputs"]
+    assert set(inputs) == {"command", "spec", "version", "python-version", "sarif", "comment", "github-token"}
+    for name in inputs:
+        assert f"| `{name}` |" in DOCS, name
+    assert ACTION["runs"]["using"] == "composite"
+
+
+def test_the_action_never_writes_an_input_into_a_script():
+    for step in ACTION["runs"]["steps"]:
+        assert "${{" not in step.get("run", ""), step.get("name")
+
+
+def test_the_action_pins_every_third_party_action_by_commit():
+    uses = [step["uses"] for step in ACTION["runs"]["steps"] if "uses" in step]
+    assert uses and all(re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", u) for u in uses), uses
+    assert all(re.search(re.escape(u) + r" # v\d", ACTION_TEXT) for u in uses)
+
+
+@pytest.mark.real_tool("zizmor")
+def test_zizmor_finds_nothing_in_the_action():
+    result = subprocess.run([_tool("zizmor"), "--offline", "--no-progress", "--persona", "auditor", "action.yml"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings" in result.stdout + result.stderr
+
+
+@pytest.mark.real_tool("check-jsonschema")
+def test_the_action_satisfies_the_published_action_schema():
+    result = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", "action.yml"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _docs_workflow() -> str:
+    [workflow] = [block for block in re.findall(r"```yaml\n(.*?)```", DOCS, re.S) if "edge-gate.yml" in block]
+    return workflow
+
+
+@pytest.mark.real_tool("actionlint")
+def test_actionlint_finds_nothing_in_the_documented_workflow_using_the_action(tmp_path):
+    """actionlint lints workflows (not action metadata): the docs' workflow, using this action as a local
+    one (`uses: ./`) so that actionlint also checks its inputs against action.yml."""
+    actionlint = _tool("actionlint")
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "edge-gate.yml").write_text(re.sub(r"edgec/edgec@\S+", "./", _docs_workflow()))
+    shutil.copy(ROOT / "action.yml", tmp_path / "action.yml")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    result = subprocess.run([actionlint, "-no-color"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_documented_workflow_uses_the_action_with_its_inputs():
+    workflow = yaml.safe_load(_docs_workflow())
+    steps = [s for job in workflow["jobs"].values() for s in job["steps"] if s["uses"].startswith("edgec/edgec@")]
+    assert steps and all(set(s["with"]) <= set(ACTION["inputs"]) for s in steps)
