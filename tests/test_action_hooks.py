@@ -1,16 +1,17 @@
 """The GitHub Action (action.yml) and the pre-commit hooks (.pre-commit-hooks.yaml): that they say what
-docs/ci.md says, that the hooks' commands pass and fail as a user's commit would, and that the action
-passes the linters (zizmor, check-jsonschema's github-action schema, actionlint where installed).
-`pre-commit try-repo` itself installs edgec with every dependency into an env of its own (minutes), so it
-is run by hand, not here: docs/ci.md."""
+docs/ci.md says, that the hooks pass and fail as a user's commit would (their commands through the dev
+venv, and once through `pre-commit try-repo` itself), and that the action passes the linters (zizmor,
+check-jsonschema's github-actions schema, actionlint where installed)."""
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
 import shutil
 import subprocess
 import sys
+import textwrap
 
 import pytest
 import yaml
@@ -78,6 +79,61 @@ def test_each_hook_fails_a_commit_with_a_broken_spec(hook, tmp_path):
                             text=True, timeout=300)
     assert result.returncode == 1
     assert re.search(rf"{re.escape(str(broken))}:\d+:\d+: error", result.stdout)
+
+
+def _docs_yaml(marker: str):
+    [block] = [b for b in re.findall(r"```yaml\n(.*?)```", DOCS, re.S) if marker in b]
+    return yaml.safe_load(textwrap.dedent(block))
+
+
+@pytest.fixture(scope="module")
+def user_repo(tmp_path_factory) -> tuple[pathlib.Path, dict]:
+    """A user's repository with a good and a broken single-file spec and a spec folder, using the hooks
+    as docs/ci.md's .pre-commit-config.yaml does, from this repository's HEAD commit (uncommitted changes
+    to the hooks are not seen). Its PRE_COMMIT_HOME is shared by the tests here, so pre-commit builds the
+    hooks' env (edgec and its dependencies, from the package index) once, in about 35 s."""
+    _tool("pre-commit")
+    repo = tmp_path_factory.mktemp("user-repo")
+    shutil.copytree(ROOT / "examples" / "public-api", repo / "good")  # the spec and the certificates it names
+    (repo / "bad").mkdir()
+    (repo / "bad" / "edge.yaml").write_text((ROOT / "tests" / "fixtures" / "five-mistakes.yaml").read_text())
+    shutil.copytree(ROOT / "examples" / "multi-team", repo / "edge")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path_factory.mktemp("pre-commit-home"))}
+    return repo, env
+
+
+def _pre_commit_run(user_repo, hooks: list[dict], *files: str) -> subprocess.CompletedProcess:
+    repo, env = user_repo
+    config = _docs_yaml("# .pre-commit-config.yaml")
+    [entry] = config["repos"]
+    assert [h["id"] for h in entry["hooks"]] == ["edgec-validate", "edgec-check"]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+    entry.update(repo=str(ROOT), rev=head.stdout.strip(), hooks=hooks)
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    return subprocess.run([_tool("pre-commit"), "run", "--verbose", "--files", *files], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.real_tool("pre-commit")
+def test_pre_commit_passes_a_good_spec_and_fails_a_broken_one_at_its_lines(user_repo):
+    hooks = _docs_yaml("# .pre-commit-config.yaml")["repos"][0]["hooks"]
+    good = _pre_commit_run(user_repo, hooks, "good/edge.yaml")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert re.search(r"edgec validate\.+Passed", good.stdout) and re.search(r"edgec check\.+Passed", good.stdout)
+    bad = _pre_commit_run(user_repo, hooks, "good/edge.yaml", "bad/edge.yaml")
+    assert bad.returncode == 1
+    assert re.search(r"edgec validate\.+Failed", bad.stdout) and re.search(r"edgec check\.+Failed", bad.stdout)
+    assert re.search(r"bad/edge.yaml:\d+:\d+: error", bad.stdout) and "good/edge.yaml: valid" in bad.stdout
+
+
+@pytest.mark.real_tool("pre-commit")
+def test_pre_commit_validates_a_spec_folder_as_docs_ci_md_configures_it(user_repo):
+    [folder_hook] = _docs_yaml("pass_filenames: false")
+    assert folder_hook["args"] == ["edge/"]
+    result = _pre_commit_run(user_repo, [folder_hook], "edge/teams/payments.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "edge/: valid (9 files)" in result.stdout
 
 
 def test_check_takes_one_spec_for_machine_formats(tmp_path):
