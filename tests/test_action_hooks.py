@@ -215,6 +215,32 @@ true
 """
 
 
+FAKE_PYTHON = """#!/bin/bash
+# python3 -m venv DIR, giving a venv whose pip logs what it was asked to install
+bin="$3/bin"; mkdir -p "$bin"
+printf '#!/bin/bash\\necho "$*" >> "%s/pip.log"\\n' "$3" > "$bin/pip"
+printf '#!/bin/bash\\necho edgec 0.0.0\\n' > "$bin/edgec"
+chmod +x "$bin/pip" "$bin/edgec"
+"""
+
+
+@pytest.mark.parametrize("version, installs", [
+    ("", str(ROOT)),  # the action's own files
+    ("0.1.0", "edgec==0.1.0"), ("1.2.0rc1", "edgec==1.2.0rc1"),
+    ("v0.1.0", "edgec @ git+https://github.com/edgec/edgec@v0.1.0"),
+    ("1234567abcdef0", "edgec @ git+https://github.com/edgec/edgec@1234567abcdef0"),  # a commit, even one like this
+])
+def test_the_action_installs_the_version_asked_for(tmp_path, version, installs):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "python3").write_text(FAKE_PYTHON)
+    (fake / "python3").chmod(0o755)
+    result, _ = _run_step("Install edgec", tmp_path, PATH=f"{fake}:{os.environ['PATH']}", EDGEC_VERSION=version,
+                          GITHUB_ACTION_PATH=str(ROOT))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "edgec-venv" / "pip.log").read_text().strip().endswith(installs)
+
+
 def test_the_action_keeps_one_pull_request_comment_up_to_date(tmp_path):
     fake = tmp_path / "bin"
     fake.mkdir()
