@@ -75,7 +75,7 @@ def test_octodns_validate_accepts_the_zone_files(estate, tmp_path):
 
 @pytest.mark.real_tool("moto_server")
 def test_a_plan_against_the_seeded_estate_finds_no_change(estate, tmp_path):
-    pytest.importorskip("moto", reason="the sandbox needs moto (the dev extra)")
+    pytest.importorskip("moto", reason="the sandbox needs moto (the sandbox extra)")
     from edgec.sandbox.run import start_sandbox
 
     sandbox = start_sandbox(load_spec(str(estate[0])), tmp_path, drift=False)

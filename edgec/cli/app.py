@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from edgec import __version__
+from edgec import about
 from edgec.diagnostics import Diagnostic, Severity, one_line
 from edgec.render import inert
 from edgec.spec.validate import Validation
@@ -74,8 +74,15 @@ class _Group(click.Group):
             sys.exit(EXIT_INTERNAL)
 
 
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(about.version_line())
+        ctx.exit()
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, "--version", "-V", prog_name="edgec")
+@click.option("--version", "-V", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and the project's address, and exit.")
 @click.option("--no-color", is_flag=True, help="No colour, bold or spinner: plain text (as NO_COLOR=1 does).")
 def main(no_color: bool) -> None:
     """edgec: one spec for your edge, compiled to Cloudflare, AWS and Envoy.

@@ -102,15 +102,16 @@ def _print_text(results: list[Validation]) -> None:
 
 
 @main.command("check")
-@click.argument("spec", metavar="SPEC", required=False)
+@click.argument("specs", nargs=-1, metavar="SPEC...")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit"]), default="text",
               show_default=True, help="sarif for GitHub code scanning, junit for CI test reports.")
 @click.option("--fail-on", type=click.Choice(["note", "warning", "error", "never"]), default="error",
               show_default=True, help="Exit 1 when an unsuppressed finding is at least this severe.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here, not stdout.")
 @click.option("--list", "list_policies", is_flag=True, help="List the policies (ID, severity, title) and exit.")
-def check_command(spec: str | None, fmt: str, fail_on: str, output: str | None, list_policies: bool) -> None:
+def check_command(specs: tuple[str, ...], fmt: str, fail_on: str, output: str | None, list_policies: bool) -> None:
     """Check SPEC, what it resolves to and its output against edgec's policies (EDGE001...), offline.
+    Several SPECs (text format only, as the pre-commit hook passes them) are checked in turn.
 
     Each finding names its policy, severity, the spec FILE:LINE:COL, why it matters and the fix.
     Suppress one inline, with a reason (required), on the finding's line or above the element:
@@ -135,12 +136,18 @@ def check_command(spec: str | None, fmt: str, fail_on: str, output: str | None, 
         for p in ALL_POLICIES:
             console.print(f"{p.id}  {p.severity:<7}  {p.title}")
         return
-    if spec is None:
+    if not specs:
         raise click.UsageError("missing argument SPEC (or use --list)")
+    if len(specs) > 1 and (fmt != "text" or output):
+        raise click.UsageError(f"{'-o' if output else '--format ' + fmt} takes one SPEC, got {len(specs)}")
+    sys.exit(max(_check_one(console, spec, fmt, fail_on, output) for spec in specs))
+
+
+def _check_one(console, spec: str, fmt: str, fail_on: str, output: str | None) -> int:
     result = validate(spec)
     if not result.ok:
         print_diagnostics(console, result)
-        sys.exit(EXIT_ERRORS)
+        return EXIT_ERRORS
     results = check_policies(result)
     if fmt == "text" and output:
         with open(output, "w", encoding="utf-8") as fh:
@@ -155,7 +162,7 @@ def check_command(spec: str | None, fmt: str, fail_on: str, output: str | None, 
             pathlib.Path(output).write_text(text, encoding="utf-8")
         else:
             click.echo(text, nl=False)
-    sys.exit(EXIT_ERRORS if any(r.fails(fail_on) for r in results) else EXIT_OK)
+    return EXIT_ERRORS if any(r.fails(fail_on) for r in results) else EXIT_OK
 
 
 @main.command("trace")

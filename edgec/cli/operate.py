@@ -195,7 +195,8 @@ def sandbox_command(spec: str, command: tuple[str, ...], drift: bool | None, for
     (DIR/edge.yaml), and each gateway's compiled Envoy bootstrap (DIR/envoy/<gateway>.yaml, named
     in EDGEC_ENVOY_CONFIG as GATEWAY=PATH,...). With a COMMAND after `--`, it runs it against the
     sandbox (`{spec}` stands for that copy), stops, and exits with the command's exit code (1,
-    before starting anything, if it cannot be run); without, it prints the environment to use and runs until Ctrl-C. Needs the dev extra (moto).
+    before starting anything, if it cannot be run); without, it prints the environment to use and
+    runs until Ctrl-C. Needs the sandbox extra (moto): pip install 'edgec[sandbox]'.
 
     \b
     Examples:

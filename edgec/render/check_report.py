@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from edgec import __version__
+from edgec.about import homepage
 from edgec.diagnostics import one_line
 from edgec.policy.check import UNREASONED, Result
 from edgec.policy.rules import POLICIES
@@ -71,9 +72,11 @@ def check_sarif(results: list[Result]) -> dict:
         if r.suppressed is not None:
             result["suppressions"] = [{"kind": "inSource", "justification": visible(r.suppressed)}]
         out.append(result)
+    # the project's address comes from the installed metadata (edgec/about.py); none from a bare source tree
+    driver = {"name": "edgec", "version": __version__, **({"informationUri": homepage()} if homepage() else {}),
+              "rules": rules}
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{
-        "tool": {"driver": {"name": "edgec", "version": __version__, "informationUri":
-                            "https://github.com/edgec/edgec/blob/main/docs/ci.md", "rules": rules}},
+        "tool": {"driver": driver},
         "originalUriBaseIds": {"%SRCROOT%": {"uri": "file://" + os.getcwd().rstrip("/") + "/"}},
         "results": out}]}
 

@@ -55,7 +55,7 @@ def start_moto():
     try:
         from moto.server import ThreadedMotoServer
     except ImportError as exc:
-        raise RuntimeError("the sandbox needs moto: pip install 'edgec[dev]'") from exc
+        raise RuntimeError("the sandbox needs moto: pip install 'edgec[sandbox]'") from exc
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's HTTP server logs every request
     _private_zone_when_vpc_given()
     _certificate_lists_carry_alternative_names()
@@ -162,7 +162,7 @@ def apply_to_moto(session, url: str, loaded_data: dict, spec_path: pathlib.Path,
 
 
 def start_sandbox(loaded: LoadedSpec, workdir: pathlib.Path, drift: bool = True, foreign: bool = False) -> Sandbox:
-    import boto3  # a dependency of edgec; moto (dev extra) is checked by start_moto
+    import boto3  # a dependency of edgec; moto (sandbox extra) is checked by start_moto
 
     moto, aws_url = start_moto()
     cloudflare = FakeCloudflare(token=SANDBOX_TOKEN)
