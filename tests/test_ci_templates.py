@@ -26,6 +26,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import boto3
 import pytest
@@ -327,6 +328,26 @@ def _run_flows(root: pathlib.Path, sandbox) -> dict:
         commands, skipped = gitlab_commands("apply")
         found["gitlab_apply"] = (repo.run_job(commands, {**gitlab, "CI_PIPELINE_SOURCE": "push"}), commands, skipped)
         found["records_after_gitlab"] = zone_names(session, aws_url)
+
+    # The scheduled drift jobs: GitHub's once, on the estate both applies left; then, after a port is opened
+    # by hand, GitLab's twice (its second report charts the first, dated by its file name even when the
+    # cache lost its modification time).
+    found["github_drift"] = (repo.run_job(github_commands("drift")[0], github), sorted(
+        p.name for p in (repo.work / "drift-history").glob("*.json")))
+    shutil.rmtree(repo.work / "drift-history")
+    ec2 = session.client("ec2", endpoint_url=aws_url)
+    group = next(g for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default")
+    ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[  # by hand: drift
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    schedule = {**gitlab, "CI_PIPELINE_SOURCE": "schedule"}
+    first = repo.run_job(gitlab_commands("drift")[0], schedule)
+    [report] = (repo.work / "drift-history").glob("*.json")
+    lost = time.time() - 3 * 86400
+    os.utime(report, (lost, lost))  # a date that is not the report's, as a cache that kept no mtimes could leave
+    time.sleep(1.1)   # a second report, a second later, is a second file
+    second = repo.run_job(gitlab_commands("drift")[0], schedule)
+    found["gitlab_drift"] = (first + second, report.stem, (repo.work / "drift.html").read_text(),
+                             len(list((repo.work / "drift-history").glob("*.json"))))
     return found
 
 
@@ -384,3 +405,19 @@ def test_the_gitlab_apply_applies_the_reviewed_plan_on_the_state_kept_in_the_bac
     assert "reviewed.plan: the spec, compiled output and live state are as reviewed." in text
     assert "import" not in text.split("Terraform plan, aws layer")[1].split("\n")[0]  # the state was in S3
     assert {f"ci-one.{ZONE}", f"ci-two.{ZONE}"} <= flows["records_after_gitlab"]
+
+
+@pytest.mark.real_tool("terraform")
+def test_the_github_drift_job_keeps_a_json_report_and_writes_the_html_page(flows):
+    results, reports = flows["github_drift"]
+    _ok(results)  # exit 0: both applies left no drift
+    assert len(reports) == 1 and reports[0].endswith("Z.json") and ":" not in reports[0]  # artifact-safe name
+
+
+@pytest.mark.real_tool("terraform")
+def test_the_gitlab_drift_job_charts_the_earlier_report_dated_by_its_name(flows):
+    results, first_name, page, reports = flows["gitlab_drift"]
+    assert [r.returncode for r in results] == [2, 2], output(results)  # drift found: allow_failure exit_codes
+    assert reports == 2 and "0.0.0.0/0" in page
+    day, clock = first_name.rstrip("Z").split("T")
+    assert f"1 earlier report(s), from {day} {clock[:5]} UTC, and this one." in page
