@@ -43,8 +43,12 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 
 install: $(VENV)/.installed
 
+# Two workers (pytest-xdist), each test file on one of them (its module fixtures, such as a Terraform
+# apply to moto, are made once): the Terraform, moto and Envoy suites spend most of their time waiting on
+# those processes. `make test WORKERS=0` runs in one process; a single file: .venv/bin/python -m pytest FILE.
+WORKERS ?= 2
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
 
 # The demo's venv, like the dev one but from $(SANDBOX_LOCK): edgec is installed (not editable) with
 # the locked build backend, and pip, offline, must find '.[sandbox]' met by what is installed. It is

