@@ -14,11 +14,12 @@ all of these hold:
   2. edgec's live read found it at the same address, as the same object (the ID the provider imports it
      by, derived from the state, equals the one the live read gives): not deleted, not recreated;
   3. for 1, edgec's plan has no difference for it (ignored ones included): live is as the spec says;
-  4. Terraform's refresh-less plan has no change for it: its state is as the spec says. This one is
-     known only after that plan: what fails it (`stale_in_plan`) is refreshed, and planned again.
-Then state and live agree on every attribute the configuration sets (both equal the spec's), which is
-all Terraform's plan looks at. Everything else is refreshed: drift, what is gone or was recreated, what
-the state has but the spec dropped, what edgec does not read in full, what was changed by hand to match.
+  4. for 1, Terraform's refresh-less plan has no change for it: its state is as the spec says. This one
+     is known only after that plan: what fails it (`stale_in_plan`) is refreshed, and planned again.
+Then state and live agree on every attribute the configuration sets (both equal the spec's, or 1' found
+them equal), which is all Terraform's plan looks at. Everything else is refreshed: drift, what is gone or
+was recreated, what the state has but the spec dropped, what edgec does not read in full, what was
+changed by hand to match.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Refresh:
     layer: str
     state_size: int
     addresses: dict[str, str] = field(default_factory=dict)  # address -> reason
+    # found in the state as they are live (test 1'): the plan may change them, as the spec asks
+    checked: set[str] = field(default_factory=set)
 
     @property
     def full(self) -> bool:
@@ -71,7 +74,8 @@ def _managed(module: dict) -> list[dict]:
 def to_refresh(layer: Layer, state: dict, live_plan: Plan, live: LiveLayer,
                checked: dict[str, list[str]] | None = None) -> Refresh:
     """The resources of the layer's state that Terraform must refresh (tests 1 to 3); `checked`: the
-    attributes whose state differs from live, for the resources the layer checks so (test 1')."""
+    attributes whose state differs from live, for the resources the layer checks so (test 1'), which
+    needs no test 3 or 4: their state holds what is live, whatever the spec now says."""
     differing = {c.address for c in live_plan.changes if c.layer == layer.name and c.address}
     live_ids = layer.import_ids(live)
     resources = state_resources(state)
@@ -80,6 +84,8 @@ def to_refresh(layer: Layer, state: dict, live_plan: Plan, live: LiveLayer,
         reason = _reason(layer, resource, live_ids, differing, checked or {})
         if reason:
             refresh.addresses[resource["address"]] = reason
+        elif resource["address"] in (checked or {}):
+            refresh.checked.add(resource["address"])
     return refresh
 
 
@@ -87,7 +93,8 @@ def stale_in_plan(shown: dict, refresh: Refresh) -> list[str]:
     """Test 4: what the refresh-less plan (`show -json`) changes although its state was trusted (found live
     as the spec says): the state is out of date (someone made the change by hand, or an apply was cut
     short), and Terraform would plan from it."""
-    trusted = {r["address"] for r in state_resources(shown.get("prior_state") or {})} - set(refresh.addresses)
+    trusted = ({r["address"] for r in state_resources(shown.get("prior_state") or {})} - set(refresh.addresses)
+               - refresh.checked)
     return sorted(entry["address"] for entry in shown.get("resource_changes", [])
                   if entry["address"] in trusted and tuple(entry["change"]["actions"]) != ("no-op",))
 
@@ -102,8 +109,8 @@ def _reason(layer: Layer, resource: dict, live_ids: dict[str, str], differing: s
         return "not found live"
     if layer.state_import_id(resource["type"], resource.get("values") or {}) != live_ids[address]:
         return "another object live"
-    if compared and address in differing:
+    if address in checked:
+        return "differ live from Terraform's state" if checked[address] else None
+    if address in differing:
         return "differ live from the spec"
-    if checked.get(address):
-        return "differ live from Terraform's state"
     return None

@@ -42,6 +42,7 @@ from edgec.layers.aws.state_values import (
     ZONE_TAGS_PER_CALL,
     listener_values,
     load_balancer_values,
+    record_values,
     rule_values,
     security_group_values,
     tag_map,
@@ -390,7 +391,9 @@ def _read_route53(reading: _Reading, route53, everything: bool) -> None:
                 if rtype in ("NS", "SOA") and fqdn == name:
                     continue  # the zone's own records, created by Route 53
                 # the AWS provider's ID of a record set (and what `terraform import` takes)
-                reading.add(_record(name, fqdn, record, nlbs), id=f"{zone_id}_{fqdn}_{rtype}")
+                found = _record(name, fqdn, record, nlbs)
+                values = record_values(fqdn, record, list(found.records))
+                reading.add(found, id=f"{zone_id}_{fqdn}_{rtype}", **({"values": values} if values else {}))
 
 
 def _zone_config(zone: dict) -> dict:

@@ -95,7 +95,31 @@ def listener_values(listener: dict, certificate_arns: list[str]) -> dict:
 
 
 def rule_values(rule: dict) -> dict:
-    return {"tags_all": tag_map(rule.get("Tags"))}
+    every_port = rule.get("IpProtocol") == "-1"  # the provider holds no ports then
+    return {"security_group_id": rule.get("GroupId"), "ip_protocol": rule.get("IpProtocol"),
+            "from_port": None if every_port else rule.get("FromPort"),
+            "to_port": None if every_port else rule.get("ToPort"),
+            "cidr_ipv4": rule.get("CidrIpv4"), "cidr_ipv6": rule.get("CidrIpv6"),
+            "prefix_list_id": rule.get("PrefixListId"),
+            "referenced_security_group_id": (rule.get("ReferencedGroupInfo") or {}).get("GroupId"),
+            "description": rule.get("Description"), "tags_all": tag_map(rule.get("Tags"))}
+
+
+def record_values(fqdn: str, record: dict, values: list[str]) -> dict | None:
+    """A record set's values as the provider holds them; None for TXT and SPF, whose values the provider
+    unquotes and splits its own way (those are compared with the spec instead)."""
+    if record["Type"] in ("TXT", "SPF"):
+        return None
+    alias = record.get("AliasTarget")
+    alias = alias if isinstance(alias, dict) else {}
+    return {"name": fqdn, "type": record["Type"], "ttl": record.get("TTL", 0),  # 0: an alias has no TTL
+            "records": sorted(values) or None, "set_identifier": record.get("SetIdentifier", ""),
+            "health_check_id": record.get("HealthCheckId", ""),
+            # as the provider normalises an alias target: lower case, no "dualstack." nor final dot
+            "alias.0.name": (str(alias["DNSName"]).lower().removeprefix("dualstack.").rstrip(".")
+                             if "DNSName" in alias else None),
+            "alias.0.zone_id": alias.get("HostedZoneId"),
+            "alias.0.evaluate_target_health": alias.get("EvaluateTargetHealth")}
 
 
 def zone_values(name: str, comment: str | None) -> dict:
