@@ -127,8 +127,13 @@ def _operation(entry: dict) -> str:
     return f"route53 {entry['method']} {path.rsplit('/', 1)[-1] if 'rrset' in path else path.split('/')[2]}"
 
 
+def _is_read(operation: str) -> bool:
+    # Route 53's ListTagsForResources is a POST (of the IDs to list)
+    return operation.startswith(READS) or operation.startswith("route53 GET") or operation == "route53 POST tags"
+
+
 def _reads(calls: collections.Counter) -> int:
-    return sum(n for op, n in calls.items() if op.startswith(READS) or op.startswith("route53 GET"))
+    return sum(n for op, n in calls.items() if _is_read(op))
 
 
 def _aws_figures(first: dict, plan: dict, by_list: dict, full: dict) -> dict:
@@ -137,10 +142,12 @@ def _aws_figures(first: dict, plan: dict, by_list: dict, full: dict) -> dict:
         return {"ok": result["rc"] == 0, "wall_s": result["wall_s"], "reads": reads,
                 "writes": sum(result["calls"].values()) - reads,
                 "reads_at_route53_limit_s": round(reads / ROUTE53_PER_S, 1),
-                "reads_by_operation": dict(sorted((op, n) for op, n in result["calls"].items()
-                                                  if op.startswith(READS) or op.startswith("route53 GET")))}
+                "reads_by_operation": dict(sorted((op, n) for op, n in result["calls"].items() if _is_read(op)))}
 
     figures = {"full_apply": run(first), "plan": run(plan), "by_list": run(by_list), "full_refresh": run(full)}
+    # what refresh by list decided, as edgec said it ("aws layer: all 42 resource(s) ... match ...")
+    figures["by_list"]["refresh"] = next((line for line in (by_list["stdout"] or "").splitlines()
+                                          if line.startswith("aws layer:")), None)
     figures["by_list_within_plan_plus_20"] = figures["by_list"]["reads"] <= figures["plan"]["reads"] + 20
     figures["errors"] = [r["stderr"][-400:] or r["stdout"][-400:] for r in (first, plan, by_list, full)
                          if r["rc"] != 0]

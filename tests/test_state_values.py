@@ -26,6 +26,13 @@ def test_a_state_as_the_provider_writes_it_matches_the_api_answer_it_came_from()
     assert differences(STATE_LB, live_lb()) == []
 
 
+def test_no_values_is_the_same_whichever_way_the_state_holds_it():
+    # Terraform's import writes an alias record's `records` as [], its create as null
+    live = {"records": None, "ttl": 0}
+    assert differences({"records": [], "ttl": 0}, live) == differences({"records": None, "ttl": 0}, live) == []
+    assert differences({"records": ["10.0.0.1"], "ttl": 0}, live) == ["records"]
+
+
 def test_each_attribute_changed_live_is_named():
     assert differences(STATE_LB, live_lb(enable_deletion_protection="false")) == ["enable_deletion_protection"]
     assert differences(STATE_LB, live_lb(**{"access_logs.0.enabled": "true"})) == ["access_logs.0.enabled"]

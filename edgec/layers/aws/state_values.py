@@ -128,7 +128,7 @@ def zone_values(name: str, comment: str | None) -> dict:
 
 def differences(state: dict, live: dict) -> list[str]:
     """The state paths whose value differs from live (values compared as the API writes them: "true" is
-    true, "60" is 60, lists in any order)."""
+    true, "60" is 60, lists in any order, nothing as none)."""
     return sorted(path for path, value in live.items() if _canonical(_at(state, path)) != _canonical(value))
 
 
@@ -144,6 +144,8 @@ def _at(values, path: str):
 
 
 def _canonical(value):
+    if value is None or value == [] or value == {}:  # an imported record holds `records = []`, a created one null
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -152,4 +154,4 @@ def _canonical(value):
         return tuple(sorted(map(str, map(_canonical, value))))
     if isinstance(value, dict):
         return tuple(sorted((key, _canonical(item)) for key, item in value.items()))
-    return "" if value is None else value
+    return value
