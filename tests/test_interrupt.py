@@ -17,10 +17,13 @@ import pytest
 from edgec.apply.resume import was_interrupted
 from edgec.apply.terraform import Terraform, TerraformInterrupted
 
+# The plugin is started before the trap is set, as a background job: bash starts those with SIGINT ignored
+# (no job control), so no SIGINT can reach it before it ignores it. (Started from a subshell that set
+# `trap '' INT` itself, a SIGINT could come first, and bash then spun in its trap with the subshell dead.)
 FAKE_TERRAFORM = """#!/bin/bash
-trap 'n=$((n+1)); echo "SIGINT $n"; if [ $n -ge 2 ]; then echo "stopped at once"; exit 1; fi; stop=1' INT
-(trap '' INT; exec sleep 300) &
+sleep 300 &
 echo "plugin $!"
+trap 'n=$((n+1)); echo "SIGINT $n"; if [ $n -ge 2 ]; then echo "stopped at once"; exit 1; fi; stop=1' INT
 echo "Creating..."
 while [ -z "$stop" ]; do sleep 0.05; done
 sleep 0.5
