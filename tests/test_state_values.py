@@ -47,8 +47,8 @@ def test_a_default_action_added_live_is_a_difference():
     state = {"port": 443, "protocol": "TCP", "ssl_policy": None, "alpn_policy": None, "certificate_arn": None,
              "default_action": [{"type": "forward", "target_group_arn": "arn:tg", "order": 1}]}
     one = {"Port": 443, "Protocol": "TCP", "DefaultActions": [{"Type": "forward", "TargetGroupArn": "arn:tg"}]}
-    assert differences(state, listener_values(one, [])) == []
+    assert differences(state, listener_values(one, [], None)) == []
     two = {**one, "DefaultActions": [*one["DefaultActions"], {"Type": "forward", "TargetGroupArn": "arn:other"}]}
-    assert differences(state, listener_values(two, [])) == ["default_action.1.target_group_arn",
+    assert differences(state, listener_values(two, [], None)) == ["default_action.1.target_group_arn",
                                                              "default_action.1.type"]
-    assert differences(state, listener_values({**one, "AlpnPolicy": ["HTTP2Preferred"]}, [])) == ["alpn_policy"]
+    assert differences(state, listener_values({**one, "AlpnPolicy": ["HTTP2Preferred"]}, [], None)) == ["alpn_policy"]

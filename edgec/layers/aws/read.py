@@ -268,6 +268,9 @@ def _read_security_groups(reading: _Reading, ec2, gateways: list[str]) -> None:
 
 
 def _read_load_balancers(reading: _Reading, elb, gateways: list[str]) -> None:
+    """The gateways' NLBs, then each one's listeners and target groups, then the tags of all of them in
+    one batched DescribeTags (20 ARNs a call): ownership needs the NLBs' tags, and refresh by list
+    compares every one's tags with Terraform's state."""
     assert reading.estate.aws is not None
     wanted_vpc = reading.estate.aws.vpc_id
     what = "load balancers"
@@ -275,7 +278,9 @@ def _read_load_balancers(reading: _Reading, elb, gateways: list[str]) -> None:
     with answer_of(what):
         lbs = [lb for lb in found if required_text(lb, "LoadBalancerArn") and required_text(lb, "LoadBalancerName")
                and lb.get("VpcId") == wanted_vpc and lb.get("Type") == "network"]
-    tags = _tags(elb, [lb["LoadBalancerArn"] for lb in lbs])
+    parts = {lb["LoadBalancerArn"]: _listeners_and_groups(elb, lb["LoadBalancerName"], lb["LoadBalancerArn"])
+             for lb in lbs}
+    tags = _tags(elb, [arn for lb in lbs for arn in (lb["LoadBalancerArn"], *_arns_of(*parts[lb["LoadBalancerArn"]]))])
     for lb in lbs:
         name, arn = lb["LoadBalancerName"], lb["LoadBalancerArn"]
         gateway = _gateway_of(name, reading.estate, gateways)
@@ -285,17 +290,31 @@ def _read_load_balancers(reading: _Reading, elb, gateways: list[str]) -> None:
             reading.add(balancer, owned=_is_owned(reading.estate, tags.get(arn)),
                         arn=arn, id=arn, dns_name=required_text(lb, "DNSName"), tags=tags.get(arn) or [],
                         values=load_balancer_values(lb, balancer.subnets, balancer.internal, tags.get(arn)))
-        listeners = _pages(f"listeners of {name}", elb, "describe_listeners", "Listeners", LoadBalancerArn=arn)
-        what = f"target groups of {name}"
-        with answer_of(what):
-            groups = {required_text(g, "TargetGroupArn"): g for g in _pages(
-                what, elb, "describe_target_groups", "TargetGroups", LoadBalancerArn=arn)}
+        listeners, groups = parts[arn]
+        with answer_of(f"target groups of {name}"):
             for group_arn, group in groups.items():
                 reading.add(_target_group(reading.estate, gateway, group), arn=group_arn, id=group_arn,
-                            values=target_group_values(group))
+                            values=target_group_values(group, tags.get(group_arn)))
         with answer_of(f"listeners of {name}"):
             for listener in listeners:
-                _add_listener(reading, gateway, listener, groups)
+                _add_listener(reading, gateway, listener, groups, tags)
+
+
+def _listeners_and_groups(elb, name: str, arn: str) -> tuple[list[dict], dict[str, dict]]:
+    """An NLB's listeners, and its target groups by ARN."""
+    listeners = _pages(f"listeners of {name}", elb, "describe_listeners", "Listeners", LoadBalancerArn=arn)
+    what = f"target groups of {name}"
+    found = _pages(what, elb, "describe_target_groups", "TargetGroups", LoadBalancerArn=arn)
+    with answer_of(what):
+        groups = {required_text(g, "TargetGroupArn"): g for g in found}
+    with answer_of(f"listeners of {name}"):
+        for listener in listeners:
+            required_text(listener, "ListenerArn")
+    return listeners, groups
+
+
+def _arns_of(listeners: list[dict], groups: dict[str, dict]) -> list[str]:
+    return [*groups, *(listener["ListenerArn"] for listener in listeners)]
 
 
 def _load_balancer(gateway: str, lb: dict) -> AwsLoadBalancer:
@@ -324,7 +343,8 @@ def _whole(value):
     return int(value) if isinstance(value, str) and value.isdigit() else value
 
 
-def _add_listener(reading: _Reading, gateway: str, listener: dict, groups: dict[str, dict]) -> None:
+def _add_listener(reading: _Reading, gateway: str, listener: dict, groups: dict[str, dict],
+                  tags: dict[str, list[dict]]) -> None:
     actions = items(required(listener, "DefaultActions"), "DefaultActions")
     target = groups.get(actions[0].get("TargetGroupArn", "") if actions and isinstance(actions[0], dict) else "", {})
     purpose = _purpose_of(target.get("TargetGroupName", "?"), reading.estate, gateway)
@@ -335,7 +355,8 @@ def _add_listener(reading: _Reading, gateway: str, listener: dict, groups: dict[
     reading.add(AwsListener(slug(gateway, purpose), (), gateway, number(required(listener, "Port"), "Port"),
                             required_text(listener, "Protocol"), slug(gateway, purpose),
                             ssl_policy=listener.get("SslPolicy")),
-                arn=arn, id=arn, certificate_arns=certificate_arns, values=listener_values(listener, certificate_arns))
+                arn=arn, id=arn, certificate_arns=certificate_arns,
+                values=listener_values(listener, certificate_arns, tags.get(arn)))
 
 
 def _read_listener_certificates(reading: _Reading, elb) -> None:
@@ -352,7 +373,7 @@ def _read_listener_certificates(reading: _Reading, elb) -> None:
 
 
 def _tags(elb, arns: list[str]) -> dict[str, list[dict]]:
-    what = "load balancer tags"
+    what = "tags of load balancers, listeners and target groups"
     out = {}
     for i in range(0, len(arns), TAGS_PER_CALL):  # DescribeTags takes at most 20 ARNs
         found = _call(what, elb, "describe_tags", ResourceArns=arns[i:i + TAGS_PER_CALL])
@@ -440,8 +461,8 @@ def _record(zone: str, fqdn: str, record: dict, nlbs: dict[str, str]) -> AwsRout
 def read_state_values(live: LiveLayer, session: boto3.Session, addresses: set[str]) -> dict[str, dict]:
     """The live values of the state attributes of those of `addresses` the plan's read found (refresh by
     list, at apply: edgec/layers/aws/state_values.py): what the plan's read gave, and what it leaves out —
-    NLB attributes and capacity reservations, target group attributes, the tags of target groups,
-    listeners and zones (batched), the VPCs of private zones."""
+    NLB attributes and capacity reservations, target group attributes, the zones' tags (batched), the
+    VPCs of private zones."""
     found = {r.address: r for r in live.resources
              if r.address in addresses and "values" in live.facts.get(r.address, {})}
     values = {address: dict(live.facts[address]["values"]) for address in found}
@@ -461,11 +482,8 @@ def read_state_values(live: LiveLayer, session: boto3.Session, addresses: set[st
             values[address] |= _attributes(f"attributes of target group {resource.label}", elb,
                                            "describe_target_group_attributes", TARGET_GROUP_ATTRIBUTES,
                                            TargetGroupArn=arn)
-    tagged = {live.facts[a]["arn"]: a for a, r in found.items() if isinstance(r, (AwsTargetGroup, AwsListener))}
-    for address in [*tagged.values(), *(a for a, r in found.items() if isinstance(r, AwsRoute53Zone))]:
-        values[address]["tags_all"] = {}  # what DescribeTags leaves out has no tags
-    for arn, tags in _tags(elb, sorted(tagged)).items():
-        values[tagged[arn]]["tags_all"] = tag_map(tags)
+    for address in (a for a, r in found.items() if isinstance(r, AwsRoute53Zone)):
+        values[address]["tags_all"] = {}  # what ListTagsForResources leaves out has no tags
     zones = {live.facts[a]["id"]: r for a, r in found.items() if isinstance(r, AwsRoute53Zone)}
     if zones:
         _zone_values(_client(session, "route53"), zones, values)

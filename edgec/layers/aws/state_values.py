@@ -4,9 +4,9 @@ can tell whether Terraform's state of each still holds what is live (edgec/apply
 
 Values are keyed as `terraform show -json` keys a resource's state: an attribute (`internal`), or a path
 into a block (`stickiness.0.enabled`). The plan's read gives most of them (`values` in each resource's
-facts); what a plan does not need — NLB and target group attributes, NLB capacity reservations, tags of
-target groups, listeners and zones, a private zone's VPCs — `read_state_values` reads at apply, with
-batched calls where the API has them. What is covered, per type, is every attribute the configuration
+facts); what a plan does not need — NLB and target group attributes, NLB capacity reservations, the
+zones' tags, a private zone's VPCs — `read_state_values` reads at apply, with batched calls where the
+API has them. What is covered, per type, is every attribute the configuration
 sets, and every one the provider does not compute itself when the configuration leaves it out (those
 would make Terraform plan a change when they change live); the others (Optional+Computed in the
 provider's schema, or ALB-only) cannot. Types not covered here (ACM certificates and their validation,
@@ -69,7 +69,7 @@ def load_balancer_values(lb: dict, subnets: tuple[str, ...], internal: bool, tag
             "tags_all": tag_map(tags)}
 
 
-def target_group_values(group: dict) -> dict:
+def target_group_values(group: dict, tags: list[dict] | None) -> dict:
     health = {"enabled": group.get("HealthCheckEnabled"), "healthy_threshold": group.get("HealthyThresholdCount"),
               "interval": group.get("HealthCheckIntervalSeconds"),
               "matcher": (group.get("Matcher") or {}).get("HttpCode"),
@@ -77,16 +77,16 @@ def target_group_values(group: dict) -> dict:
               "protocol": group.get("HealthCheckProtocol"), "timeout": group.get("HealthCheckTimeoutSeconds"),
               "unhealthy_threshold": group.get("UnhealthyThresholdCount")}
     return {"name": group["TargetGroupName"], "port": group.get("Port"), "protocol": group.get("Protocol"),
-            "target_type": group.get("TargetType"), "vpc_id": group.get("VpcId"),
+            "target_type": group.get("TargetType"), "vpc_id": group.get("VpcId"), "tags_all": tag_map(tags),
             **{f"health_check.0.{key}": value for key, value in health.items()}}
 
 
-def listener_values(listener: dict, certificate_arns: list[str]) -> dict:
+def listener_values(listener: dict, certificate_arns: list[str], tags: list[dict] | None) -> dict:
     actions = [a for a in items(listener.get("DefaultActions", []), "DefaultActions") if isinstance(a, dict)]
     values = {"port": listener.get("Port"), "protocol": listener.get("Protocol"),
               "ssl_policy": listener.get("SslPolicy"),
               "alpn_policy": next(iter(listener.get("AlpnPolicy") or []), None),
-              "certificate_arn": certificate_arns[0] if certificate_arns else None,
+              "certificate_arn": certificate_arns[0] if certificate_arns else None, "tags_all": tag_map(tags),
               f"default_action.{len(actions)}.type": None}  # no more actions than live
     for index, action in enumerate(actions):
         values[f"default_action.{index}.type"] = action.get("Type")
