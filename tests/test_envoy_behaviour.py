@@ -10,15 +10,15 @@ import json
 import shutil
 import socket
 import ssl
-import threading
 import time
 import warnings
 
 import pytest
-
 from envoy_support import HAVE_ENVOY, OPENSSL, client_certificate, issue, make_ca, relocate, running_envoy
+
 from edgec.emit.compile import compile_ir
 from edgec.layers.envoy.model import ENVOY_DIR
+from edgec.loopback import LoopbackServer
 from edgec.spec.validate import validate
 from edgec.trace import trace_url
 
@@ -65,10 +65,9 @@ class Upstream:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = LoopbackServer(Handler)
+        self.port = self.server.port
+        self.server.serve_in_background(f"upstream-{name}")
 
 
 SPEC = """

@@ -8,14 +8,14 @@ seen on its own; the real Envoy's answers are tested in tests/test_envoy_deliver
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from conftest import ROOT, run_cli
 
 from edgec.diff.plan import PlanOptions
 from edgec.layers.envoy.versions import compiled_versions, config_dir
+from edgec.loopback import LoopbackServer
 from edgec.spec.validate import validate
 
 SPEC = ROOT / "tests" / "testdata" / "spec-to-ir" / "envoy-routes.in.yaml"  # TLS through SDS: paths in lds
@@ -62,11 +62,10 @@ def admin_reporting():
         def log_message(self, format, *args) -> None:
             """Silent."""
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Admin)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", reported, calls
-    server.shutdown()
-    server.server_close()
+    server = LoopbackServer(Admin)
+    server.serve_in_background("envoy-admin")
+    yield f"http://127.0.0.1:{server.port}", reported, calls
+    server.stop()
 
 
 def test_plan_compares_for_the_config_dir_given(ir, admin_reporting):

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from edgec.apply.resume import was_interrupted
-from edgec.apply.terraform import Terraform, TerraformInterrupted
+from edgec.apply.terraform import Terraform, TerraformError, TerraformInterrupted
 
 # The plugin is started before the trap is set, as a background job: bash starts those with SIGINT ignored
 # (no job control), so no SIGINT can reach it before it ignores it. (Started from a subshell that set
@@ -135,3 +135,16 @@ def test_an_interrupted_plan_says_nothing_more_was_applied(terraform, tmp_path):
     assert str(caught.value).startswith("interrupted (SIGTERM) during `terraform plan` of the aws layer; Terraform "
                                         "stopped gracefully and saved its state. Nothing more was applied")
     assert not was_interrupted(str(tmp_path / "aws"))  # a plan applies nothing: nothing to resume
+
+
+def test_terraform_output_that_is_not_utf8_is_shown_not_lost(tmp_path, capfd):
+    """A provider's error may echo an API's bytes as they came: they are shown (as U+FFFD), the lines
+    after them too, and no Python traceback is printed for them."""
+    script = tmp_path / "terraform"
+    script.write_bytes(b"#!/bin/sh\nprintf 'Error: bad \\377\\376 bytes\\n'\necho 'the line after'\nexit 1\n")
+    script.chmod(0o755)
+    (tmp_path / "aws").mkdir()
+    with pytest.raises(TerraformError) as caught:
+        Terraform(str(script)).plan(str(tmp_path / "aws"))
+    assert "Error: bad \ufffd\ufffd bytes\nthe line after" in str(caught.value)
+    assert "Traceback" not in capfd.readouterr().err

@@ -8,16 +8,12 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
-
 from aws_support import applied_example
 from conftest import ROOT, run_cli
-from edgec.sandbox.fake_cloudflare import FakeCloudflare
-from edgec.sandbox.seed import seed_cloudflare
 from fault_proxy import (
     FaultProxy,
     Reply,
@@ -29,6 +25,10 @@ from fault_proxy import (
     reset,
     truncated,
 )
+
+from edgec.loopback import LoopbackServer
+from edgec.sandbox.fake_cloudflare import FakeCloudflare
+from edgec.sandbox.seed import seed_cloudflare
 
 pytestmark = pytest.mark.real_tool("moto_server")
 
@@ -295,12 +295,11 @@ def envoy_admin():
         def log_message(self, format, *args) -> None:
             """Silent."""
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Admin)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    with FaultProxy(f"http://127.0.0.1:{server.server_address[1]}") as proxy:
+    server = LoopbackServer(Admin)
+    server.serve_in_background("envoy-admin")
+    with FaultProxy(f"http://127.0.0.1:{server.port}") as proxy:
         yield proxy
-    server.shutdown()
-    server.server_close()
+    server.stop()
 
 
 def plan_envoy(proxy) -> tuple[int, dict, float]:

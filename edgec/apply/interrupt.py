@@ -92,7 +92,8 @@ def run_stoppable(command: list[str], cwd: str, env: dict[str, str],
     streamed line by line; without, stdout and stderr are collected apart."""
     with _Forwarder() as forwarder:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT if echo else subprocess.PIPE, text=True,
+                                   stderr=subprocess.STDOUT if echo else subprocess.PIPE,
+                                   encoding="utf-8", errors="replace",  # a provider may echo an API's bytes
                                    start_new_session=True)
         forwarder.attach(process.pid)
         output: list[str] = []

@@ -15,9 +15,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
+from edgec.loopback import LoopbackServer
 from edgec.read.budget import MIN_BURST, RateLimiter
 
 CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
@@ -37,23 +38,21 @@ class PacingProxy:
         self.timeout, self.sleep = timeout, sleep
         self.forwarded = self.rate_limited = 0
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackServer | None = None
 
     @property
     def base_url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}{urlsplit(self.upstream).path}"
+        return f"http://127.0.0.1:{self._server.port}{urlsplit(self.upstream).path}"
 
     def __enter__(self) -> PacingProxy:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"proxy": self}))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._server = LoopbackServer(type("Handler", (_Handler,), {"proxy": self}))
+        self._server.serve_in_background("cloudflare-pacing")
         return self
 
     def __exit__(self, *exc) -> None:
         assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def forward(self, method: str, path: str, headers: dict[str, str], body: bytes | None):
         """(status, headers, body) of the upstream's answer, after waiting for the budget (and 429s)."""

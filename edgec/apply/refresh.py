@@ -76,15 +76,16 @@ def to_refresh(layer: Layer, state: dict, live_plan: Plan, live: LiveLayer,
     """The resources of the layer's state that Terraform must refresh (tests 1 to 3); `checked`: the
     attributes whose state differs from live, for the resources the layer checks so (test 1'), which
     needs no test 3 or 4: their state holds what is live, whatever the spec now says."""
+    checked = checked or {}
     differing = {c.address for c in live_plan.changes if c.layer == layer.name and c.address}
     live_ids = layer.import_ids(live)
     resources = state_resources(state)
     refresh = Refresh(layer.name, len(resources))
     for resource in resources:
-        reason = _reason(layer, resource, live_ids, differing, checked or {})
+        reason = _reason(layer, resource, live_ids, differing, checked)
         if reason:
             refresh.addresses[resource["address"]] = reason
-        elif resource["address"] in (checked or {}):
+        elif resource["address"] in checked:
             refresh.checked.add(resource["address"])
     return refresh
 

@@ -36,9 +36,11 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from edgec.loopback import LoopbackServer
 
 API_PREFIX = "/client/v4"
 DEFAULT_TOKEN = "test-token"
@@ -227,7 +229,7 @@ class FakeCloudflare:
         self._hits: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self._blocked_until: dict[str, float] = {}
         self._routes = self._build_routes()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
 
     # lifecycle
@@ -236,19 +238,14 @@ class FakeCloudflare:
         if self._server is not None:
             raise RuntimeError("FakeCloudflare is already running")
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
-        self._server.daemon_threads = True
-        # A short poll interval so stop() returns at once instead of after up to half a second.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-cloudflare", daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(handler, self._port)
+        self._thread = self._server.serve_in_background("fake-cloudflare", poll_interval=0.02)
         return self.base_url
 
     def stop(self) -> None:
         if self._server is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
         self._thread.join()
         self._server = self._thread = None
 
@@ -263,7 +260,7 @@ class FakeCloudflare:
     def base_url(self) -> str:
         if self._server is None:
             raise RuntimeError("FakeCloudflare is not running; call start() first")
-        return f"http://127.0.0.1:{self._server.server_address[1]}{API_PREFIX}"
+        return f"http://127.0.0.1:{self._server.port}{API_PREFIX}"
 
     # seeding
 

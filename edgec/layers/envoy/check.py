@@ -142,7 +142,7 @@ class _Stager:
 
 def run_validate(envoy: str, bootstrap: pathlib.Path) -> subprocess.CompletedProcess:
     return subprocess.run([envoy, "--mode", "validate", "-c", str(bootstrap), "--log-level", "warn"],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, encoding="utf-8", errors="replace", timeout=120)
 
 
 def envoy_error(output: str) -> str:
