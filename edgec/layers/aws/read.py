@@ -280,7 +280,8 @@ def _read_load_balancers(reading: _Reading, elb, gateways: list[str]) -> None:
                and lb.get("VpcId") == wanted_vpc and lb.get("Type") == "network"]
     parts = {lb["LoadBalancerArn"]: _listeners_and_groups(elb, lb["LoadBalancerName"], lb["LoadBalancerArn"])
              for lb in lbs}
-    tags = _tags(elb, [arn for lb in lbs for arn in (lb["LoadBalancerArn"], *_arns_of(*parts[lb["LoadBalancerArn"]]))])
+    arns = [arn for lb in lbs for arn in (lb["LoadBalancerArn"], *_arns_of(*parts[lb["LoadBalancerArn"]]))]
+    tags = _tags(elb, list(dict.fromkeys(arns)))  # each once, in the order found
     for lb in lbs:
         name, arn = lb["LoadBalancerName"], lb["LoadBalancerArn"]
         gateway = _gateway_of(name, reading.estate, gateways)
