@@ -84,12 +84,13 @@ def test_an_internal_error_is_short_and_exits_3(monkeypatch):
     import edgec.cli.offline
 
     def broken(_):
-        raise RuntimeError("boom")
+        raise RuntimeError("boom near '\x1b]8;;https://evil.example\x1b\\host\u202e'")  # data it quotes
     monkeypatch.setattr(edgec.cli.offline, "validate", broken)
     monkeypatch.delenv("EDGEC_DEBUG", raising=False)
     result = run_cli("validate", "x.yaml")
     assert result.exit_code == 3
-    assert "internal error: RuntimeError: boom" in result.output and "Traceback" not in result.output
+    assert "internal error: RuntimeError: boom near '\\x1b]8;;https://evil.example" in result.output
+    assert "\x1b" not in result.output and "\u202e" not in result.output and "Traceback" not in result.output
 
 
 def test_an_ascii_console_gets_ascii_marks_not_a_crash():

@@ -68,7 +68,8 @@ class _Group(click.Group):
         except Exception as exc:  # noqa: BLE001 (the last line of defence)
             if os.environ.get("EDGEC_DEBUG"):
                 raise
-            click.echo(f"edgec: internal error: {type(exc).__name__}: {exc}\n"
+            # the exception's text may quote data (a spec's or an API's): shown inert, as every renderer does
+            click.echo(f"edgec: internal error: {type(exc).__name__}: {inert.visible(str(exc))}\n"
                        "This is a bug in edgec. Run again with EDGEC_DEBUG=1 for the traceback and report it "
                        "with the input that caused it.", err=True)
             sys.exit(EXIT_INTERNAL)
