@@ -108,7 +108,7 @@ def _pre_commit_run(user_repo, hooks: list[dict], *files: str) -> subprocess.Com
                           capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.realdev_tool("pre-commit")
+@pytest.mark.real_tool("pre-commit")
 def test_pre_commit_passes_a_good_spec_and_fails_a_broken_one_at_its_lines(user_repo):
     hooks = _docs_yaml("# .pre-commit-config.yaml")["repos"][0]["hooks"]
     good = _pre_commit_run(user_repo, hooks, "good/edge.yaml")
@@ -120,7 +120,7 @@ def test_pre_commit_passes_a_good_spec_and_fails_a_broken_one_at_its_lines(user_
     assert re.search(r"bad/edge.yaml:\d+:\d+: error", bad.stdout) and "good/edge.yaml: valid" in bad.stdout
 
 
-@pytest.mark.realdev_tool("pre-commit")
+@pytest.mark.real_tool("pre-commit")
 def test_pre_commit_validates_a_spec_folder_as_docs_ci_md_configures_it(user_repo):
     [folder_hook] = _docs_yaml("pass_filenames: false")
     assert folder_hook["args"] == ["edge/"]
@@ -256,7 +256,7 @@ def test_the_action_keeps_one_pull_request_comment_up_to_date(tmp_path):
     assert "POST" not in log.read_text()
 
 
-@pytest.mark.realdev_tool("zizmor")
+@pytest.mark.real_tool("zizmor")
 def test_zizmor_finds_nothing_in_the_action():
     result = subprocess.run([dev_tool("zizmor"), "--offline", "--no-progress", "--persona", "auditor", "action.yml"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -264,7 +264,7 @@ def test_zizmor_finds_nothing_in_the_action():
     assert "No findings" in result.stdout + result.stderr
 
 
-@pytest.mark.realdev_tool("check-jsonschema")
+@pytest.mark.real_tool("check-jsonschema")
 def test_the_action_satisfies_the_published_action_schema():
     result = subprocess.run([dev_tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", "action.yml"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -276,7 +276,7 @@ def _docs_workflow() -> str:
     return workflow
 
 
-@pytest.mark.realdev_tool("actionlint")
+@pytest.mark.real_tool("actionlint")
 def test_actionlint_finds_nothing_in_the_documented_workflow_using_the_action(tmp_path):
     """actionlint lints workflows (not action metadata): the docs' workflow, using this action as a local
     one (`uses: ./`) so that actionlint also checks its inputs against action.yml."""
