@@ -66,7 +66,8 @@ EDGEC_STEPS = ("validate", "compile", "compile terraform", "compile envoy", "pla
 STEPS = ("validate", "compile", "compile terraform", "compile envoy", "envoy validate", "plan", "import",
          "octodns-validate", "terraform validate")
 IMPORT_CALLS = re.compile(r"API calls: (.*)")
-TARGETS = {"hosts": 10_000, "compile_s": 5.0, "compile_rss_mib": 1024, "plan_s": 30.0, "growth": 2.3}
+TARGETS = {"hosts": 10_000, "compile_s": 5.0, "compile_rss_mib": 1024, "plan_s": 30.0,
+           "growth": 2.3}  # per doubling of the hostnames
 
 
 def measure(command: list[str], **kwargs) -> dict:
@@ -286,10 +287,13 @@ def acceptance(sizes: dict, compared: dict) -> list[tuple[str, bool | None, str]
                    None if "skipped" in p else p["ok"] and p["wall_s"] < TARGETS["plan_s"],
                    p.get("skipped") or f"{p['wall_s']}s, calls {p['api_calls']}, list pages "
                                        f"{p['record_list_pages']}, overhead per zone {p['overhead_per_zone']}"))
-    growth = {k: v for k, v in compared.get("growth", {}).get("time_factor", {}).items() if k in EDGEC_STEPS}
+    grown = compared.get("growth", {})
+    growth = {k: v for k, v in grown.get("time_factor", {}).items() if k in EDGEC_STEPS}
     worst = max(growth.values()) if growth else None
-    checks.append((f"{compared.get('growth', {}).get('from', '?')} -> {compared.get('growth', {}).get('to', '?')} "
-                   "hosts: edgec's time grows <= 2.3x", None if worst is None else worst <= TARGETS["growth"],
+    # 2.3x for twice the hostnames (issue 8: 10,000 -> 20,000), i.e. at most 1.15x linear for other steps
+    bound = round(TARGETS["growth"] * grown.get("size_factor", 2) / 2, 2)
+    checks.append((f"{grown.get('from', '?')} -> {grown.get('to', '?')} hosts: edgec's time grows <= {bound}x",
+                   None if worst is None else worst <= bound,
                    ", ".join(f"{k} {v}x" for k, v in growth.items()) or "needs two sizes"))
     i = at["import"]
     checks.append(("10k: import's API calls within 10% of plan's, its time within 2x",
