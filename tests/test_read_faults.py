@@ -8,6 +8,9 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import signal
+import subprocess
+import sys
 import time
 from http.server import BaseHTTPRequestHandler
 
@@ -355,3 +358,34 @@ def test_a_malformed_answer_fails_an_import_and_writes_nothing(estate, cloudflar
     assert result.exit_code == 1, result.output
     assert message in " ".join(result.output.split()) and "nothing was written" in result.output
     assert not (tmp_path / "imported").exists()
+
+
+# --- Ctrl-C while a read hangs -----------------------------------------------------------------
+
+@pytest.mark.parametrize(("command", "code", "said"), [
+    (["plan"], 1, "Aborted!"),
+    (["apply", "--auto-approve", "-o", "{tmp}/out"], 130, "interrupted; run edgec apply again to finish"),
+])
+def test_ctrl_c_while_a_read_hangs_stops_edgec_at_once(estate, cloudflare, tmp_path, command, code, said):
+    """Without waiting for the reader blocked on the API (Python would join it first: the read timeout
+    times the SDK's attempts, here 5 x 30 s, with "Aborted!" already shown)."""
+    spec, _, _ = estate
+    cloudflare.fault(DNS, hang)
+    command = [arg.format(tmp=tmp_path) for arg in command]
+    process = subprocess.Popen([sys.executable, "-m", "edgec", *command, "--layer", "cloudflare",
+                                "--read-timeout", "30", str(spec)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not any(DNS in line for line in cloudflare.requests) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert any(DNS in line for line in cloudflare.requests), "edgec never reached the DNS read"
+    time.sleep(0.3)  # in the read
+    process.send_signal(signal.SIGINT)
+    try:
+        out, err = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"edgec still ran 10 s after Ctrl-C:\n{out}\n{err}")
+    assert process.returncode == code, out + err
+    assert said in out + err and "Traceback" not in out + err

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 import click
 from rich.console import Console
@@ -40,6 +41,17 @@ def marks() -> tuple[str, str]:
         return "OK", "FAIL"
 
 
+def exit_interrupted(code: int) -> NoReturn:
+    """Exit at once after Ctrl-C, without waiting for the reader threads still blocked on an API call
+    (Python would join them first: up to the read timeout times the retries, with "Aborted!" already
+    shown). Nothing is left half done: reads change nothing, `finally` blocks have run, Terraform runs
+    handle signals themselves (edgec/apply/interrupt.py), and an Envoy delivery finishes its swaps
+    before the interruption reaches here."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 class _Group(click.Group):
     """Turns an unexpected exception (a bug in edgec) into a short message and exit code 3, so CI can
     tell it from a spec error (exit 1). EDGEC_DEBUG=1 shows the traceback. Usage errors exit 64
@@ -55,8 +67,10 @@ class _Group(click.Group):
         except click.ClickException as exc:
             exc.show()
             sys.exit(exc.exit_code)
-        except click.exceptions.Abort:
+        except click.exceptions.Abort as exc:
             click.echo("Aborted!", err=True)
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                exit_interrupted(EXIT_ERRORS)
             sys.exit(EXIT_ERRORS)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
 

@@ -12,7 +12,7 @@ import click
 from rich.text import Text
 
 from edgec.apply.terraform import Terraform, TerraformError, TerraformInterrupted
-from edgec.cli.app import EXIT_ERRORS, main, make_console, marks, plain_output, print_diagnostics
+from edgec.cli.app import EXIT_ERRORS, exit_interrupted, main, make_console, marks, plain_output, print_diagnostics
 from edgec.cli.live import gateway_pairs, plan_options, read_options
 from edgec.layers import LAYER_NAMES
 from edgec.sandbox.run import command_problem, run_in_sandbox, start_sandbox
@@ -153,7 +153,7 @@ def apply_command(target: str, out_dir: str | None, auto_approve: bool, force: b
         failed = Applier(console, options, _confirm_apply).run(target)
     except KeyboardInterrupt:
         console.print(Text(f"{marks()[1]} interrupted; run edgec apply again to finish", style="bold red"))
-        sys.exit(130)
+        exit_interrupted(130)
     except TerraformInterrupted as exc:
         console.print(Text(f"{marks()[1]} {exc}", style="bold red"))
         sys.exit(exc.exit_code)
