@@ -16,9 +16,7 @@ from edgec.loopback import LoopbackServer
 
 
 class Watched(LoopbackServer):
-    """Tells when a request's error handling is over (it runs on the request's thread)."""
-
-    handled = threading.Event()
+    """Tells when a request's error handling is over (it runs on the request's thread): `handled`."""
 
     def handle_error(self, request, client_address) -> None:
         super().handle_error(request, client_address)

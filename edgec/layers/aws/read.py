@@ -323,7 +323,8 @@ def _load_balancer(gateway: str, lb: dict) -> AwsLoadBalancer:
     zones = items(lb.get("AvailabilityZones", []), "AvailabilityZones")
     subnets = tuple(sorted(required_text(az, "SubnetId") for az in zones))
     scheme = text(lb.get("Scheme") or "internet-facing", "Scheme")
-    # cross-zone and deletion protection need one more call per NLB; they are not read (nor compared)
+    # cross-zone and deletion protection need one more call per NLB: a plan does not compare them; apply
+    # reads them to check Terraform's state (read_state_values)
     return AwsLoadBalancer(slug(gateway), (), gateway, lb["LoadBalancerName"], scheme == "internal", subnets,
                            cross_zone=None, deletion_protection=None)
 
@@ -483,9 +484,9 @@ def read_state_values(live: LiveLayer, session: boto3.Session, addresses: set[st
             values[address] |= _attributes(f"attributes of target group {resource.label}", elb,
                                            "describe_target_group_attributes", TARGET_GROUP_ATTRIBUTES,
                                            TargetGroupArn=arn)
-    for address in (a for a, r in found.items() if isinstance(r, AwsRoute53Zone)):
-        values[address]["tags_all"] = {}  # what ListTagsForResources leaves out has no tags
     zones = {live.facts[a]["id"]: r for a, r in found.items() if isinstance(r, AwsRoute53Zone)}
+    for zone in zones.values():
+        values[zone.address]["tags_all"] = {}  # what ListTagsForResources leaves out has no tags
     if zones:
         _zone_values(_client(session, "route53"), zones, values)
     return values

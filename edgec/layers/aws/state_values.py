@@ -6,10 +6,10 @@ Values are keyed as `terraform show -json` keys a resource's state: an attribute
 into a block (`stickiness.0.enabled`). The plan's read gives most of them (`values` in each resource's
 facts); what a plan does not need — NLB and target group attributes, NLB capacity reservations, the
 zones' tags, a private zone's VPCs — `read_state_values` reads at apply, with batched calls where the
-API has them. What is covered, per type, is every attribute the configuration
-sets, and every one the provider does not compute itself when the configuration leaves it out (those
-would make Terraform plan a change when they change live); the others (Optional+Computed in the
-provider's schema, or ALB-only) cannot. Types not covered here (ACM certificates and their validation,
+API has them. What is covered, per type, is every attribute the configuration sets, and every one the
+provider does not compute itself when the configuration leaves it out (those would make Terraform plan
+a change when they change live); the others (Optional+Computed in the provider's schema, or ALB-only)
+cannot. Types not covered here (ACM certificates and their validation,
 SNI certificates of listeners) are always refreshed.
 """
 
